@@ -1,0 +1,53 @@
+import { type ResultRecord, shapeLabel, tilesLabel } from '../src/index.js';
+
+/** Three significant digits, without exponent for everyday magnitudes. */
+function fmtRate(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–';
+  if (value === 0) return '0';
+  if (value >= 100) return value.toFixed(0);
+  return value >= 1e-4 ? Number(value.toPrecision(3)).toString() : value.toExponential(1);
+}
+
+function fmtMs(ms: number | null): string {
+  if (ms === null) return '–';
+  return ms >= 100 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(3) : ms.toFixed(4);
+}
+
+function fmtErr(value: number | null | undefined): string {
+  return value === null || value === undefined ? '–' : value.toExponential(1);
+}
+
+export const TABLE_HEADERS = ['kernel', 'shape', 'tiles', 'median ms', 'p20–p80 ms', 'TFLOP/s', 'GB/s', 'max err', 'ok', 'compile ms', 'timing'];
+
+export function tableRow(r: ResultRecord): string[] {
+  const ok = r.status === 'ok' ? 'yes' : r.status === 'failed' ? 'FAIL' : r.status;
+  return [
+    r.kernel,
+    shapeLabel(r.shape),
+    tilesLabel(r.tiles),
+    fmtMs(r.medianMs),
+    r.p20Ms === null ? '–' : `${fmtMs(r.p20Ms)}–${fmtMs(r.p80Ms)}`,
+    fmtRate(r.tflops),
+    fmtRate(r.gbps),
+    fmtErr(r.check?.maxAbsError),
+    ok,
+    r.compileMs === null ? '–' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0),
+    r.timing ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}` : '–',
+  ];
+}
+
+/** A plain-text table with aligned columns; reasons for skipped or failed rows follow it. */
+export function formatTable(records: readonly ResultRecord[], extra?: { header: string; cell: (r: ResultRecord) => string }): string {
+  const headers = extra ? [...TABLE_HEADERS, extra.header] : TABLE_HEADERS;
+  const rows = records.map((r) => (extra ? [...tableRow(r), extra.cell(r)] : tableRow(r)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const numeric = new Set([3, 4, 5, 6, 7, 9]);
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const notes = records
+    .map((r, i) => (r.reason ? `  [${i + 1}] ${r.kernel} ${shapeLabel(r.shape)}: ${r.status}: ${r.reason}` : null))
+    .filter((n): n is string => n !== null);
+  if (notes.length > 0) out.push('', 'Notes:', ...notes);
+  return out.join('\n');
+}

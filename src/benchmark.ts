@@ -1,0 +1,250 @@
+import { type Comparison, type Tolerance, compareOutputs, gatherRows } from './compare.js';
+import { AttentionInputError, ConfigError, TileError } from './errors.js';
+import { type AttentionDevice, assertUsable } from './gpu/device.js';
+import { AttentionSession, describeError, guarded } from './gpu/session.js';
+import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs } from './gpu/timer.js';
+import { withTimeout } from './gpu/timeout.js';
+import { type AttentionInputs, randomInputs } from './inputs.js';
+import { getKernel } from './kernels/registry.js';
+import type { BoundKernel, Tiles } from './kernels/types.js';
+import { planRun } from './plan.js';
+import { referenceAttention, referenceSampleRows } from './reference.js';
+import type { ResultRecord } from './results/schema.js';
+import { type AttentionShape, resolveShape } from './shape.js';
+import { summarize } from './stats.js';
+
+/** Computes reference rows (all when rows is undefined); the page passes one that runs in a worker. */
+export type ReferenceFn = (inputs: AttentionInputs, rows: number[] | undefined) => Promise<Float64Array> | Float64Array;
+
+export interface BenchmarkConfig {
+  kernel: string;
+  shape: AttentionShape;
+  tiles?: Partial<Tiles>;
+  /** Untimed runs before timing (default 2). */
+  warmup?: number;
+  /** Timed samples (default 10). */
+  samples?: number;
+  /** Seed of the uniform [-1, 1) inputs (default 1). */
+  seed?: number;
+  /** Compare with the float64 reference (default true). Large shapes are checked on sampled rows. */
+  check?: boolean;
+  /** Multiply-adds the reference may spend before it samples rows instead (default 64e6). */
+  referenceBudget?: number;
+  tolerance?: Tolerance;
+  /** Rough cap on timed GPU work per case, in ms (default 10000): fewer dispatches per sample beyond it. */
+  budgetMs?: number;
+  /** Give up waiting for any one GPU step after this long (default 120 s). */
+  timeoutMs?: number;
+  reference?: ReferenceFn;
+  signal?: AbortSignal;
+  /** Progress of the stages of this case, for UIs. */
+  onStage?: (stage: 'compile' | 'check' | 'warmup' | 'time') => void;
+}
+
+/** Time each sample should span: 50 timestamp steps when coarse (2% rounding error), else 0.2 ms. */
+const FINE_SAMPLE_NS = 200_000;
+const WALL_SAMPLE_NS = 5_000_000;
+const COARSE_STEPS_PER_SAMPLE = 50;
+const MAX_DISPATCHES_PER_SAMPLE = 1000;
+
+/**
+ * Benchmarks one kernel on one shape: builds pipelines asynchronously (compile time reported
+ * apart), checks the output against the float64 reference, warms up, then times repeated samples
+ * with GPU timestamps when available (several dispatches per timestamp pair when the timestamps
+ * are coarse) or the host clock otherwise.
+ *
+ * Never throws for a configuration the device cannot run: the record says 'skipped' with the
+ * reason. Input mistakes (bad shape, unknown kernel or tile value) do throw.
+ */
+export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): Promise<ResultRecord> {
+  assertUsable(gpu);
+  const kernel = getKernel(config.kernel);
+  const shape = resolveShape(config.shape);
+  const seed = config.seed ?? 1;
+  const tolerance = config.tolerance ?? kernel.tolerance;
+  const base = {
+    kernel: kernel.name,
+    precision: kernel.precision,
+    shape,
+    flops: kernel.flops(shape),
+    seed,
+  };
+  let plan;
+  try {
+    plan = planRun(gpu.caps, kernel.name, shape, config.tiles);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      const tiles = { ...kernel.defaultTiles(shape, gpu.caps), ...(config.tiles ?? {}) } as Tiles;
+      return emptyRecord(base, tiles, 'skipped', error.message, 0, 0);
+    }
+    throw error;
+  }
+  const { tiles } = plan;
+  const bytes = kernel.bytesMoved(shape, tiles);
+  const scratchBytes = kernel.scratch(shape, tiles).reduce((sum, b) => sum + b.bytes, 0);
+  const timeoutMs = config.timeoutMs ?? 120_000;
+  const abort = () => {
+    if (config.signal?.aborted) throw new DOMException('benchmark cancelled', 'AbortError');
+  };
+
+  let session: AttentionSession | undefined;
+  let bound: BoundKernel | undefined;
+  let compileMs: number | null = null;
+  let pipelineCached = false;
+  try {
+    config.onStage?.('compile');
+    const prepared = await guarded(gpu, `building ${kernel.name} pipelines`, () => kernel.prepare(gpu.device, shape, tiles, gpu.caps));
+    compileMs = prepared.compileMs;
+    pipelineCached = prepared.cached;
+    abort();
+    const inputs = randomInputs(shape, seed);
+    session = await AttentionSession.create(gpu, shape);
+    session.upload(inputs);
+    const s = session;
+    bound = await guarded(gpu, `binding ${kernel.name}`, () => prepared.bind(s.buffers));
+    const timer = new GpuTimer(gpu);
+
+    // Correctness first, on a poisoned output so that unwritten elements fail.
+    config.onStage?.('check');
+    session.poisonOutput();
+    const firstStart = performance.now();
+    await submit(gpu, bound, 1, timeoutMs);
+    const firstMs = performance.now() - firstStart;
+    let check: ResultRecord['check'] = null;
+    if (config.check ?? true) {
+      const output = await session.readOutput(timeoutMs);
+      abort();
+      check = await checkOutput(inputs, output, tolerance, config);
+    }
+    abort();
+
+    // Warm-up, which also tells the rounding of timestamps and a first estimate of the time.
+    config.onStage?.('warmup');
+    const warmup = config.warmup ?? 2;
+    const useTimestamps = timer.hasTimestamps;
+    let estimateNs = firstMs * 1e6;
+    let quantumNs = 0;
+    if (warmup > 0) {
+      const warm = useTimestamps
+        ? await timer.timestamps(bound, warmup, 1, timeoutMs)
+        : await timer.wall(bound, warmup, 1, timeoutMs);
+      quantumNs = useTimestamps ? timestampQuantumNs(warm) : 0;
+      const positive = warm.map((w) => w.ns).filter((ns) => ns > 0);
+      if (positive.length > 0 && !(useTimestamps && isCoarse(quantumNs))) estimateNs = Math.min(...positive);
+    }
+    abort();
+
+    let method: TimingMethod = useTimestamps ? (isCoarse(quantumNs) ? 'timestamp-coarse' : 'timestamp') : 'wall';
+    const target = method === 'timestamp-coarse' ? COARSE_STEPS_PER_SAMPLE * quantumNs : method === 'wall' ? WALL_SAMPLE_NS : FINE_SAMPLE_NS;
+    let samples = config.samples ?? 10;
+    let dispatches = Math.min(MAX_DISPATCHES_PER_SAMPLE, Math.max(1, Math.ceil(target / Math.max(estimateNs, 1))));
+    const budgetNs = (config.budgetMs ?? 10_000) * 1e6;
+    while (samples * dispatches * estimateNs > budgetNs && dispatches > 1) dispatches = Math.max(1, Math.floor(dispatches / 2));
+    while (samples * dispatches * estimateNs > budgetNs && samples > 3) samples--;
+
+    config.onStage?.('time');
+    const sampleTimeout = timeoutMs + (samples * dispatches * estimateNs) / 1e6;
+    let measured: Sample[] = [];
+    if (samples > 0) {
+      measured = method === 'wall'
+        ? await timer.wall(bound, samples, dispatches, sampleTimeout)
+        : await timer.timestamps(bound, samples, dispatches, sampleTimeout);
+      if (method !== 'wall' && measured.every((m) => m.ns <= 0)) {
+        // Timestamps that never advance are useless: fall back to the host clock.
+        method = 'wall';
+        quantumNs = 0;
+        measured = await timer.wall(bound, samples, dispatches, sampleTimeout);
+      }
+    }
+    const perRunMs = measured.filter((m) => m.ns > 0).map((m) => m.ns / dispatches / 1e6);
+    const stats = perRunMs.length > 0 ? summarize(perRunMs) : null;
+    const status = check && !check.ok ? 'failed' : 'ok';
+    return {
+      ...base,
+      status,
+      ...(check && !check.ok ? { reason: `${check.mismatches} output elements outside tolerance (max abs error ${check.maxAbsError})` } : {}),
+      tiles,
+      medianMs: stats?.median ?? null,
+      p20Ms: stats?.p20 ?? null,
+      p80Ms: stats?.p80 ?? null,
+      minMs: stats?.min ?? null,
+      bytes,
+      tflops: stats ? base.flops / (stats.median * 1e-3) / 1e12 : null,
+      gbps: stats ? bytes / (stats.median * 1e-3) / 1e9 : null,
+      scratchBytes,
+      compileMs,
+      pipelineCached,
+      timing: { method, samples: perRunMs.length, dispatchesPerSample: dispatches, quantumNs, warmup },
+      check,
+    };
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    if (error instanceof AttentionInputError || error instanceof TileError) throw error;
+    const record = emptyRecord(base, tiles, 'error', describeError(error), bytes, scratchBytes);
+    return { ...record, compileMs, pipelineCached };
+  } finally {
+    bound?.destroy();
+    session?.destroy();
+  }
+}
+
+async function submit(gpu: AttentionDevice, bound: BoundKernel, dispatches: number, timeoutMs: number): Promise<void> {
+  await guarded(gpu, 'running the kernel', () => {
+    const encoder = gpu.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (let i = 0; i < dispatches; i++) bound.encode(pass);
+    pass.end();
+    gpu.device.queue.submit([encoder.finish()]);
+  });
+  await withTimeout(gpu.device.queue.onSubmittedWorkDone(), timeoutMs, 'the kernel');
+}
+
+async function checkOutput(
+  inputs: AttentionInputs,
+  output: Float32Array,
+  tolerance: Tolerance,
+  config: BenchmarkConfig,
+): Promise<NonNullable<ResultRecord['check']>> {
+  const rows = referenceSampleRows(inputs, config.referenceBudget);
+  const expected = await (config.reference ?? referenceAttention)(inputs, rows);
+  const actual = rows ? gatherRows(output, rows, inputs.headDim) : output;
+  const cmp: Comparison = compareOutputs(actual, expected, tolerance);
+  return {
+    rows: rows ? rows.length : 'all',
+    maxAbsError: Number.isFinite(cmp.maxAbsError) ? cmp.maxAbsError : null,
+    maxRelError: Number.isFinite(cmp.maxRelError) ? cmp.maxRelError : null,
+    mismatches: cmp.mismatches,
+    atol: tolerance.atol,
+    rtol: tolerance.rtol,
+    ok: cmp.ok,
+  };
+}
+
+function emptyRecord(
+  base: Pick<ResultRecord, 'kernel' | 'precision' | 'shape' | 'flops' | 'seed'>,
+  tiles: Tiles,
+  status: 'skipped' | 'error',
+  reason: string,
+  bytes: number,
+  scratchBytes: number,
+): ResultRecord {
+  return {
+    ...base,
+    status,
+    reason,
+    tiles,
+    medianMs: null,
+    p20Ms: null,
+    p80Ms: null,
+    minMs: null,
+    bytes,
+    tflops: null,
+    gbps: null,
+    scratchBytes,
+    compileMs: null,
+    pipelineCached: false,
+    timing: null,
+    check: null,
+  };
+}
+

@@ -1,0 +1,39 @@
+// Public API of the harness: the same module runs in Node (through the `webgpu` package) and in
+// the browser. See the README's "Library" section.
+export { createDevice, type AttentionDevice, type AdapterSummary, type CreateDeviceOptions, isSoftwareAdapter } from './gpu/device.js';
+export { type DeviceCaps, type DeviceLimits, DEFAULT_LIMITS, LIMIT_NAMES, defaultCaps } from './gpu/caps.js';
+export { runAttention, type RunOptions, type RunResult } from './run.js';
+export { benchmark, type BenchmarkConfig, type ReferenceFn } from './benchmark.js';
+export { referenceAttention, referenceSampleRows } from './reference.js';
+export { compareOutputs, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './compare.js';
+export { type AttentionInputs, randomInputs, validateInputs } from './inputs.js';
+export {
+  type AttentionShape,
+  type ResolvedShape,
+  resolveShape,
+  tensorSizes,
+  kvHeadOf,
+  visibleKeys,
+  unmaskedPairsPerHead,
+  shapeLabel,
+} from './shape.js';
+export { KERNELS, getKernel, kernelNames } from './kernels/registry.js';
+export { tileSpace, tilesLabel, resolveTiles } from './kernels/common.js';
+export type { KernelDescriptor, Tiles, Tunable, ConfigProblem, ScratchBuffer } from './kernels/types.js';
+export { planRun, type RunPlan } from './plan.js';
+export { AttentionInputError, ConfigError, DeviceLimitError, GpuError, GpuTimeoutError, TileError } from './errors.js';
+export { summarize, quantile, type TimingSummary } from './stats.js';
+export { specialize } from './specialize.js';
+export {
+  ResultsFileSchema,
+  ResultSchema,
+  parseResultsFile,
+  makeResultsFile,
+  RESULTS_FORMAT,
+  RESULTS_VERSION,
+  type ResultRecord,
+  type ResultsFile,
+  type ResultsContext,
+} from './results/schema.js';
+export { toCsv, CSV_COLUMNS } from './results/csv.js';
+export { resultsContext, TOOL } from './results/context.js';

@@ -1,0 +1,19 @@
+import { AttentionInputError } from '../errors.js';
+import { flashKernel } from './flash.js';
+import { naiveKernel } from './naive.js';
+import type { KernelDescriptor } from './types.js';
+
+/** Every kernel the harness can run, by name. Add a kernel here and the CLI, page and tests see it. */
+export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel];
+
+export function kernelNames(): string[] {
+  return KERNELS.map((k) => k.name);
+}
+
+export function getKernel(name: string): KernelDescriptor {
+  const kernel = KERNELS.find((k) => k.name === name);
+  if (!kernel) {
+    throw new AttentionInputError(`unknown kernel "${name}"; known kernels: ${kernelNames().join(', ')}`);
+  }
+  return kernel;
+}

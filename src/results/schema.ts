@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * The results file written by the command-line runner and the page, and read by both (import,
+ * --compare, baselines). Readers ignore fields they do not know, so newer writers stay readable;
+ * `version` changes only when a known field changes meaning.
+ */
+export const RESULTS_FORMAT = 'webgpu-attention-results';
+export const RESULTS_VERSION = 1;
+
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+const nullableNumber = z.number().nullable();
+
+export const ShapeSchema = z.object({
+  batch: z.number().int().positive(),
+  heads: z.number().int().positive(),
+  kvHeads: z.number().int().positive(),
+  seqQ: z.number().int().positive(),
+  seqK: z.number().int().positive(),
+  headDim: z.number().int().positive(),
+  causal: z.boolean(),
+  scale: finite,
+});
+
+export const TimingSchema = z.object({
+  method: z.enum(['timestamp', 'timestamp-coarse', 'wall']),
+  /** Timed samples taken. */
+  samples: z.number().int().nonnegative(),
+  /** Kernel runs between one pair of timestamps (or one host-clock reading). */
+  dispatchesPerSample: z.number().int().positive(),
+  /** Rounding step of the timestamps in ns (1 or so when fine; 0 when not measured with queries). */
+  quantumNs: z.number().nonnegative(),
+  warmup: z.number().int().nonnegative(),
+});
+
+export const CheckSchema = z.object({
+  /** Output rows compared with the float64 reference: 'all', or how many were sampled. */
+  rows: z.union([z.literal('all'), z.number().int().nonnegative()]),
+  maxAbsError: nullableNumber,
+  maxRelError: nullableNumber,
+  mismatches: z.number().int().nonnegative(),
+  atol: finite,
+  rtol: finite,
+  ok: z.boolean(),
+});
+
+export const ResultSchema = z.object({
+  kernel: z.string().min(1),
+  /** ok: ran and matched the reference; failed: ran but did not match; skipped: cannot run here (see reason); error: the GPU failed. */
+  status: z.enum(['ok', 'failed', 'skipped', 'error']),
+  reason: z.string().optional(),
+  precision: z.enum(['f32', 'f16']),
+  shape: ShapeSchema,
+  tiles: z.record(z.string(), z.number()),
+  /** Milliseconds per kernel run (all of its dispatches). Null unless timed. */
+  medianMs: nullableNumber,
+  p20Ms: nullableNumber,
+  p80Ms: nullableNumber,
+  minMs: nullableNumber,
+  /** Useful FLOPs (4·d per unmasked query–key pair) and the kernel's modelled global-memory bytes. */
+  flops: z.number().nonnegative(),
+  bytes: z.number().nonnegative(),
+  tflops: nullableNumber,
+  gbps: nullableNumber,
+  /** Bytes the kernel allocates beyond Q, K, V and O (S and P for naive). */
+  scratchBytes: z.number().nonnegative(),
+  compileMs: nullableNumber,
+  pipelineCached: z.boolean(),
+  timing: TimingSchema.nullable(),
+  check: CheckSchema.nullable(),
+  /** Which seed made the inputs (uniform in [-1, 1)). */
+  seed: z.number().int(),
+});
+
+export const AdapterSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  software: z.boolean(),
+});
+
+export const ContextSchema = z.object({
+  /** ISO 8601 time the run started. */
+  date: z.string(),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  gitCommit: z.string().nullable(),
+  runtime: z.enum(['node', 'browser']),
+  userAgent: z.string().nullable(),
+  adapter: AdapterSchema,
+  features: z.array(z.string()),
+  limits: z.record(z.string(), z.number()),
+  /** timestamp-query when the device has it, else wall (the record's timing.method says what each row used). */
+  timestampMethod: z.enum(['timestamp-query', 'wall']),
+  /** Free-form notes (e.g. software fallback in use, Dawn options). */
+  notes: z.array(z.string()),
+});
+
+export const ResultsFileSchema = z.object({
+  format: z.literal(RESULTS_FORMAT),
+  version: z.literal(RESULTS_VERSION),
+  context: ContextSchema,
+  results: z.array(ResultSchema),
+});
+
+export type ResultShape = z.infer<typeof ShapeSchema>;
+export type ResultRecord = z.infer<typeof ResultSchema>;
+export type ResultsContext = z.infer<typeof ContextSchema>;
+export type ResultsFile = z.infer<typeof ResultsFileSchema>;
+
+/** Parses a results file (JSON text or an object); throws with every problem's path when it does not conform. */
+export function parseResultsFile(input: string | unknown): ResultsFile {
+  let data: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      data = JSON.parse(input);
+    } catch (error) {
+      throw new Error(`not a results file: invalid JSON (${(error as Error).message})`);
+    }
+  }
+  const parsed = ResultsFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`not a valid results file:\n  ${issues.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function makeResultsFile(context: ResultsContext, results: ResultRecord[]): ResultsFile {
+  return { format: RESULTS_FORMAT, version: RESULTS_VERSION, context, results };
+}

@@ -1,0 +1,38 @@
+// Every WGSL file, as text. Vite (page, tests) and esbuild (the command-line bundle) both turn
+// `?raw` imports into strings, so Node and the browser compile the very same files.
+import flashAttention from '../shaders/flash_attention.wgsl?raw';
+import flashRowReduceSubgroup from '../shaders/flash_row_reduce_subgroup.wgsl?raw';
+import flashRowReduceWorkgroup from '../shaders/flash_row_reduce_workgroup.wgsl?raw';
+import naivePv from '../shaders/naive_pv.wgsl?raw';
+import naiveScores from '../shaders/naive_scores.wgsl?raw';
+import naiveSoftmax from '../shaders/naive_softmax.wgsl?raw';
+import params from '../shaders/params.wgsl?raw';
+
+export const SHADER_SOURCES = {
+  'params.wgsl': params,
+  'naive_scores.wgsl': naiveScores,
+  'naive_softmax.wgsl': naiveSoftmax,
+  'naive_pv.wgsl': naivePv,
+  'flash_attention.wgsl': flashAttention,
+  'flash_row_reduce_subgroup.wgsl': flashRowReduceSubgroup,
+  'flash_row_reduce_workgroup.wgsl': flashRowReduceWorkgroup,
+} as const;
+
+export type ShaderFile = keyof typeof SHADER_SOURCES;
+
+const ENABLE = /^\s*enable\s+[^;]+;\s*$/gm;
+
+/**
+ * Joins shader files into one module. WGSL wants `enable` directives before any declaration, so
+ * they are lifted from every part to the top (once each).
+ */
+export function composeShader(files: readonly ShaderFile[]): string {
+  const enables = new Set<string>();
+  const bodies = files.map((file) =>
+    SHADER_SOURCES[file].replace(ENABLE, (line) => {
+      enables.add(line.trim());
+      return '';
+    }),
+  );
+  return [...enables, ...bodies].join('\n');
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_LIMITS, TileError, defaultCaps, getKernel, planRun, resolveShape, tileSpace } from '../src/index.js';
+import { flashGeometry, flashKernel } from '../src/kernels/flash.js';
+import { naiveKernel } from '../src/kernels/naive.js';
+
+const shape = (over: Partial<Parameters<typeof resolveShape>[0]> = {}) =>
+  resolveShape({ batch: 1, heads: 4, kvHeads: 4, seqQ: 256, seqK: 256, headDim: 64, causal: false, ...over });
+
+const caps = defaultCaps();
+const subgroupCaps = defaultCaps({ features: ['subgroups'], subgroupMinSize: 32, subgroupMaxSize: 32 });
+
+describe('flash configuration checks', () => {
+  it('names maxComputeWorkgroupStorageSize with the bytes needed and granted', () => {
+    const problems = flashKernel.check(shape(), { br: 128, bc: 64, wg: 256, rowThreads: 8, subgroups: 0 }, caps);
+    const storage = problems.find((p) => p.limit === 'maxComputeWorkgroupStorageSize')!;
+    expect(storage).toBeDefined();
+    expect(storage.available).toBe(16384);
+    expect(storage.requested).toBe(flashGeometry(64, { br: 128, bc: 64, wg: 256, rowThreads: 8, subgroups: 0 }).workgroupBytes);
+    expect(storage.message).toMatch(/needs \d+ bytes \(\d+\.\d KiB\) but maxComputeWorkgroupStorageSize is 16384 bytes \(16.0 KiB\)/);
+  });
+
+  it('counts workgroup memory as the shader declares it (tiles padded by one vec4 per row)', () => {
+    // Q 64×(16+1) vec4, K/V 32×17 vec4, P 32 keys × 64 rows floats, row partials 64×8 floats.
+    expect(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0 }).workgroupBytes).toBe(64 * 17 * 16 + 32 * 17 * 16 + 32 * 64 * 4 + 64 * 8 * 4);
+    expect(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 }).workgroupBytes).toBe(64 * 17 * 16 + 32 * 17 * 16 + 32 * 64 * 4);
+  });
+
+  it('names maxComputeInvocationsPerWorkgroup', () => {
+    const problems = flashKernel.check(shape({ headDim: 32 }), { br: 64, bc: 8, wg: 512, rowThreads: 8, subgroups: 0 }, caps);
+    expect(problems.find((p) => p.limit === 'maxComputeInvocationsPerWorkgroup')?.message).toBe(
+      'Workgroup size 512 needs 512 but maxComputeInvocationsPerWorkgroup is 256',
+    );
+  });
+
+  it('explains tile rules that do not depend on the device', () => {
+    const msgs = (tiles: Record<string, number>, d = 64) => flashKernel.check(shape({ headDim: d }), tiles, caps).map((p) => p.message).join('\n');
+    expect(msgs({ br: 8, bc: 8, wg: 128, rowThreads: 4, subgroups: 0 })).toMatch(/Br = 8 must be a multiple of wg \/ rowThreads = 32 row groups/);
+    expect(msgs({ br: 32, bc: 4, wg: 64, rowThreads: 8, subgroups: 0 })).toMatch(/Bc = 4 must be a multiple of Threads per row = 8/);
+    expect(msgs({ br: 32, bc: 32, wg: 64, rowThreads: 16, subgroups: 0 }, 32)).toMatch(/Threads per row \(16\) must divide headDim\/4 = 8/);
+    expect(msgs({ br: 32, bc: 32, wg: 16, rowThreads: 32, subgroups: 0 })).toMatch(/cannot exceed the workgroup size/);
+    expect(msgs({ br: 32, bc: 32, wg: 64, rowThreads: 4, subgroups: 0 }, 30)).toMatch(/headDim must be a multiple of 4, got 30/);
+    expect(msgs({ br: 128, bc: 128, wg: 16, rowThreads: 1, subgroups: 0 })).toMatch(/registers per invocation|= \d+ floats, over 256/);
+  });
+
+  it('needs the subgroups feature and a large enough subgroup for subgroup reductions', () => {
+    const tiles = { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 };
+    expect(flashKernel.check(shape(), tiles, defaultCaps({ limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 } })).map((p) => p.message)).toContain(
+      'Subgroup reductions need the "subgroups" feature, which this device lacks',
+    );
+    const small = defaultCaps({ features: ['subgroups'], subgroupMinSize: 4, limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 } });
+    expect(flashKernel.check(shape(), tiles, small).map((p) => p.limit)).toEqual(['subgroupMinSize']);
+  });
+
+  it('limits query tiles per dispatch dimension', () => {
+    const p = flashKernel.check(shape({ seqQ: 65536 * 4 }), { br: 4, bc: 8, wg: 16, rowThreads: 4, subgroups: 0 }, caps);
+    expect(p.find((x) => x.limit === 'maxComputeWorkgroupsPerDimension')?.message).toMatch(/ceil\(seqQ \/ Br\) = 65536 query tiles/);
+  });
+
+  it('has defaults that pass the check for d = 32, 64, 128 on WebGPU default limits and on a 48 KiB device', () => {
+    const big = defaultCaps({ features: ['subgroups'], subgroupMinSize: 32, limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 } });
+    for (const c of [caps, subgroupCaps, big])
+      for (const headDim of [32, 64, 128]) {
+        const s = shape({ headDim });
+        expect(flashKernel.check(s, flashKernel.defaultTiles(s, c), c), `d=${headDim}`).toEqual([]);
+      }
+  });
+
+  it('has a non-empty runnable space for the autotuner on default limits', () => {
+    const runnable = tileSpace(flashKernel).filter((t) => flashKernel.check(shape(), t, caps).length === 0);
+    expect(runnable.length).toBeGreaterThan(20);
+  });
+});
+
+describe('naive configuration checks', () => {
+  it('refuses S and P larger than the maximum binding, with the numbers', () => {
+    const s = shape({ heads: 16, seqQ: 4096, seqK: 4096 });
+    const problems = naiveKernel.check(s, naiveKernel.defaultTiles(s, caps), caps);
+    const binding = problems.find((p) => p.limit === 'maxStorageBufferBindingSize')!;
+    expect(binding.requested).toBe(16 * 4096 * 4096 * 4);
+    expect(binding.available).toBe(134217728);
+    expect(binding.message).toMatch(/the S and P buffers \(B·H·Nq·Nk·4\) needs 1073741824 bytes \(1024.0 MiB\) but maxStorageBufferBindingSize is 134217728 bytes \(128.0 MiB\)/);
+  });
+
+  it('reports its N² scratch and none for flash', () => {
+    const s = shape();
+    expect(naiveKernel.scratch(s, {}).map((b) => b.bytes)).toEqual([4 * 256 * 256 * 4, 4 * 256 * 256 * 4]);
+    expect(flashKernel.scratch(s, {})).toEqual([]);
+  });
+});
+
+describe('models', () => {
+  it('counts 4·d FLOPs per unmasked pair, half (plus the diagonal) when causal', () => {
+    const s = shape();
+    expect(flashKernel.flops(s)).toBe(4 * 64 * 4 * 256 * 256);
+    expect(naiveKernel.flops(s)).toBe(flashKernel.flops(s));
+    expect(flashKernel.flops(shape({ causal: true }))).toBe(4 * 64 * 4 * ((256 * 257) / 2));
+  });
+
+  it('models flash traffic as Q and O once plus K and V once per query tile, fewer tiles when causal', () => {
+    const s = shape({ heads: 1, kvHeads: 1 });
+    const rowBytes = 64 * 4;
+    expect(flashKernel.bytesMoved(s, { br: 64, bc: 32 })).toBe(2 * 256 * rowBytes + (256 / 64) * 2 * 256 * rowBytes);
+    expect(flashKernel.bytesMoved(shape({ heads: 1, kvHeads: 1, causal: true }), { br: 64, bc: 32 })).toBe(2 * 256 * rowBytes + 2 * (64 + 128 + 192 + 256) * rowBytes);
+    expect(naiveKernel.bytesMoved(s, {})).toBeGreaterThan(5 * 256 * 256 * 4);
+  });
+});
+
+describe('planRun', () => {
+  it('resolves defaults and refuses what the device cannot run before any GPU work', () => {
+    const plan = planRun(caps, 'flash', shape());
+    expect(plan.tiles).toEqual(flashKernel.defaultTiles(plan.shape, caps));
+    expect(() => planRun(caps, 'flash', shape(), { br: 128, bc: 128, wg: 256, rowThreads: 8 })).toThrow(ConfigError);
+    expect(() => planRun(caps, 'flash', shape(), { br: 48 })).toThrow(TileError);
+    expect(() => planRun(caps, 'flash', shape(), { br: 48 })).toThrow(/Query tile \(Br\) = 48 is not one of 4, 8, 16, 32, 64, 128/);
+    expect(() => planRun(caps, 'flash', shape(), { tile: 4 })).toThrow(/flash has no tile parameter "tile"/);
+    expect(() => planRun(caps, 'flashy', shape())).toThrow(/unknown kernel "flashy"; known kernels: naive, flash/);
+  });
+
+  it('describes every kernel with tunables whose defaults are allowed values', () => {
+    for (const name of ['naive', 'flash']) {
+      const k = getKernel(name);
+      const d = k.defaultTiles(shape(), caps);
+      for (const t of k.tunables) expect(t.values, `${name}.${t.key}`).toContain(d[t.key]);
+    }
+  });
+});

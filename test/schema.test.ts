@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { CSV_COLUMNS, type ResultRecord, makeResultsFile, parseResultsFile, toCsv } from '../src/index.js';
+
+export function sampleRecord(over: Partial<ResultRecord> = {}): ResultRecord {
+  return {
+    kernel: 'flash',
+    status: 'ok',
+    precision: 'f32',
+    shape: { batch: 1, heads: 4, kvHeads: 4, seqQ: 256, seqK: 256, headDim: 64, causal: false, scale: 0.125 },
+    tiles: { br: 64, bc: 32 },
+    medianMs: 1.5,
+    p20Ms: 1.4,
+    p80Ms: 1.6,
+    minMs: 1.3,
+    flops: 1e9,
+    bytes: 1e6,
+    tflops: 0.67,
+    gbps: 0.67,
+    scratchBytes: 0,
+    compileMs: 12,
+    pipelineCached: false,
+    timing: { method: 'timestamp', samples: 10, dispatchesPerSample: 1, quantumNs: 1, warmup: 2 },
+    check: { rows: 'all', maxAbsError: 1e-7, maxRelError: 1e-5, mismatches: 0, atol: 1e-4, rtol: 1e-3, ok: true },
+    seed: 1,
+    ...over,
+  };
+}
+
+const context = {
+  date: '2026-11-22T00:00:00.000Z',
+  tool: { name: 'webgpu-attention-playground', version: '0.1.0' },
+  gitCommit: null,
+  runtime: 'node' as const,
+  userAgent: 'node v20',
+  adapter: { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader', software: true },
+  features: ['timestamp-query'],
+  limits: { maxComputeWorkgroupStorageSize: 32768 },
+  timestampMethod: 'timestamp-query' as const,
+  notes: [],
+};
+
+describe('results file schema', () => {
+  it('round-trips a file through JSON', () => {
+    const file = makeResultsFile(context, [sampleRecord(), sampleRecord({ kernel: 'naive', status: 'skipped', reason: 'too big', medianMs: null, timing: null, check: null })]);
+    expect(parseResultsFile(JSON.stringify(file))).toEqual(file);
+  });
+
+  it('ignores fields it does not know, at every level', () => {
+    const file = makeResultsFile(context, [sampleRecord()]) as unknown as Record<string, unknown>;
+    const extended = JSON.parse(JSON.stringify(file));
+    extended.futureTopLevel = 1;
+    extended.context.gpuClockMHz = 1980;
+    extended.results[0].energyJ = 0.3;
+    const parsed = parseResultsFile(extended);
+    expect(parsed.results[0]).not.toHaveProperty('energyJ');
+    expect(parsed.results[0]!.medianMs).toBe(1.5);
+  });
+
+  it('names the path of what is wrong', () => {
+    const bad = JSON.parse(JSON.stringify(makeResultsFile(context, [sampleRecord()])));
+    delete bad.results[0].shape.headDim;
+    bad.context.adapter.software = 'yes';
+    expect(() => parseResultsFile(bad)).toThrow(/results\.0\.shape\.headDim/);
+    expect(() => parseResultsFile(bad)).toThrow(/context\.adapter\.software/);
+    expect(() => parseResultsFile('{not json')).toThrow(/invalid JSON/);
+    expect(() => parseResultsFile({ format: 'other', version: 1 })).toThrow(/format/);
+  });
+});
+
+describe('CSV export', () => {
+  it('writes a header and one escaped row per result', () => {
+    const csv = toCsv([sampleRecord(), sampleRecord({ status: 'skipped', reason: 'needs "S", 1 GiB', medianMs: null })]);
+    const lines = csv.trimEnd().split('\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines).toHaveLength(3);
+    expect(lines[1]!.split(',').length).toBe(CSV_COLUMNS.length);
+    expect(lines[1]).toContain('br=64 bc=32');
+    expect(lines[2]).toContain('"needs ""S"", 1 GiB"');
+    const cols = lines[2]!.split(',');
+    expect(cols[CSV_COLUMNS.indexOf('medianMs')]).toBe('');
+  });
+});
