@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import {
   type AttentionDevice,
   type ResultRecord,
+  ShapeFixture,
+  autotune,
   benchmark,
   createDevice,
   getKernel,
@@ -42,6 +44,14 @@ Tiles:
                       Repeat the flag for several kernels. Unset keys take the kernel's default.
   --list              print each kernel's tile parameters and allowed values, then exit
 
+Autotuning:
+  --autotune          search each kernel's tile space for every shape of the sweep (pruned by the
+                      device's limits); prints the finalists and the best, and the JSON holds every
+                      measurement (tag autotune-search) and the checked finalists (autotune-final)
+  --autotune-max N    most configurations measured per kernel and shape (default 40)
+  --autotune-ms MS    search time per kernel and shape (default 25000)
+  --exhaustive        with --autotune: measure every runnable configuration (to validate the search)
+
 Measurement:
   --warmup N          untimed runs before timing (default 2)
   --samples N         timed samples (default 10)
@@ -77,6 +87,10 @@ const OPTIONS = {
   causal: { type: 'string' },
   tiles: { type: 'string', multiple: true },
   list: { type: 'boolean' },
+  autotune: { type: 'boolean' },
+  'autotune-max': { type: 'string' },
+  'autotune-ms': { type: 'string' },
+  exhaustive: { type: 'boolean' },
   warmup: { type: 'string' },
   samples: { type: 'string' },
   'budget-ms': { type: 'string' },
@@ -122,6 +136,7 @@ export interface CliPlan {
   quiet: boolean;
   dawn: string[];
   softwareFallback: boolean;
+  autotune: { maxConfigs: number; timeBudgetMs: number; exhaustive: boolean } | null;
 }
 
 export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' {
@@ -178,6 +193,13 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' {
     quiet: Boolean(values.quiet),
     dawn: values.dawn ?? [],
     softwareFallback: !values['no-software'],
+    autotune: values.autotune
+      ? {
+          maxConfigs: intFlag('autotune-max', values['autotune-max'], 40, 1),
+          timeBudgetMs: intFlag('autotune-ms', values['autotune-ms'], 25_000, 1),
+          exhaustive: Boolean(values.exhaustive),
+        }
+      : null,
   };
 }
 
@@ -212,25 +234,71 @@ function progress(quiet: boolean) {
 export async function runPlan(plan: CliPlan, gpu: AttentionDevice): Promise<ResultRecord[]> {
   const report = progress(plan.quiet);
   const results: ResultRecord[] = [];
-  for (const [i, c] of plan.cases.entries()) {
-    report(i, plan.cases.length, c, 'start');
-    const record = await benchmark(gpu, {
-      kernel: c.kernel,
-      shape: c.shape,
-      tiles: c.tiles,
-      warmup: plan.warmup,
-      samples: plan.samples,
-      budgetMs: plan.budgetMs,
-      seed: plan.seed,
-      check: plan.check,
-      timeoutMs: plan.timeoutMs,
-      onStage: (stage) => report(i, plan.cases.length, c, stage),
-    });
-    results.push(record);
-    if (gpu.lostInfo) break;
+  // Consecutive cases of one shape share inputs, buffers and the reference (kernels are innermost).
+  let fixture: ShapeFixture | undefined;
+  try {
+    for (const [i, c] of plan.cases.entries()) {
+      report(i, plan.cases.length, c, 'start');
+      if (!fixture?.matches(c.shape, plan.seed)) {
+        fixture?.destroy();
+        fixture = await ShapeFixture.create(gpu, c.shape, plan.seed).catch(() => undefined);
+      }
+      const record = await benchmark(gpu, {
+        kernel: c.kernel,
+        shape: c.shape,
+        tiles: c.tiles,
+        warmup: plan.warmup,
+        samples: plan.samples,
+        budgetMs: plan.budgetMs,
+        seed: plan.seed,
+        check: plan.check,
+        timeoutMs: plan.timeoutMs,
+        fixture,
+        onStage: (stage) => report(i, plan.cases.length, c, stage),
+      });
+      results.push(record);
+      if (gpu.lostInfo) break;
+    }
+  } finally {
+    fixture?.destroy();
   }
   if (!plan.quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   return results;
+}
+
+/** --autotune: one search per distinct shape of the sweep, over the kernels asked for. */
+export async function runAutotune(plan: CliPlan, gpu: AttentionDevice): Promise<{ results: ResultRecord[]; summary: string[] }> {
+  const settings = plan.autotune!;
+  const shapes = new Map<string, BenchCase['shape']>();
+  for (const c of plan.cases) shapes.set(shapeLabel(c.shape), c.shape);
+  const kernels = [...new Set(plan.cases.map((c) => c.kernel))];
+  const results: ResultRecord[] = [];
+  const summary: string[] = [];
+  for (const [label, shape] of shapes) {
+    const tunings = await autotune(gpu, shape, {
+      kernels,
+      seed: plan.seed,
+      maxConfigs: settings.maxConfigs,
+      timeBudgetMs: settings.timeBudgetMs,
+      exhaustive: settings.exhaustive,
+      finalSamples: plan.samples,
+      onProgress: ({ kernel, measured, runnable, record }) => {
+        if (plan.quiet) return;
+        const text = `autotune ${kernel} ${label}: ${measured} measured of ${runnable} runnable; ${tilesLabel(record.tiles)} ${record.medianMs?.toFixed(3) ?? record.status} ms`;
+        process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${text}` : `${text}\n`);
+      },
+    });
+    for (const t of tunings) {
+      results.push(...t.table, ...t.finalists);
+      summary.push(
+        t.bestRecord
+          ? `best ${t.kernel} ${label}: ${tilesLabel(t.best!)}  ${t.bestRecord.medianMs!.toFixed(4)} ms, ${t.bestRecord.tflops!.toPrecision(3)} TFLOP/s (${t.measured} of ${t.runnable} runnable measured in ${(t.elapsedMs / 1000).toFixed(1)} s)`
+          : `best ${t.kernel} ${label}: none passed (${t.measured} of ${t.runnable} measured)`,
+      );
+    }
+  }
+  if (!plan.quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  return { results, summary };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -256,8 +324,15 @@ async function main(argv: string[]): Promise<number> {
   );
   for (const note of gpu.notes) process.stderr.write(`note: ${note}\n`);
   const date = new Date();
-  const results = await runPlan(plan, gpu);
-  process.stdout.write(`${formatTable(results)}\n`);
+  let results: ResultRecord[];
+  if (plan.autotune) {
+    const tuned = await runAutotune(plan, gpu);
+    results = tuned.results;
+    process.stdout.write(`${formatTable(results.filter((r) => r.tag === 'autotune-final'))}\n\n${tuned.summary.join('\n')}\n`);
+  } else {
+    results = await runPlan(plan, gpu);
+    process.stdout.write(`${formatTable(results)}\n`);
+  }
   const notes = plan.dawn.length > 0 ? [`Dawn options: ${plan.dawn.join(' ')}`] : [];
   const file = makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date }), results);
   if (plan.json) {

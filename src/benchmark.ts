@@ -1,20 +1,17 @@
 import { type Comparison, type Tolerance, compareOutputs, gatherRows } from './compare.js';
 import { AttentionInputError, ConfigError, TileError } from './errors.js';
 import { type AttentionDevice, assertUsable } from './gpu/device.js';
-import { AttentionSession, describeError, guarded } from './gpu/session.js';
+import { describeError, guarded } from './gpu/session.js';
 import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs } from './gpu/timer.js';
 import { withTimeout } from './gpu/timeout.js';
-import { type AttentionInputs, randomInputs } from './inputs.js';
 import { getKernel } from './kernels/registry.js';
 import type { BoundKernel, Tiles } from './kernels/types.js';
 import { planRun } from './plan.js';
-import { referenceAttention, referenceSampleRows } from './reference.js';
+import { type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { ResultRecord } from './results/schema.js';
 import { type AttentionShape, resolveShape } from './shape.js';
 import { summarize } from './stats.js';
 
-/** Computes reference rows (all when rows is undefined); the page passes one that runs in a worker. */
-export type ReferenceFn = (inputs: AttentionInputs, rows: number[] | undefined) => Promise<Float64Array> | Float64Array;
 
 export interface BenchmarkConfig {
   kernel: string;
@@ -36,7 +33,14 @@ export interface BenchmarkConfig {
   /** Give up waiting for any one GPU step after this long (default 120 s). */
   timeoutMs?: number;
   reference?: ReferenceFn;
+  /**
+   * Inputs, buffers and reference of this shape and seed, shared across configurations. Without
+   * it the benchmark builds its own and frees it at the end.
+   */
+  fixture?: ShapeFixture;
   signal?: AbortSignal;
+  /** Copied to the record's tag. */
+  tag?: string;
   /** Progress of the stages of this case, for UIs. */
   onStage?: (stage: 'compile' | 'check' | 'warmup' | 'time') => void;
 }
@@ -68,7 +72,11 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     shape,
     flops: kernel.flops(shape),
     seed,
+    ...(config.tag ? { tag: config.tag } : {}),
   };
+  if (config.fixture && !config.fixture.matches(shape, seed)) {
+    throw new AttentionInputError('benchmark: the fixture was made for another shape or seed');
+  }
   let plan;
   try {
     plan = planRun(gpu.caps, kernel.name, shape, config.tiles);
@@ -87,7 +95,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     if (config.signal?.aborted) throw new DOMException('benchmark cancelled', 'AbortError');
   };
 
-  let session: AttentionSession | undefined;
+  let ownFixture: ShapeFixture | undefined;
   let bound: BoundKernel | undefined;
   let compileMs: number | null = null;
   let pipelineCached = false;
@@ -97,11 +105,10 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     compileMs = prepared.compileMs;
     pipelineCached = prepared.cached;
     abort();
-    const inputs = randomInputs(shape, seed);
-    session = await AttentionSession.create(gpu, shape);
-    session.upload(inputs);
-    const s = session;
-    bound = await guarded(gpu, `binding ${kernel.name}`, () => prepared.bind(s.buffers));
+    let fixture = config.fixture;
+    if (!fixture) fixture = ownFixture = await ShapeFixture.create(gpu, shape, seed);
+    const { session } = fixture;
+    bound = await guarded(gpu, `binding ${kernel.name}`, () => prepared.bind(session.buffers));
     const timer = new GpuTimer(gpu);
 
     // Correctness first, on a poisoned output so that unwritten elements fail.
@@ -114,7 +121,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     if (config.check ?? true) {
       const output = await session.readOutput(timeoutMs);
       abort();
-      check = await checkOutput(inputs, output, tolerance, config);
+      check = await checkOutput(fixture, output, tolerance, config);
     }
     abort();
 
@@ -184,7 +191,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     return { ...record, compileMs, pipelineCached };
   } finally {
     bound?.destroy();
-    session?.destroy();
+    ownFixture?.destroy();
   }
 }
 
@@ -200,15 +207,14 @@ async function submit(gpu: AttentionDevice, bound: BoundKernel, dispatches: numb
 }
 
 async function checkOutput(
-  inputs: AttentionInputs,
+  fixture: ShapeFixture,
   output: Float32Array,
   tolerance: Tolerance,
   config: BenchmarkConfig,
 ): Promise<NonNullable<ResultRecord['check']>> {
-  const rows = referenceSampleRows(inputs, config.referenceBudget);
-  const expected = await (config.reference ?? referenceAttention)(inputs, rows);
-  const actual = rows ? gatherRows(output, rows, inputs.headDim) : output;
-  const cmp: Comparison = compareOutputs(actual, expected, tolerance);
+  const { rows, values } = await fixture.reference(config.referenceBudget, config.reference);
+  const actual = rows ? gatherRows(output, rows, fixture.shape.headDim) : output;
+  const cmp: Comparison = compareOutputs(actual, values, tolerance);
   return {
     rows: rows ? rows.length : 'all',
     maxAbsError: Number.isFinite(cmp.maxAbsError) ? cmp.maxAbsError : null,
@@ -221,7 +227,7 @@ async function checkOutput(
 }
 
 function emptyRecord(
-  base: Pick<ResultRecord, 'kernel' | 'precision' | 'shape' | 'flops' | 'seed'>,
+  base: Pick<ResultRecord, 'kernel' | 'precision' | 'shape' | 'flops' | 'seed' | 'tag'>,
   tiles: Tiles,
   status: 'skipped' | 'error',
   reason: string,

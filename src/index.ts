@@ -3,7 +3,8 @@
 export { createDevice, type AttentionDevice, type AdapterSummary, type CreateDeviceOptions, isSoftwareAdapter } from './gpu/device.js';
 export { type DeviceCaps, type DeviceLimits, DEFAULT_LIMITS, LIMIT_NAMES, defaultCaps } from './gpu/caps.js';
 export { runAttention, type RunOptions, type RunResult } from './run.js';
-export { benchmark, type BenchmarkConfig, type ReferenceFn } from './benchmark.js';
+export { benchmark, type BenchmarkConfig } from './benchmark.js';
+export { ShapeFixture, type ReferenceFn } from './fixture.js';
 export { referenceAttention, referenceSampleRows } from './reference.js';
 export { compareOutputs, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './compare.js';
 export { type AttentionInputs, randomInputs, validateInputs } from './inputs.js';
@@ -37,3 +38,4 @@ export {
 } from './results/schema.js';
 export { toCsv, CSV_COLUMNS } from './results/csv.js';
 export { resultsContext, TOOL } from './results/context.js';
+export { autotune, neighboursOf, type AutotuneOptions, type KernelTuning } from './autotune.js';

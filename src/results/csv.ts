@@ -5,7 +5,7 @@ export const CSV_COLUMNS = [
   'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale',
   'tiles', 'medianMs', 'p20Ms', 'p80Ms', 'minMs', 'tflops', 'gbps', 'flops', 'bytes', 'scratchBytes',
   'compileMs', 'timingMethod', 'samples', 'dispatchesPerSample', 'quantumNs', 'checkedRows', 'maxAbsError',
-  'maxRelError', 'ok', 'reason',
+  'maxRelError', 'ok', 'reason', 'tag',
 ] as const;
 
 function cell(value: unknown): string {
@@ -42,6 +42,7 @@ export function toCsv(results: readonly ResultRecord[]): string {
       maxRelError: r.check?.maxRelError,
       ok: r.check?.ok,
       reason: r.reason,
+      tag: r.tag,
     };
     lines.push(CSV_COLUMNS.map((c) => cell(row[c])).join(','));
   }

@@ -70,6 +70,8 @@ export const ResultSchema = z.object({
   check: CheckSchema.nullable(),
   /** Which seed made the inputs (uniform in [-1, 1)). */
   seed: z.number().int(),
+  /** A label for where the row came from, e.g. "autotune-search", "autotune-final", a suite name. */
+  tag: z.string().optional(),
 });
 
 export const AdapterSchema = z.object({
