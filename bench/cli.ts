@@ -69,6 +69,8 @@ Device:
   --dawn OPTION       pass an option to Dawn (repeatable), e.g.
                       enable-dawn-features=vulkan_enable_f16_on_nvidia
   --no-software       fail instead of falling back to SwiftShader when no GPU adapter is found
+  --info              print the adapter, its features, limits, subgroup sizes and subgroup-matrix
+                      configurations, then exit
 
   -h, --help          this text
 
@@ -102,6 +104,7 @@ const OPTIONS = {
   quiet: { type: 'boolean' },
   dawn: { type: 'string', multiple: true },
   'no-software': { type: 'boolean' },
+  info: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -139,7 +142,7 @@ export interface CliPlan {
   autotune: { maxConfigs: number; timeBudgetMs: number; exhaustive: boolean } | null;
 }
 
-export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' {
+export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info: string[] } {
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -148,6 +151,7 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' {
   }
   if (values.help) return 'help';
   if (values.list) return 'list';
+  if (values.info) return { info: values.dawn ?? [] };
   const suiteName = values.suite ?? 'quick';
   const suite = SUITES[suiteName];
   if (!suite) throw new UsageError(`--suite "${suiteName}": unknown; known suites: ${Object.keys(SUITES).join(', ')}`);
@@ -208,6 +212,19 @@ function listKernels(): string {
     const lines = k.tunables.map((t) => `    ${t.key.padEnd(12)} ${t.label}: ${t.values.join(', ')}\n${' '.repeat(17)}${t.help}`);
     return `${k.name}: ${k.title}\n  ${k.description}\n  tiles:\n${lines.join('\n')}`;
   }).join('\n\n');
+}
+
+function deviceInfo(gpu: AttentionDevice) {
+  return {
+    adapter: gpu.adapter,
+    notes: gpu.notes,
+    features: gpu.caps.features,
+    wgslFeatures: gpu.caps.wgslFeatures,
+    subgroupMinSize: gpu.caps.subgroupMinSize,
+    subgroupMaxSize: gpu.caps.subgroupMaxSize,
+    subgroupMatrixConfigs: gpu.caps.subgroupMatrixConfigs,
+    limits: gpu.caps.limits,
+  };
 }
 
 function gitCommit(): string | null {
@@ -315,6 +332,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (plan === 'list') {
     process.stdout.write(`${listKernels()}\n`);
+    return 0;
+  }
+  if ('info' in plan) {
+    const gpu = await createDevice({ dawnOptions: plan.info });
+    process.stdout.write(`${JSON.stringify(deviceInfo(gpu), null, 2)}\n`);
+    gpu.destroy();
     return 0;
   }
   const gpu = await createDevice({ dawnOptions: plan.dawn, softwareFallback: plan.softwareFallback });

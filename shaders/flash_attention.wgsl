@@ -5,12 +5,17 @@
 // S and P never leave the chip: global traffic is Q and O once, K and V once per query tile.
 //
 // Work split: the WORKGROUP_SIZE invocations form ROW_GROUPS groups of ROW_THREADS. Row group rg
-// owns query rows rg, rg + ROW_GROUPS, ... (TM of them, interleaved so that neighbouring groups
-// read neighbouring Q rows: no bank conflicts); lane g of the group owns keys g, g + ROW_THREADS,
-// ... of each tile (TN of them) and output columns 4g..4g+3, 4(g + ROW_THREADS).. (TD4 vec4s). A
-// row's max and sum are therefore split over ROW_THREADS lanes and reduced by reduce_max_rows /
-// reduce_sum_rows, from flash_row_reduce_subgroup.wgsl (shuffles) or
-// flash_row_reduce_workgroup.wgsl (workgroup memory), whichever the harness composes in.
+// owns query rows rg, rg + ROW_GROUPS, ... (TM of them); lane g of the group owns keys g,
+// g + ROW_THREADS, ... of each tile (TN of them) and output vec4 columns g, g + ROW_THREADS, ...
+// (TD4 of them). Each invocation thus computes a TM × TN block of S and a TM × 4·TD4 block of O
+// in registers: every value it loads from workgroup memory feeds TM or TN multiply-adds, which is
+// what keeps the kernel off the shared-memory bandwidth limit. A row's max and sum are split over
+// ROW_THREADS lanes and reduced by reduce_max_rows / reduce_sum_rows, from
+// flash_row_reduce_subgroup.wgsl (shuffles) or flash_row_reduce_workgroup.wgsl (workgroup memory).
+//
+// Bank conflicts: tiles are stored unpadded (padding would cost the workgroup memory that 64-row
+// tiles need at d = 64) with the vec4 column XOR-swizzled by the row, so lanes that read one column
+// of consecutive rows, or write one row of P for consecutive keys, hit different banks.
 //
 // Scores are in log2 units: Q is pre-multiplied by scale·log2(e) as it is loaded, so the softmax
 // uses exp2. Masked scores are MASKED, a finite stand-in for −∞ (WGSL lets GPUs assume no
@@ -28,11 +33,12 @@ const ROW_GROUPS: u32 = WORKGROUP_SIZE / ROW_THREADS;
 const TM: u32 = BR / ROW_GROUPS;
 const TN: u32 = BC / ROW_THREADS;
 const TD4: u32 = D4 / ROW_THREADS;
-// Q and K rows are padded by one vec4 so that lanes reading the same column of different rows
-// hit different banks.
-const STRIDE4: u32 = D4 + 1u;
-// P is stored per key as [row group][TM] rows, in vec4s when TM allows it.
+// P is stored per key as [row group][TM] values, in vec4s (TM4 per row group).
 const TM4: u32 = (TM + 3u) / 4u;
+const P_WIDTH4: u32 = ROW_GROUPS * TM4;
+// XOR masks of the swizzles: the largest power of two (at most 8) dividing the row width, minus 1.
+const KV_SWIZZLE: u32 = min(D4 & (~D4 + 1u), 8u) - 1u;
+const P_SWIZZLE: u32 = min(P_WIDTH4 & (~P_WIDTH4 + 1u), 8u) - 1u;
 const MASKED: f32 = -3.0e38f;
 const M_INIT: f32 = -1.0e30f;
 
@@ -42,9 +48,17 @@ const M_INIT: f32 = -1.0e30f;
 @group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> o: array<vec4<f32>>;
 
-var<workgroup> q_tile: array<vec4<f32>, BR * STRIDE4>;
-var<workgroup> kv_tile: array<vec4<f32>, BC * STRIDE4>;
-var<workgroup> p_tile: array<vec4<f32>, BC * ROW_GROUPS * TM4>;
+var<workgroup> q_tile: array<vec4<f32>, BR * D4>;
+var<workgroup> kv_tile: array<vec4<f32>, BC * D4>;
+var<workgroup> p_tile: array<vec4<f32>, BC * P_WIDTH4>;
+
+fn tile_index(row: u32, col4: u32) -> u32 {
+  return row * D4 + (col4 ^ (row & KV_SWIZZLE));
+}
+
+fn p_index(key: u32, slot4: u32) -> u32 {
+  return key * P_WIDTH4 + (slot4 ^ (key & P_SWIZZLE));
+}
 
 // Copies rows [row0, row0 + BC) of K or V (zero past seq_k) into kv_tile. Every invocation runs
 // the same number of iterations, so the loop unrolls and the loads issue back to back.
@@ -62,7 +76,7 @@ fn load_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) {
           val = v[base + (row0 + r) * D4 + c];
         }
       }
-      kv_tile[r * STRIDE4 + c] = val;
+      kv_tile[tile_index(r, c)] = val;
     }
   }
 }
@@ -86,7 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (row0 + r < p.seq_q) {
         val = q[q_base + (row0 + r) * D4 + c] * p.scale_log2;
       }
-      q_tile[r * STRIDE4 + c] = val;
+      q_tile[tile_index(r, c)] = val;
     }
   }
 
@@ -115,7 +129,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     load_kv_tile(true, kv_base, k0, lid);
     workgroupBarrier();
 
-    // S = Q Kᵀ for this invocation's TM × TN block, 4 head-dim columns at a time.
+    // S = Q Kᵀ for this invocation's TM × TN block, 4 head-dim columns at a time, as explicit fma
+    // chains (dot() plus an add would cost a fifth more instructions).
     var s: array<f32, TM * TN>;
     for (var i = 0u; i < TM * TN; i++) {
       s[i] = 0.0;
@@ -123,12 +138,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var c = 0u; c < D4; c++) {
       var qv: array<vec4<f32>, TM>;
       for (var m = 0u; m < TM; m++) {
-        qv[m] = q_tile[(m * ROW_GROUPS + rg) * STRIDE4 + c];
+        qv[m] = q_tile[tile_index(m * ROW_GROUPS + rg, c)];
       }
       for (var n = 0u; n < TN; n++) {
-        let kv = kv_tile[(n * ROW_THREADS + g) * STRIDE4 + c];
+        let kv = kv_tile[tile_index(n * ROW_THREADS + g, c)];
         for (var m = 0u; m < TM; m++) {
-          s[m * TN + n] += dot(qv[m], kv);
+          let a = qv[m];
+          s[m * TN + n] = fma(a.w, kv.w, fma(a.z, kv.z, fma(a.y, kv.y, fma(a.x, kv.x, s[m * TN + n]))));
         }
       }
     }
@@ -170,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var n = 0u; n < TN; n++) {
         let e = exp2(s[m * TN + n] - m_new);
         l += e;
-        p_tile[((n * ROW_THREADS + g) * ROW_GROUPS + rg) * TM4 + m / 4u][m % 4u] = e;
+        p_tile[p_index(n * ROW_THREADS + g, rg * TM4 + m / 4u)][m % 4u] = e;
       }
       l_part[m] = l;
     }
@@ -183,10 +199,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // Keys past seq_k have P = 0 and V = 0, so the last tile needs no special case.
     for (var j = 0u; j < BC; j++) {
       var pv: array<f32, TM>;
-      let p_base = (j * ROW_GROUPS + rg) * TM4;
       if (TM % 4u == 0u) {
         for (var m4 = 0u; m4 < TM4; m4++) {
-          let x = p_tile[p_base + m4];
+          let x = p_tile[p_index(j, rg * TM4 + m4)];
           pv[m4 * 4u] = x.x;
           pv[m4 * 4u + 1u] = x.y;
           pv[m4 * 4u + 2u] = x.z;
@@ -194,13 +209,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
       } else {
         for (var m = 0u; m < TM; m++) {
-          pv[m] = p_tile[p_base + m / 4u][m % 4u];
+          pv[m] = p_tile[p_index(j, rg * TM4 + m / 4u)][m % 4u];
         }
       }
       for (var d = 0u; d < TD4; d++) {
-        let vv = kv_tile[j * STRIDE4 + d * ROW_THREADS + g];
+        let vv = kv_tile[tile_index(j, d * ROW_THREADS + g)];
         for (var m = 0u; m < TM; m++) {
-          acc[m * TD4 + d] += pv[m] * vv;
+          acc[m * TD4 + d] = fma(vec4<f32>(pv[m]), vv, acc[m * TD4 + d]);
         }
       }
     }

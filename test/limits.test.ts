@@ -19,10 +19,12 @@ describe('flash configuration checks', () => {
     expect(storage.message).toMatch(/needs \d+ bytes \(\d+\.\d KiB\) but maxComputeWorkgroupStorageSize is 16384 bytes \(16.0 KiB\)/);
   });
 
-  it('counts workgroup memory as the shader declares it (tiles padded by one vec4 per row)', () => {
-    // Q 64×(16+1) vec4, K/V 32×17 vec4, P 32 keys × 64 rows floats, row partials 64×8 floats.
-    expect(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0 }).workgroupBytes).toBe(64 * 17 * 16 + 32 * 17 * 16 + 32 * 64 * 4 + 64 * 8 * 4);
-    expect(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 }).workgroupBytes).toBe(64 * 17 * 16 + 32 * 17 * 16 + 32 * 64 * 4);
+  it('counts workgroup memory as the shader declares it', () => {
+    // Q 64×16 vec4, K/V 32×16 vec4, P 32 keys × 64 rows floats, row partials 64×8 floats.
+    expect(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0 }).workgroupBytes).toBe(64 * 16 * 16 + 32 * 16 * 16 + 32 * 64 * 4 + 64 * 8 * 4);
+    expect(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 }).workgroupBytes).toBe(64 * 16 * 16 + 32 * 16 * 16 + 32 * 64 * 4);
+    // One row per invocation: P still takes a vec4 per row group and key.
+    expect(flashGeometry(32, { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 }).workgroupBytes).toBe(16 * 8 * 16 + 8 * 8 * 16 + 8 * 16 * 16 + 16 * 2 * 4);
   });
 
   it('names maxComputeInvocationsPerWorkgroup', () => {

@@ -10,6 +10,19 @@ export interface DeviceCaps {
   /** Subgroup size range reported by the adapter (0 when the adapter does not say). */
   subgroupMinSize: number;
   subgroupMaxSize: number;
+  /**
+   * Cooperative-matrix shapes of the chromium-experimental-subgroup-matrix feature (tensor cores
+   * on NVIDIA), from adapter.info.subgroupMatrixConfigs; empty without the feature.
+   */
+  subgroupMatrixConfigs: SubgroupMatrixConfig[];
+}
+
+export interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
 }
 
 /** The limits attention kernels depend on, as granted to the device. */
@@ -57,13 +70,25 @@ export function readLimits(source: GPUSupportedLimits): DeviceLimits {
 }
 
 export function capsOf(device: GPUDevice, adapterInfo: GPUAdapterInfo | undefined, wgslFeatures: Iterable<string>): DeviceCaps {
-  const info = adapterInfo as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  const info = adapterInfo as
+    | (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig> })
+    | undefined;
+  const hasMatrices = device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName);
   return {
     limits: readLimits(device.limits),
     features: [...device.features].map(String).sort(),
     wgslFeatures: [...wgslFeatures].sort(),
     subgroupMinSize: Number(info?.subgroupMinSize ?? 0),
     subgroupMaxSize: Number(info?.subgroupMaxSize ?? 0),
+    subgroupMatrixConfigs: hasMatrices
+      ? [...(info?.subgroupMatrixConfigs ?? [])].map((c) => ({
+          componentType: String(c.componentType),
+          resultComponentType: String(c.resultComponentType),
+          M: Number(c.M),
+          N: Number(c.N),
+          K: Number(c.K),
+        }))
+      : [],
   };
 }
 
@@ -75,5 +100,6 @@ export function defaultCaps(overrides: Partial<DeviceCaps> = {}): DeviceCaps {
     wgslFeatures: overrides.wgslFeatures ?? [],
     subgroupMinSize: overrides.subgroupMinSize ?? 0,
     subgroupMaxSize: overrides.subgroupMaxSize ?? 0,
+    subgroupMatrixConfigs: overrides.subgroupMatrixConfigs ?? [],
   };
 }

@@ -18,6 +18,20 @@ export interface NodeAdapter {
   notes: string[];
 }
 
+/**
+ * Dawn rounds timestamps (to 65 536 ns by default, a browser privacy measure). A command-line
+ * benchmark wants the GPU's real resolution, so Node devices turn the rounding off unless the
+ * caller's options mention the toggle themselves.
+ */
+export function withNodeDefaults(options: readonly string[]): string[] {
+  if (options.some((o) => o.includes('timestamp_quantization'))) return [...options];
+  const out = [...options];
+  const i = out.findIndex((o) => o.startsWith('disable-dawn-features='));
+  if (i >= 0) out[i] = `${out[i]},timestamp_quantization`;
+  else out.push('disable-dawn-features=timestamp_quantization');
+  return out;
+}
+
 export async function requestNodeAdapter(
   dawnOptions: readonly string[],
   powerPreference: GPUPowerPreference | undefined,
@@ -38,11 +52,12 @@ export async function requestNodeAdapter(
   const process = globalThis.process;
   // Vulkan loaders complain loudly without it, and SwiftShader does not need a real one.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  let gpu = webgpu.create([...dawnOptions]);
+  const options = withNodeDefaults(dawnOptions);
+  let gpu = webgpu.create(options);
   let adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : undefined);
   if (!adapter && softwareFallback && fs.existsSync(SWIFTSHADER_ICD) && process.env.VK_ICD_FILENAMES !== SWIFTSHADER_ICD) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    gpu = webgpu.create([...dawnOptions]);
+    gpu = webgpu.create(options);
     adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : undefined);
     if (adapter) notes.push(`No GPU adapter found; using Chromium's SwiftShader (software Vulkan on the CPU) from ${SWIFTSHADER_ICD}.`);
   }

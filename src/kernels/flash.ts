@@ -33,14 +33,12 @@ export function flashGeometry(headDim: number, tiles: Tiles): FlashGeometry {
   const tn = bc / rowThreads;
   const d4 = headDim / 4;
   const td4 = d4 / rowThreads;
-  const stride4 = d4 + 1;
   const tm4 = Math.ceil(tm / 4);
   const reduction = rowThreads === 1 ? 'none' : subgroups ? 'subgroup' : 'workgroup';
+  // q_tile, kv_tile and p_tile of shaders/flash_attention.wgsl, plus row_partials of the
+  // workgroup-memory reduction.
   const workgroupBytes =
-    pad16(br * stride4 * 16) +
-    pad16(bc * stride4 * 16) +
-    pad16(bc * rowGroups * tm4 * 16) +
-    (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
+    pad16(br * d4 * 16) + pad16(bc * d4 * 16) + pad16(bc * rowGroups * tm4 * 16) + (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
   return { rowGroups, tm, tn, td4, workgroupBytes, registerFloats: tm * tn + 4 * tm * td4, reduction };
 }
 
@@ -49,9 +47,9 @@ export function flashGeometry(headDim: number, tiles: Tiles): FlashGeometry {
  * the default. Then any configuration that fits, largest tiles first.
  */
 const PREFERRED: Record<number, Tiles[]> = {
-  32: [{ br: 64, bc: 32, wg: 128, rowThreads: 4 }],
-  64: [{ br: 64, bc: 32, wg: 128, rowThreads: 8 }],
-  128: [{ br: 32, bc: 32, wg: 128, rowThreads: 8 }],
+  32: [{ br: 64, bc: 64, wg: 64, rowThreads: 8 }],
+  64: [{ br: 64, bc: 64, wg: 64, rowThreads: 8 }],
+  128: [{ br: 64, bc: 16, wg: 64, rowThreads: 8 }],
 };
 
 const BR_VALUES = [4, 8, 16, 32, 64, 128] as const;
