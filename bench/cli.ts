@@ -18,6 +18,7 @@ import {
   toCsv,
   TOOL,
 } from '../src/index.js';
+import { conformanceGroups, conformanceShapes, groupRunnable, runConformanceCase } from './conformance.js';
 import { SUITES } from './suites.js';
 import { type BenchCase, type SweepSpec, expandSweep, parseTileSpec } from './sweep.js';
 import { formatTable } from './table.js';
@@ -48,7 +49,7 @@ Autotuning:
   --autotune          search each kernel's tile space for every shape of the sweep (pruned by the
                       device's limits); prints the finalists and the best, and the JSON holds every
                       measurement (tag autotune-search) and the checked finalists (autotune-final)
-  --autotune-max N    most configurations measured per kernel and shape (default 40)
+  --autotune-max N    most configurations measured per kernel and shape (default 80)
   --autotune-ms MS    search time per kernel and shape (default 25000)
   --exhaustive        with --autotune: measure every runnable configuration (to validate the search)
 
@@ -71,6 +72,8 @@ Device:
   --no-software       fail instead of falling back to SwiftShader when no GPU adapter is found
   --info              print the adapter, its features, limits, subgroup sizes and subgroup-matrix
                       configurations, then exit
+  --conformance       run the correctness matrix of the GPU tests (bench/conformance.ts) for the
+                      kernels of --kernels on this device, print one line per configuration, exit
 
   -h, --help          this text
 
@@ -105,6 +108,7 @@ const OPTIONS = {
   dawn: { type: 'string', multiple: true },
   'no-software': { type: 'boolean' },
   info: { type: 'boolean' },
+  conformance: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -142,7 +146,7 @@ export interface CliPlan {
   autotune: { maxConfigs: number; timeBudgetMs: number; exhaustive: boolean } | null;
 }
 
-export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info: string[] } {
+export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info: string[] } | { conformance: string[]; dawn: string[] } {
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -152,6 +156,11 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
   if (values.help) return 'help';
   if (values.list) return 'list';
   if (values.info) return { info: values.dawn ?? [] };
+  if (values.conformance) {
+    const kernels = values.kernels?.split(',').map((k) => k.trim()).filter(Boolean) ?? KERNELS.map((k) => k.name);
+    for (const k of kernels) getKernel(k);
+    return { conformance: kernels, dawn: values.dawn ?? [] };
+  }
   const suiteName = values.suite ?? 'quick';
   const suite = SUITES[suiteName];
   if (!suite) throw new UsageError(`--suite "${suiteName}": unknown; known suites: ${Object.keys(SUITES).join(', ')}`);
@@ -199,7 +208,7 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
     softwareFallback: !values['no-software'],
     autotune: values.autotune
       ? {
-          maxConfigs: intFlag('autotune-max', values['autotune-max'], 40, 1),
+          maxConfigs: intFlag('autotune-max', values['autotune-max'], 80, 1),
           timeBudgetMs: intFlag('autotune-ms', values['autotune-ms'], 25_000, 1),
           exhaustive: Boolean(values.exhaustive),
         }
@@ -225,6 +234,34 @@ function deviceInfo(gpu: AttentionDevice) {
     subgroupMatrixConfigs: gpu.caps.subgroupMatrixConfigs,
     limits: gpu.caps.limits,
   };
+}
+
+async function runConformance(kernels: string[], dawn: string[]): Promise<number> {
+  const gpu = await createDevice({ dawnOptions: dawn });
+  process.stderr.write(`conformance on ${gpu.adapter.vendor} ${gpu.adapter.description}\n`);
+  let failed = 0;
+  for (const group of conformanceGroups(kernels)) {
+    const label = `${group.kernel.padEnd(10)} d=${String(group.headDim).padEnd(4)} ${tilesLabel(group.tiles) || '(defaults)'}`;
+    const refused = groupRunnable(gpu, group.kernel, group.headDim, group.tiles);
+    if (refused) {
+      process.stdout.write(`${label}: not run here: ${refused}\n`);
+      continue;
+    }
+    let ok = 0;
+    let worst = 0;
+    const shapes = conformanceShapes(group.headDim);
+    const bad: string[] = [];
+    for (const shape of shapes) {
+      const r = await runConformanceCase(gpu, { kernel: group.kernel, shape, tiles: group.tiles });
+      if (r.ok) ok++;
+      else bad.push(`${shapeLabel(shape)} (${r.refused ?? `${r.mismatches} mismatches, max abs error ${r.maxAbsError}`})`);
+      if (Number.isFinite(r.maxAbsError)) worst = Math.max(worst, r.maxAbsError);
+    }
+    failed += bad.length;
+    process.stdout.write(`${label}: ${ok}/${shapes.length} shapes match, max abs error ${worst.toExponential(1)}${bad.length ? `; FAILED: ${bad.join('; ')}` : ''}\n`);
+  }
+  gpu.destroy();
+  return failed > 0 ? 1 : 0;
 }
 
 function gitCommit(): string | null {
@@ -334,6 +371,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${listKernels()}\n`);
     return 0;
   }
+  if ('conformance' in plan) return runConformance(plan.conformance, plan.dawn);
   if ('info' in plan) {
     const gpu = await createDevice({ dawnOptions: plan.info });
     process.stdout.write(`${JSON.stringify(deviceInfo(gpu), null, 2)}\n`);

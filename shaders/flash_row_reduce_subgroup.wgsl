@@ -8,7 +8,8 @@ enable subgroups;
 fn reduce_max_rows(part: array<f32, TM>, lid: u32) -> array<f32, TM> {
   var x = part;
   for (var mask = ROW_THREADS / 2u; mask > 0u; mask = mask / 2u) {
-    for (var m = 0u; m < TM; m++) {
+    // @unroll
+  for (var m = 0u; m < TM; m++) {
       x[m] = max(x[m], subgroupShuffleXor(x[m], mask));
     }
   }
@@ -18,7 +19,8 @@ fn reduce_max_rows(part: array<f32, TM>, lid: u32) -> array<f32, TM> {
 fn reduce_sum_rows(part: array<f32, TM>, lid: u32) -> array<f32, TM> {
   var x = part;
   for (var mask = ROW_THREADS / 2u; mask > 0u; mask = mask / 2u) {
-    for (var m = 0u; m < TM; m++) {
+    // @unroll
+  for (var m = 0u; m < TM; m++) {
       x[m] += subgroupShuffleXor(x[m], mask);
     }
   }

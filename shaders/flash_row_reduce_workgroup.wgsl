@@ -11,11 +11,13 @@ fn reduce_max_rows(part: array<f32, TM>, lid: u32) -> array<f32, TM> {
   }
   let rg = lid / ROW_THREADS;
   let g = lid % ROW_THREADS;
+  // @unroll
   for (var m = 0u; m < TM; m++) {
     row_partials[(m * ROW_GROUPS + rg) * ROW_THREADS + g] = part[m];
   }
   workgroupBarrier();
   var out: array<f32, TM>;
+  // @unroll
   for (var m = 0u; m < TM; m++) {
     let base = (m * ROW_GROUPS + rg) * ROW_THREADS;
     var x = row_partials[base];
@@ -33,11 +35,13 @@ fn reduce_sum_rows(part: array<f32, TM>, lid: u32) -> array<f32, TM> {
   }
   let rg = lid / ROW_THREADS;
   let g = lid % ROW_THREADS;
+  // @unroll
   for (var m = 0u; m < TM; m++) {
     row_partials[(m * ROW_GROUPS + rg) * ROW_THREADS + g] = part[m];
   }
   workgroupBarrier();
   var out: array<f32, TM>;
+  // @unroll
   for (var m = 0u; m < TM; m++) {
     let base = (m * ROW_GROUPS + rg) * ROW_THREADS;
     var x = 0.0;

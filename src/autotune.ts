@@ -18,7 +18,7 @@ export interface AutotuneOptions {
   finalSamples?: number;
   /** How many of the fastest configurations are re-measured and checked (default 3). */
   finalists?: number;
-  /** Most configurations measured per kernel in the search (default 40). */
+  /** Most configurations measured per kernel in the search (default 80). */
   maxConfigs?: number;
   /** Wall-clock budget of the search per kernel, in ms (default 25000); the finalists come after. */
   timeBudgetMs?: number;
@@ -51,9 +51,9 @@ const key = (tiles: Tiles) => JSON.stringify(Object.entries(tiles).sort(([a], [b
  * Searches each kernel's tile space for the fastest configuration on this device and shape.
  *
  * The space is first pruned by the kernel's own check (device limits, divisibility). Then: the
- * default and a spread of seeded random configurations are measured; from the best ones the
- * search walks to neighbours (one tunable one step up or down) while that keeps finding faster
- * ones; the finalists are re-measured with more samples and checked against the reference, and the
+ * default and a spread of seeded random configurations are measured; from the three best the
+ * search walks to neighbours (one tunable one step up or down) until the three best have no
+ * untried neighbour; the finalists are re-measured with more samples and checked against the reference, and the
  * fastest correct one wins. Pipelines of each batch compile concurrently before they are timed.
  */
 export async function autotune(gpu: AttentionDevice, shape: AttentionShape, options: AutotuneOptions = {}): Promise<KernelTuning[]> {
@@ -76,7 +76,7 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
   const runnable = tileSpace(kernel).filter((t) => kernel.check(shape, t, gpu.caps).length === 0);
   const runnableKeys = new Map(runnable.map((t) => [key(t), t]));
   const measured = new Map<string, ResultRecord>();
-  const maxConfigs = options.exhaustive ? Infinity : (options.maxConfigs ?? 40);
+  const maxConfigs = options.exhaustive ? Infinity : (options.maxConfigs ?? 80);
   const deadline = options.exhaustive ? Infinity : start + (options.timeBudgetMs ?? 25_000);
   const searchSamples = options.searchSamples ?? 3;
   const rng = createRng(options.seed ?? 1);
@@ -118,8 +118,8 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
       seeds.push(pool.splice(Math.floor(rng() * pool.length), 1)[0]!);
     }
     await measure(seeds.filter((t) => runnableKeys.has(key(t))));
-    // Walk: neighbours of the current best few, until a round finds nothing faster.
-    let bestMs = ranked()[0]?.medianMs ?? Infinity;
+    // Walk: measure the untried neighbours of the best few until they are all measured (a local
+    // optimum of the top three) or the budget runs out.
     for (;;) {
       const neighbours = ranked()
         .slice(0, 3)
@@ -127,9 +127,6 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
         .filter((t) => runnableKeys.has(key(t)) && !measured.has(key(t)));
       if (neighbours.length === 0 || performance.now() > deadline || measured.size >= maxConfigs) break;
       await measure(neighbours);
-      const now = ranked()[0]?.medianMs ?? Infinity;
-      if (now >= bestMs) break;
-      bestMs = now;
     }
   }
 

@@ -1,6 +1,8 @@
 // Every WGSL file, as text. Vite (page, tests) and esbuild (the command-line bundle) both turn
 // `?raw` imports into strings, so Node and the browser compile the very same files.
+import convertF16 from '../shaders/convert_f16.wgsl?raw';
 import flashAttention from '../shaders/flash_attention.wgsl?raw';
+import flashAttentionF16 from '../shaders/flash_attention_f16.wgsl?raw';
 import flashRowReduceSubgroup from '../shaders/flash_row_reduce_subgroup.wgsl?raw';
 import flashRowReduceWorkgroup from '../shaders/flash_row_reduce_workgroup.wgsl?raw';
 import naivePv from '../shaders/naive_pv.wgsl?raw';
@@ -14,6 +16,8 @@ export const SHADER_SOURCES = {
   'naive_softmax.wgsl': naiveSoftmax,
   'naive_pv.wgsl': naivePv,
   'flash_attention.wgsl': flashAttention,
+  'flash_attention_f16.wgsl': flashAttentionF16,
+  'convert_f16.wgsl': convertF16,
   'flash_row_reduce_subgroup.wgsl': flashRowReduceSubgroup,
   'flash_row_reduce_workgroup.wgsl': flashRowReduceWorkgroup,
 } as const;

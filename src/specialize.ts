@@ -59,3 +59,57 @@ function literal(name: string, value: ConstValue, type: string | undefined): str
       throw new Error(`specialize: const ${name} needs an explicit type (u32, i32, f32 or bool)`);
   }
 }
+
+const UNROLL_HEADER = /^[ \t]*\/\/[ \t]*@unroll[ \t]*\n(\s*)for\s*\(\s*var\s+([A-Za-z_]\w*)\s*=\s*0u\s*;\s*\2\s*<\s*([A-Za-z_]\w*|\d+u)\s*;\s*\2\s*(?:\+\+|\+=\s*1u)\s*\)\s*\{/m;
+
+/**
+ * Expands loops marked `// @unroll` into straight-line copies of their body.
+ *
+ * A marked loop must read `for (var i = 0u; i < BOUND; i++) {` with BOUND a literal (`4u`) or a
+ * const whose value is in `bounds`; each copy becomes a block that starts with `const i = <k>u;`, so every array index
+ * built from i is a const-expression and register tiles stay in registers whatever the driver's
+ * unrolling heuristics. A `const_assert BOUND == <n>u;` is appended per bound so the shader
+ * compiler rejects a module whose consts disagree with the values the host computed. Bodies must
+ * not use `break` or `continue`. Nested marked loops are expanded too.
+ */
+export function unrollLoops(source: string, bounds: Readonly<Record<string, number>>): string {
+  const used = new Set<string>();
+  let out = source;
+  for (let guard = 0; ; guard++) {
+    if (guard > 10_000) throw new Error('unrollLoops: too many loops');
+    const match = UNROLL_HEADER.exec(out);
+    if (!match) break;
+    const [, indent, variable, bound] = match as unknown as [string, string, string, string];
+    const literal = /^\d+u$/.test(bound);
+    const count = literal ? Number.parseInt(bound, 10) : bounds[bound];
+    if (count === undefined || !Number.isInteger(count) || count < 0) {
+      throw new Error(`unrollLoops: no value for loop bound ${bound} (loop over ${variable})`);
+    }
+    if (!literal) used.add(bound);
+    const open = match.index + match[0].length - 1;
+    const close = matchingBrace(out, open);
+    const body = out.slice(open + 1, close);
+    if (/\b(break|continue)\b/.test(body)) {
+      throw new Error(`unrollLoops: the loop over ${variable} uses break or continue`);
+    }
+    const trimmed = body.replace(/\s+$/, '');
+    const copies = Array.from({ length: count }, (_, k) => `${indent}{ const ${variable} = ${k}u;${trimmed}\n${indent}}`).join('\n');
+    out = out.slice(0, match.index) + copies.trimStart() + out.slice(close + 1);
+  }
+  const stray = out.search(/^[ \t]*\/\/[ \t]*@unroll[ \t]*$/m);
+  if (stray >= 0) {
+    const context = out.slice(stray, stray + 120).split('\n').slice(0, 2).join(' ⏎ ');
+    throw new Error(`unrollLoops: an @unroll comment is not followed by a loop it can expand: ${context}`);
+  }
+  const asserts = [...used].sort().map((b) => `const_assert ${b} == ${bounds[b]}u;`);
+  return asserts.length > 0 ? `${out}\n${asserts.join('\n')}\n` : out;
+}
+
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return i;
+  }
+  throw new Error('unrollLoops: unbalanced braces');
+}

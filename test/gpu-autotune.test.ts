@@ -53,10 +53,11 @@ describe('autotune', () => {
 
   it('steps one tunable at a time to neighbours', () => {
     const flash = getKernel('flash');
-    const n = neighboursOf(flash, { br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 0 });
-    expect(n).toContainEqual({ br: 8, bc: 32, wg: 64, rowThreads: 4, subgroups: 0 });
-    expect(n).toContainEqual({ br: 4, bc: 16, wg: 64, rowThreads: 4, subgroups: 0 });
-    expect(n).toContainEqual({ br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 1 });
-    expect(n).toHaveLength(1 + 2 + 2 + 2 + 1);
+    const n = neighboursOf(flash, { br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1 });
+    expect(n).toContainEqual({ br: 8, bc: 32, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1 });
+    expect(n).toContainEqual({ br: 4, bc: 16, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1 });
+    expect(n).toContainEqual({ br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 1, prefetch: 1 });
+    expect(n).toContainEqual({ br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 0 });
+    expect(n).toHaveLength(1 + 2 + 2 + 2 + 1 + 1);
   });
 });

@@ -1,13 +1,15 @@
 // Every kernel against the float64 reference on a real adapter (SwiftShader in CI): head dims
 // 32/64/128, causal and not, multi-head, grouped-query and multi-query, lengths 1, 7, 100, 129 and
 // Nq ≠ Nk, with several tile configurations per kernel, some of which do not divide the lengths.
+// The matrix lives in bench/conformance.ts, which `npm run bench -- --conformance` also runs on
+// GPUs (where the f16 kernels can run too).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type AttentionDevice,
   type AttentionShape,
+  ConfigError,
   type Tiles,
   compareOutputs,
-  getKernel,
   planRun,
   randomInputs,
   referenceAttention,
@@ -15,6 +17,7 @@ import {
   shapeLabel,
 } from '../src/index.js';
 import { flashGeometry } from '../src/kernels/flash.js';
+import { conformanceGroups, conformanceShapes, runConformanceCase } from '../bench/conformance.js';
 import { sharedDevice } from './helpers/gpu.js';
 
 let gpu: AttentionDevice;
@@ -22,84 +25,30 @@ beforeAll(async () => {
   gpu = await sharedDevice();
 });
 
-/** (seqQ, seqK) pairs: length 1, odd lengths, lengths past a tile, decode and Nq > Nk. */
-const LENGTHS: [number, number][] = [
-  [1, 1],
-  [7, 7],
-  [100, 100],
-  [129, 129],
-  [1, 129],
-  [37, 100],
-  [100, 37],
-];
-/** (heads, kvHeads): multi-head, grouped-query, multi-query. */
-const HEADS: [number, number][] = [
-  [2, 2],
-  [4, 2],
-  [3, 1],
-];
-
-function shapesFor(headDim: number): AttentionShape[] {
-  const shapes: AttentionShape[] = [];
-  let n = 0;
-  for (const [seqQ, seqK] of LENGTHS)
-    for (const causal of [false, true]) {
-      // Rotate head layouts and batch sizes over the lengths rather than cross all of them.
-      const [heads, kvHeads] = HEADS[n % HEADS.length]!;
-      shapes.push({ batch: 1 + (n % 2), heads, kvHeads, seqQ, seqK, headDim, causal });
-      n++;
-    }
-  return shapes;
-}
-
 async function expectMatchesReference(kernel: string, shape: AttentionShape, tiles: Partial<Tiles>) {
-  const inputs = randomInputs(shape, 17 + shape.seqQ * 31 + shape.seqK);
-  const result = await runAttention(gpu, inputs, { kernel, tiles });
-  const cmp = compareOutputs(result.output, referenceAttention(inputs), getKernel(kernel).tolerance);
-  expect(cmp.ok, `${kernel} ${shapeLabel(shape)} tiles ${JSON.stringify(result.tiles)}: ${cmp.mismatches} mismatches, max abs error ${cmp.maxAbsError}`).toBe(true);
-  return result;
+  const r = await runConformanceCase(gpu, { kernel, shape, tiles });
+  expect(r.refused, `${kernel} ${shapeLabel(shape)} was refused`).toBeUndefined();
+  expect(r.ok, `${kernel} ${shapeLabel(shape)} tiles ${JSON.stringify(r.tiles)}: ${r.mismatches} mismatches, max abs error ${r.maxAbsError}`).toBe(true);
 }
 
-const FLASH_CONFIGS: Record<number, Tiles[]> = {
-  // Defaults, a 1-row-per-invocation config (scalar P reads), shared-memory reductions, the
-  // reduction-free rowThreads = 1 path, and subgroup shuffles of width 2 and 4.
-  32: [
-    { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1 },
-    { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 },
-    { br: 8, bc: 16, wg: 16, rowThreads: 8, subgroups: 0 },
-    { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
-  ],
-  64: [
-    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
-    { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1 },
-    { br: 16, bc: 64, wg: 128, rowThreads: 16, subgroups: 0 },
-  ],
-  128: [
-    { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
-    { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0 },
-  ],
-};
+const groups = conformanceGroups(['naive', 'flash']);
 
-describe.each([32, 64, 128])('flash, d = %i', (headDim) => {
-  it.each(FLASH_CONFIGS[headDim]!.map((t) => [JSON.stringify(t), t] as const))('matches the reference with tiles %s', async (_label, tiles) => {
-    const plan = planRun(gpu.caps, 'flash', shapesFor(headDim)[0]!, tiles);
-    expect(plan.tiles).toEqual(tiles);
-    for (const shape of shapesFor(headDim)) await expectMatchesReference('flash', shape, tiles);
-  });
-
-  it('matches the reference with its default tiles for this device', async () => {
-    for (const shape of shapesFor(headDim)) await expectMatchesReference('flash', shape, {});
+describe.each(groups.map((g) => [g.kernel, g.headDim, JSON.stringify(g.tiles), g] as const))('%s, d = %i, tiles %s', (_k, _d, _t, group) => {
+  it('matches the reference on every conformance shape', async () => {
+    const plan = planRun(gpu.caps, group.kernel, conformanceShapes(group.headDim)[0]!, group.tiles);
+    expect(plan.tiles).toMatchObject(group.tiles);
+    for (const shape of conformanceShapes(group.headDim)) await expectMatchesReference(group.kernel, shape, group.tiles);
   });
 });
 
-describe.each([32, 64, 128])('naive, d = %i', (headDim) => {
-  const configs: Tiles[] = [
-    { wgScores: 64, wgSoftmax: 64, wgPv: 64 },
-    // Workgroups wider than d (idle lanes in P·V) and narrower than the lengths.
-    { wgScores: 32, wgSoftmax: 128, wgPv: 256 },
-  ];
-  it.each(configs.map((t) => [JSON.stringify(t), t] as const))('matches the reference with tiles %s', async (_label, tiles) => {
-    for (const shape of shapesFor(headDim)) await expectMatchesReference('naive', shape, tiles);
+describe('f16 kernels on a device without shader-f16', () => {
+  it('are refused before any GPU work, naming the feature', async () => {
+    expect(gpu.caps.features).not.toContain('shader-f16');
+    const inputs = randomInputs(conformanceShapes(64)[3]!, 1);
+    const error = await runAttention(gpu, inputs, { kernel: 'flash-f16' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).limit).toBe('feature shader-f16');
+    expect((error as Error).message).toMatch(/flash-f16: needs the "shader-f16" feature, which this device lacks/);
   });
 });
 
@@ -137,7 +86,7 @@ describe('workgroup memory model', () => {
     let best: { tiles: Tiles; bytes: number } | undefined;
     for (const br of [8, 16, 32, 64, 128])
       for (const bc of [8, 16, 32, 64, 128]) {
-        const tiles = { br, bc, wg: 64, rowThreads: 4, subgroups: 0 };
+        const tiles = { br, bc, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 0, unroll: 1, qSwizzle: 0 };
         const bytes = flashGeometry(64, tiles).workgroupBytes;
         if (bytes <= limit && (!best || bytes > best.bytes)) best = { tiles, bytes };
       }

@@ -48,3 +48,57 @@ describe('specialize', () => {
     expect(code.match(/enable subgroups;/g)).toHaveLength(1);
   });
 });
+
+describe('unrollLoops', () => {
+  const src = `const TM: u32 = 2u;
+fn f() {
+  var s: array<f32, 4>;
+  // @unroll
+  for (var m = 0u; m < TM; m++) {
+    // @unroll
+    for (var n = 0u; n < 2u + 0u; n++) { s[0] = 1.0; }
+    s[m] = f32(m);
+  }
+}`;
+
+  it('expands a marked loop into const-indexed blocks and asserts the bound', async () => {
+    const { unrollLoops } = await import('../src/specialize.js');
+    const out = unrollLoops(`const TM: u32 = 2u;\nfn f() {\n  var s: array<f32, 2>;\n  // @unroll\n  for (var m = 0u; m < TM; m++) {\n    s[m] = f32(m);\n  }\n}`, { TM: 2 });
+    expect(out).toContain('{ const m = 0u;\n    s[m] = f32(m);\n  }');
+    expect(out).toContain('{ const m = 1u;\n    s[m] = f32(m);\n  }');
+    expect(out).not.toContain('for (');
+    expect(out.trimEnd().endsWith('const_assert TM == 2u;')).toBe(true);
+  });
+
+  it('expands nested loops and leaves unmarked ones alone', async () => {
+    const { unrollLoops } = await import('../src/specialize.js');
+    const nested = `fn f() {\n  // @unroll\n  for (var m = 0u; m < TM; m++) {\n    // @unroll\n    for (var n = 0u; n < TN; n++) {\n      x[m * TN + n] = 0.0;\n    }\n    for (var c = 0u; c < 4u; c++) { y += 1.0; }\n  }\n}`;
+    const out = unrollLoops(nested, { TM: 2, TN: 3 });
+    expect(out.match(/const n = \du;/g)).toHaveLength(6);
+    expect(out.match(/const m = \du;/g)).toHaveLength(2);
+    expect(out.match(/for \(var c/g)).toHaveLength(2);
+    const literal = unrollLoops('// @unroll\nfor (var j = 0u; j < 3u; j++) {\n  x += f32(j);\n}', {});
+    expect(literal.match(/const j = \du;/g)).toHaveLength(3);
+    expect(literal).not.toContain('const_assert');
+    expect(out).toContain('const_assert TM == 2u;');
+    expect(out).toContain('const_assert TN == 3u;');
+  });
+
+  it('refuses unknown bounds, break/continue and stray markers', async () => {
+    const { unrollLoops } = await import('../src/specialize.js');
+    expect(() => unrollLoops(src, {})).toThrow(/no value for loop bound TM/);
+    expect(() => unrollLoops('// @unroll\nfor (var i = 0u; i < N; i++) { if (x) { break; } }', { N: 2 })).toThrow(/break or continue/);
+    expect(() => unrollLoops('// @unroll\nlet x = 1;', {})).toThrow(/not followed by a loop/);
+    // A mention in prose is not a marker.
+    expect(unrollLoops('// loops marked @unroll: expanded', {})).toBe('// loops marked @unroll: expanded');
+  });
+
+  it('unrolls the flash kernel into a module the real shader set accepts', async () => {
+    const { unrollLoops } = await import('../src/specialize.js');
+    const flash = specialize(composeShader(['params.wgsl', 'flash_row_reduce_workgroup.wgsl', 'flash_attention.wgsl']), { HEAD_DIM: 64, BR: 64, BC: 32, WORKGROUP_SIZE: 128, ROW_THREADS: 8 });
+    const { flashGeometry, unrollBounds } = await import('../src/kernels/flash.js');
+    const out = unrollLoops(flash, unrollBounds(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0, prefetch: 1 })));
+    expect(out).not.toMatch(/^\s*\/\/\s*@unroll\s*$/m);
+    expect(out).toContain('const_assert TM == 4u;');
+  });
+});

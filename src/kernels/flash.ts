@@ -1,14 +1,27 @@
-import { F32_TOLERANCE } from '../compare.js';
+import { F16_TOLERANCE, F32_TOLERANCE } from '../compare.js';
 import type { DeviceCaps } from '../gpu/caps.js';
-import { bindBuffers, compilePipeline } from '../gpu/pipelines.js';
+import { type CompiledPipeline, bindBuffers, compilePipeline } from '../gpu/pipelines.js';
 import { composeShader } from '../shaders.js';
-import type { ResolvedShape } from '../shape.js';
-import { specialize } from '../specialize.js';
-import { attentionFlops, overLimit, ruleProblem, tensorProblems } from './common.js';
-import type { ConfigProblem, KernelDescriptor, Tiles } from './types.js';
+import { type ResolvedShape, tensorSizes } from '../shape.js';
+import { specialize, unrollLoops } from '../specialize.js';
+import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from './common.js';
+import type { AttentionBuffers, ConfigProblem, KernelDescriptor, Tiles, Tunable } from './types.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
 export const FLASH_MAX_REGISTER_FLOATS = 256;
+
+/** What differs between the f32 and f16 flash kernels; everything else is shared. */
+export interface FlashVariant {
+  name: string;
+  title: string;
+  description: string;
+  shader: 'flash_attention.wgsl' | 'flash_attention_f16.wgsl';
+  precision: 'f32' | 'f16';
+  /** Values per 16-byte vector in the tiles: 4 f32 or 8 f16. */
+  lanes: 4 | 8;
+  /** Measured defaults by head dim (see PREFERRED below). */
+  preferred: Record<number, Tiles[]>;
+}
 
 /** Quantities derived from a flash configuration; the shader derives the same ones. */
 export interface FlashGeometry {
@@ -17,202 +30,365 @@ export interface FlashGeometry {
   tm: number;
   /** Keys per invocation per tile. */
   tn: number;
-  /** vec4 output columns per invocation. */
-  td4: number;
+  /** Head-dim vectors (of `lanes` values) per row, and per invocation of the output. */
+  dv: number;
+  tdv: number;
   workgroupBytes: number;
   registerFloats: number;
   reduction: 'subgroup' | 'workgroup' | 'none';
+  /** Vectors of a K/V tile each invocation carries from global to workgroup memory. */
+  stage: number;
+  /** Unroll factors of the head-dim loop (QKᵀ) and of the key loop (PV). */
+  cUnroll: number;
+  jUnroll: number;
 }
 
 const pad16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-export function flashGeometry(headDim: number, tiles: Tiles): FlashGeometry {
-  const { br, bc, wg, rowThreads, subgroups } = tiles as Record<'br' | 'bc' | 'wg' | 'rowThreads' | 'subgroups', number>;
+export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): FlashGeometry {
+  const { br, bc, wg, rowThreads, subgroups, prefetch, unroll } = tiles as Record<
+    'br' | 'bc' | 'wg' | 'rowThreads' | 'subgroups' | 'prefetch' | 'unroll',
+    number
+  >;
   const rowGroups = wg / rowThreads;
   const tm = br / rowGroups;
   const tn = bc / rowThreads;
-  const d4 = headDim / 4;
-  const td4 = d4 / rowThreads;
+  const dv = headDim / lanes;
+  const tdv = dv / rowThreads;
   const tm4 = Math.ceil(tm / 4);
   const reduction = rowThreads === 1 ? 'none' : subgroups ? 'subgroup' : 'workgroup';
-  // q_tile, kv_tile and p_tile of shaders/flash_attention.wgsl, plus row_partials of the
-  // workgroup-memory reduction.
+  // q_tile, kv_tile and p_tile (vec4 of P per key and row group: f32 or f16) of the shader, plus
+  // row_partials of the workgroup-memory reduction.
+  const pVectorBytes = lanes === 4 ? 16 : 8;
   const workgroupBytes =
-    pad16(br * d4 * 16) + pad16(bc * d4 * 16) + pad16(bc * rowGroups * tm4 * 16) + (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
-  return { rowGroups, tm, tn, td4, workgroupBytes, registerFloats: tm * tn + 4 * tm * td4, reduction };
+    pad16(br * dv * 16) + pad16(bc * dv * 16) + pad16(bc * rowGroups * tm4 * pVectorBytes) + (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
+  const stage = Math.ceil((bc * dv) / wg);
+  // Scores, f32 output accumulators, (f16: packed partial scores and partial outputs), staging.
+  const outputs = tm * tdv * lanes;
+  const registerFloats = tm * tn + outputs + (lanes === 8 ? tm * tn + outputs / 2 : 0) + (prefetch ? 4 * stage : 0);
+  return {
+    rowGroups,
+    tm,
+    tn,
+    dv,
+    tdv,
+    workgroupBytes,
+    registerFloats,
+    reduction,
+    stage,
+    cUnroll: Math.min(unroll ?? 1, dv),
+    jUnroll: Math.min(unroll ?? 1, bc),
+  };
 }
 
-/**
- * Preferred configurations by head dim, tried in order; the first that the device can run is
- * the default. Then any configuration that fits, largest tiles first.
- */
-const PREFERRED: Record<number, Tiles[]> = {
-  32: [{ br: 64, bc: 64, wg: 64, rowThreads: 8 }],
-  64: [{ br: 64, bc: 64, wg: 64, rowThreads: 8 }],
-  128: [{ br: 64, bc: 16, wg: 64, rowThreads: 8 }],
-};
+/** Trip counts of the shaders' @unroll loops, as their own consts define them. */
+export function unrollBounds(geo: FlashGeometry, lanes: 4 | 8 = 4): Record<string, number> {
+  const common = {
+    TM: geo.tm,
+    TN: geo.tn,
+    TM4: Math.ceil(geo.tm / 4),
+    TMTN: geo.tm * geo.tn,
+    STAGE: geo.stage,
+    C_UNROLL: geo.cUnroll,
+    J_UNROLL: geo.jUnroll,
+  };
+  return lanes === 4
+    ? { ...common, TD4: geo.tdv }
+    : { ...common, TD8: geo.tdv, TD8X2: geo.tdv * 2, TD8X: geo.tm * geo.tdv * 2 };
+}
 
 const BR_VALUES = [4, 8, 16, 32, 64, 128] as const;
 const BC_VALUES = [4, 8, 16, 32, 64, 128] as const;
 const WG_VALUES = [16, 32, 64, 128, 256, 512, 1024] as const;
 const ROW_THREAD_VALUES = [1, 2, 4, 8, 16, 32] as const;
 
-export const flashKernel: KernelDescriptor = {
+const TUNABLES: Tunable[] = [
+  { key: 'br', label: 'Query tile (Br)', help: 'Query rows per workgroup, kept in workgroup memory for the whole run.', values: BR_VALUES },
+  { key: 'bc', label: 'Key tile (Bc)', help: 'Key/value rows staged in workgroup memory per step.', values: BC_VALUES },
+  { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup.', values: WG_VALUES },
+  {
+    key: 'rowThreads',
+    label: 'Threads per row',
+    help: 'Invocations that share a query row: each takes Bc/this keys and d/this output columns; the row max and sum are reduced across them.',
+    values: ROW_THREAD_VALUES,
+  },
+  {
+    key: 'subgroups',
+    label: 'Subgroup reductions',
+    help: '1: reduce row max and sum with subgroup shuffles (needs the subgroups feature); 0: through workgroup memory.',
+    values: [0, 1],
+  },
+  {
+    key: 'unroll',
+    label: 'Unroll',
+    help: 'Unroll factor of the QKᵀ loop over the head dim and of the PV loop over keys: more overlap of loads and math, more registers.',
+    values: [1, 2, 4, 8, 16, 32],
+  },
+  {
+    key: 'qSwizzle',
+    label: 'Swizzle Q',
+    help: '1: XOR-swizzle the Q tile so row groups sharing a quarter warp avoid bank conflicts; 0: plain rows (no address arithmetic).',
+    values: [0, 1],
+  },
+  {
+    key: 'prefetch',
+    label: 'Prefetch K/V',
+    help: '1: fetch each K/V tile into registers one phase ahead so global-memory latency overlaps arithmetic; 0: fetch right before use.',
+    values: [0, 1],
+  },
+];
+
+/** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
+export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
+  const { lanes } = variant;
+  const f16 = lanes === 8;
+  const kernel: KernelDescriptor = {
+    name: variant.name,
+    title: variant.title,
+    description: variant.description,
+    shaderFiles: ['params.wgsl', variant.shader, 'flash_row_reduce_subgroup.wgsl', 'flash_row_reduce_workgroup.wgsl', ...(f16 ? (['convert_f16.wgsl'] as const) : [])],
+    tunables: TUNABLES,
+    requiredFeatures: f16 ? ['shader-f16'] : [],
+    precision: variant.precision,
+    tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,
+
+    defaultTiles(shape, caps) {
+      const subgroups = canUseSubgroups(caps) ? 1 : 0;
+      const candidates: Tiles[] = [
+        ...(variant.preferred[shape.headDim] ?? variant.preferred[64] ?? []).map((t) => ({ ...t, subgroups })),
+        ...fallbackCandidates(subgroups),
+      ];
+      for (const tiles of candidates) {
+        const resolved = { ...tiles, subgroups: tiles.subgroups && tiles.rowThreads! <= caps.subgroupMinSize ? 1 : 0 };
+        if (kernel.check(shape, resolved, caps).length === 0) return resolved;
+      }
+      // Nothing fits (e.g. an odd head dim): return the first candidate so check() can say why.
+      return candidates[0]!;
+    },
+
+    check(s, tiles, caps) {
+      const problems: ConfigProblem[] = [...tensorProblems(s, caps)];
+      const tensorCount = problems.length;
+      const { br, bc, wg, rowThreads, subgroups } = tiles as Record<string, number>;
+      if (s.headDim % lanes !== 0) {
+        problems.push(
+          ruleProblem(`headDim % ${lanes}`, s.headDim % lanes, 0, `${variant.name} reads rows ${lanes} values at a time: headDim must be a multiple of ${lanes}, got ${s.headDim}`),
+        );
+        return problems;
+      }
+      const dv = s.headDim / lanes;
+      if (rowThreads! > wg!) {
+        problems.push(ruleProblem('rowThreads ≤ wg', rowThreads!, wg!, `Threads per row (${rowThreads}) cannot exceed the workgroup size (${wg})`));
+        return problems;
+      }
+      const rowGroups = wg! / rowThreads!;
+      if (dv % rowThreads! !== 0) {
+        problems.push(ruleProblem(`headDim/${lanes} % rowThreads`, rowThreads!, dv, `Threads per row (${rowThreads}) must divide headDim/${lanes} = ${dv}`));
+      }
+      if (br! % rowGroups !== 0) {
+        problems.push(
+          ruleProblem('Br % (wg / rowThreads)', br!, rowGroups, `Query tile Br = ${br} must be a multiple of wg / rowThreads = ${rowGroups} row groups`),
+        );
+      }
+      if (bc! % rowThreads! !== 0) {
+        problems.push(ruleProblem('Bc % rowThreads', bc!, rowThreads!, `Key tile Bc = ${bc} must be a multiple of Threads per row = ${rowThreads}`));
+      }
+      // The geometry below is meaningless when the tiles do not divide.
+      if (problems.length > tensorCount) return problems;
+      const geo = flashGeometry(s.headDim, tiles, lanes);
+      problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg!, `Workgroup size ${wg}`));
+      problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg!, `Workgroup size ${wg}`));
+      problems.push(
+        ...overLimit(
+          caps,
+          'maxComputeWorkgroupStorageSize',
+          geo.workgroupBytes,
+          `Br = ${br}, Bc = ${bc} at d = ${s.headDim} (Q tile, K/V tile, P tile${geo.reduction === 'workgroup' ? ', row partials' : ''})`,
+        ),
+      );
+      if (geo.registerFloats > FLASH_MAX_REGISTER_FLOATS) {
+        problems.push(
+          ruleProblem(
+            'registers per invocation',
+            geo.registerFloats,
+            FLASH_MAX_REGISTER_FLOATS,
+            `each invocation would hold ${geo.tm}×${geo.tn} scores, ${geo.tm}×${geo.tdv * lanes} outputs and its staged K/V: ${geo.registerFloats} registers, over ${FLASH_MAX_REGISTER_FLOATS} (it would spill to memory)`,
+          ),
+        );
+      }
+      if (subgroups) {
+        if (!caps.features.includes('subgroups')) {
+          problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
+        } else if (rowThreads! > caps.subgroupMinSize) {
+          problems.push(
+            ruleProblem('subgroupMinSize', rowThreads!, caps.subgroupMinSize, `Subgroup reductions need Threads per row (${rowThreads}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`),
+          );
+        }
+      }
+      problems.push(
+        ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqQ / br!), `ceil(seqQ / Br) = ${Math.ceil(s.seqQ / br!)} query tiles`),
+      );
+      problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.heads, `heads = ${s.heads}`));
+      problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
+      if (caps.limits.maxStorageBuffersPerShaderStage < 4) {
+        problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'Q, K, V and O'));
+      }
+      return problems;
+    },
+
+    flops: attentionFlops,
+
+    bytesMoved(s, tiles) {
+      // Q, K, V read in the kernel's storage type; O written as f32. K and V once per query tile,
+      // only the tiles a causal workgroup loads.
+      const br = tiles.br!;
+      const bc = tiles.bc!;
+      const inBytes = s.headDim * (f16 ? 2 : 4);
+      let kvRows = 0;
+      for (let row0 = 0; row0 < s.seqQ; row0 += br) {
+        const rowEnd = Math.min(row0 + br, s.seqQ);
+        const kEnd = s.causal ? Math.max(0, Math.min(s.seqK, rowEnd + s.seqK - s.seqQ)) : s.seqK;
+        kvRows += Math.min(Math.ceil(kEnd / bc) * bc, s.seqK);
+      }
+      const perHead = s.seqQ * inBytes + s.seqQ * s.headDim * 4 + 2 * kvRows * inBytes;
+      return s.batch * s.heads * perHead;
+    },
+
+    scratch(s) {
+      if (!f16) return [];
+      const sizes = tensorSizes(s);
+      return [
+        { name: 'Q (f16, pre-scaled)', bytes: sizes.q * 2 },
+        { name: 'K (f16)', bytes: sizes.k * 2 },
+        { name: 'V (f16)', bytes: sizes.v * 2 },
+      ];
+    },
+
+    async prepare(device, s, tiles, caps) {
+      const geo = flashGeometry(s.headDim, tiles, lanes);
+      const reduceFile = geo.reduction === 'subgroup' ? 'flash_row_reduce_subgroup.wgsl' : 'flash_row_reduce_workgroup.wgsl';
+      const code = unrollLoops(
+        specialize(composeShader(['params.wgsl', reduceFile, variant.shader]), {
+          HEAD_DIM: s.headDim,
+          BR: tiles.br!,
+          BC: tiles.bc!,
+          WORKGROUP_SIZE: tiles.wg!,
+          ROW_THREADS: tiles.rowThreads!,
+          PREFETCH: tiles.prefetch === 1,
+          UNROLL: tiles.unroll ?? 1,
+          Q_SWIZZLE: tiles.qSwizzle ?? 0,
+        }),
+        unrollBounds(geo, lanes),
+      );
+      const [compiled, converter] = await Promise.all([
+        compilePipeline(device, {
+          label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
+          code,
+          bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+        }),
+        f16 ? compileF16Converter(device) : Promise.resolve(undefined),
+      ]);
+      return {
+        compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter && !converter.cached ? converter.compileMs : 0),
+        cached: compiled.cached && (converter?.cached ?? true),
+        bind(buffers) {
+          const halves = converter ? convertToF16(device, converter, buffers, s, caps) : undefined;
+          const inputs = halves ? [halves.q, halves.k, halves.v] : [buffers.q, buffers.k, buffers.v];
+          const group = bindBuffers(device, variant.name, compiled.layout, [buffers.params, ...inputs, buffers.o]);
+          return {
+            encode(pass) {
+              pass.setPipeline(compiled.pipeline);
+              pass.setBindGroup(0, group);
+              pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br!), s.heads, s.batch);
+            },
+            destroy() {
+              halves?.destroy();
+            },
+          };
+        },
+      };
+    },
+  };
+  return kernel;
+}
+
+function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline> {
+  return compilePipeline(device, {
+    label: 'convert f32 to f16',
+    code: composeShader(['convert_f16.wgsl']),
+    bindings: ['uniform', 'read-only-storage', 'storage'],
+  });
+}
+
+/**
+ * Makes the f16 copies of Q (pre-scaled by scale·log2 e), K and V that the f16 kernel reads. Runs
+ * once per binding, outside any timed dispatch: the tensors are the session's, already uploaded.
+ */
+function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: AttentionBuffers, s: ResolvedShape, caps: DeviceCaps) {
+  const sizes = tensorSizes(s);
+  const made: GPUBuffer[] = [];
+  const encoder = device.createCommandEncoder({ label: 'convert to f16' });
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(converter.pipeline);
+  const convert = (label: string, src: GPUBuffer, count: number, scale: number) => {
+    const dst = device.createBuffer({ label, size: Math.max(16, count * 2), usage: GPUBufferUsage.STORAGE });
+    const params = device.createBuffer({ label: `${label} params`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    made.push(dst, params);
+    const vectors = count / 8;
+    const header = new ArrayBuffer(16);
+    new Uint32Array(header)[0] = vectors;
+    new Float32Array(header)[1] = scale;
+    device.queue.writeBuffer(params, 0, header);
+    pass.setBindGroup(0, bindBuffers(device, label, converter.layout, [params, src, dst]));
+    const [x, y] = spreadGrid(Math.ceil(vectors / 256), caps.limits.maxComputeWorkgroupsPerDimension);
+    pass.dispatchWorkgroups(x, y);
+    return dst;
+  };
+  const q = convert('Q f16', buffers.q, sizes.q, s.scale * Math.LOG2E);
+  const k = convert('K f16', buffers.k, sizes.k, 1);
+  const v = convert('V f16', buffers.v, sizes.v, 1);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  return { q, k, v, destroy: () => made.forEach((b) => b.destroy()) };
+}
+
+/**
+ * Measured defaults by head dim (H100, Dawn/Vulkan: bench/results/), tried in order; the first
+ * the device can run is the default, then any configuration that fits, largest tiles first.
+ */
+const PREFERRED_F32: Record<number, Tiles[]> = {
+  32: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1 }],
+  64: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1 }],
+  128: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 4, qSwizzle: 1 }],
+};
+
+const PREFERRED_F16: Record<number, Tiles[]> = {
+  32: [{ br: 64, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 8, qSwizzle: 1 }],
+  64: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 8, qSwizzle: 1 }],
+  128: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 4, qSwizzle: 1 }],
+};
+
+export const flashKernel = makeFlashKernel({
   name: 'flash',
   title: 'FlashAttention-2 (tiled online softmax, f32)',
   description:
     'One workgroup per tile of Br query rows; K/V tiles of Bc rows stream through workgroup memory with a running row max and sum. S and P never reach global memory.',
-  shaderFiles: ['params.wgsl', 'flash_attention.wgsl', 'flash_row_reduce_subgroup.wgsl', 'flash_row_reduce_workgroup.wgsl'],
-  tunables: [
-    { key: 'br', label: 'Query tile (Br)', help: 'Query rows per workgroup, kept in workgroup memory for the whole run.', values: BR_VALUES },
-    { key: 'bc', label: 'Key tile (Bc)', help: 'Key/value rows staged in workgroup memory per step.', values: BC_VALUES },
-    { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup.', values: WG_VALUES },
-    {
-      key: 'rowThreads',
-      label: 'Threads per row',
-      help: 'Invocations that share a query row: each takes Bc/this keys and d/this output columns; the row max and sum are reduced across them.',
-      values: ROW_THREAD_VALUES,
-    },
-    {
-      key: 'subgroups',
-      label: 'Subgroup reductions',
-      help: '1: reduce row max and sum with subgroup shuffles (needs the subgroups feature); 0: through workgroup memory.',
-      values: [0, 1],
-    },
-  ],
-  requiredFeatures: [],
+  shader: 'flash_attention.wgsl',
   precision: 'f32',
-  tolerance: F32_TOLERANCE,
+  lanes: 4,
+  preferred: PREFERRED_F32,
+});
 
-  defaultTiles(shape, caps) {
-    const subgroups = canUseSubgroups(caps) ? 1 : 0;
-    const candidates: Tiles[] = [
-      ...(PREFERRED[shape.headDim] ?? PREFERRED[64]!).map((t) => ({ ...t, subgroups })),
-      ...fallbackCandidates(subgroups),
-    ];
-    for (const tiles of candidates) {
-      const resolved = { ...tiles, subgroups: tiles.subgroups && tiles.rowThreads! <= caps.subgroupMinSize ? 1 : 0 };
-      if (flashKernel.check(shape, resolved, caps).length === 0) return resolved;
-    }
-    // Nothing fits (e.g. an odd head dim): return the first preference so check() can say why.
-    return { ...PREFERRED[64]![0]!, subgroups };
-  },
-
-  check(s, tiles, caps) {
-    const problems: ConfigProblem[] = [...tensorProblems(s, caps)];
-    const tensorCount = problems.length;
-    const { br, bc, wg, rowThreads, subgroups } = tiles as Record<string, number>;
-    if (s.headDim % 4 !== 0) {
-      problems.push(ruleProblem('headDim % 4', s.headDim % 4, 0, `flash reads rows as vec4: headDim must be a multiple of 4, got ${s.headDim}`));
-      return problems;
-    }
-    const d4 = s.headDim / 4;
-    if (rowThreads! > wg!) {
-      problems.push(ruleProblem('rowThreads ≤ wg', rowThreads!, wg!, `Threads per row (${rowThreads}) cannot exceed the workgroup size (${wg})`));
-      return problems;
-    }
-    const rowGroups = wg! / rowThreads!;
-    if (d4 % rowThreads! !== 0) {
-      problems.push(ruleProblem('headDim/4 % rowThreads', rowThreads!, d4, `Threads per row (${rowThreads}) must divide headDim/4 = ${d4}`));
-    }
-    if (br! % rowGroups !== 0) {
-      problems.push(
-        ruleProblem('Br % (wg / rowThreads)', br!, rowGroups, `Query tile Br = ${br} must be a multiple of wg / rowThreads = ${rowGroups} row groups`),
-      );
-    }
-    if (bc! % rowThreads! !== 0) {
-      problems.push(ruleProblem('Bc % rowThreads', bc!, rowThreads!, `Key tile Bc = ${bc} must be a multiple of Threads per row = ${rowThreads}`));
-    }
-    // The geometry below is meaningless when the tiles do not divide.
-    if (problems.length > tensorCount) return problems;
-    const geo = flashGeometry(s.headDim, tiles);
-    problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg!, `Workgroup size ${wg}`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg!, `Workgroup size ${wg}`));
-    problems.push(
-      ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.workgroupBytes, `Br = ${br}, Bc = ${bc} at d = ${s.headDim} (Q tile, K/V tile, P tile${geo.reduction === 'workgroup' ? ', row partials' : ''})`),
-    );
-    if (geo.registerFloats > FLASH_MAX_REGISTER_FLOATS) {
-      problems.push(
-        ruleProblem(
-          'registers per invocation',
-          geo.registerFloats,
-          FLASH_MAX_REGISTER_FLOATS,
-          `each invocation would hold ${geo.tm}×${geo.tn} scores and ${geo.tm}×${geo.td4 * 4} outputs = ${geo.registerFloats} floats, over ${FLASH_MAX_REGISTER_FLOATS} (it would spill to memory)`,
-        ),
-      );
-    }
-    if (subgroups) {
-      if (!caps.features.includes('subgroups')) {
-        problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
-      } else if (rowThreads! > caps.subgroupMinSize) {
-        problems.push(
-          ruleProblem('subgroupMinSize', rowThreads!, caps.subgroupMinSize, `Subgroup reductions need Threads per row (${rowThreads}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`),
-        );
-      }
-    }
-    problems.push(
-      ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqQ / br!), `ceil(seqQ / Br) = ${Math.ceil(s.seqQ / br!)} query tiles`),
-    );
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.heads, `heads = ${s.heads}`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
-    if (caps.limits.maxStorageBuffersPerShaderStage < 4) {
-      problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'Q, K, V and O'));
-    }
-    return problems;
-  },
-
-  flops: attentionFlops,
-
-  bytesMoved(s, tiles) {
-    const br = tiles.br!;
-    const bc = tiles.bc!;
-    const rowBytes = s.headDim * 4;
-    let kvRows = 0;
-    for (let row0 = 0; row0 < s.seqQ; row0 += br) {
-      const rowEnd = Math.min(row0 + br, s.seqQ);
-      const kEnd = s.causal ? Math.max(0, Math.min(s.seqK, rowEnd + s.seqK - s.seqQ)) : s.seqK;
-      kvRows += Math.min(Math.ceil(kEnd / bc) * bc, s.seqK);
-    }
-    const perHead = 2 * s.seqQ * rowBytes + 2 * kvRows * rowBytes;
-    return s.batch * s.heads * perHead;
-  },
-
-  scratch() {
-    return [];
-  },
-
-  async prepare(device, s, tiles) {
-    const geo = flashGeometry(s.headDim, tiles);
-    const reduceFile = geo.reduction === 'subgroup' ? 'flash_row_reduce_subgroup.wgsl' : 'flash_row_reduce_workgroup.wgsl';
-    const code = specialize(composeShader(['params.wgsl', reduceFile, 'flash_attention.wgsl']), {
-      HEAD_DIM: s.headDim,
-      BR: tiles.br!,
-      BC: tiles.bc!,
-      WORKGROUP_SIZE: tiles.wg!,
-      ROW_THREADS: tiles.rowThreads!,
-    });
-    const compiled = await compilePipeline(device, {
-      label: `flash br=${tiles.br} bc=${tiles.bc} wg=${tiles.wg} rowThreads=${tiles.rowThreads} ${geo.reduction} d=${s.headDim}`,
-      code,
-      bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-    });
-    return {
-      compileMs: compiled.cached ? 0 : compiled.compileMs,
-      cached: compiled.cached,
-      bind(buffers) {
-        const group = bindBuffers(device, 'flash', compiled.layout, [buffers.params, buffers.q, buffers.k, buffers.v, buffers.o]);
-        return {
-          encode(pass) {
-            pass.setPipeline(compiled.pipeline);
-            pass.setBindGroup(0, group);
-            pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br!), s.heads, s.batch);
-          },
-          destroy() {},
-        };
-      },
-    };
-  },
-};
+export const flashF16Kernel = makeFlashKernel({
+  name: 'flash-f16',
+  title: 'FlashAttention-2, f16 storage and products',
+  description:
+    'The flash kernel on f16 copies of Q (pre-scaled), K and V, with packed f16 multiply-adds; row max, row sum and the output accumulator stay f32. Needs shader-f16.',
+  shader: 'flash_attention_f16.wgsl',
+  precision: 'f16',
+  lanes: 8,
+  preferred: PREFERRED_F16,
+});
 
 export function canUseSubgroups(caps: DeviceCaps): boolean {
   return caps.features.includes('subgroups') && caps.subgroupMinSize >= 2;
@@ -224,6 +400,6 @@ function fallbackCandidates(subgroups: number): Tiles[] {
   for (const br of [...BR_VALUES].reverse())
     for (const bc of [...BC_VALUES].reverse())
       for (const wg of [128, 64, 256, 32, 16])
-        for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups });
+        for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4, qSwizzle: 1 });
   return out;
 }

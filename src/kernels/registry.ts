@@ -1,10 +1,10 @@
 import { AttentionInputError } from '../errors.js';
-import { flashKernel } from './flash.js';
+import { flashF16Kernel, flashKernel } from './flash.js';
 import { naiveKernel } from './naive.js';
 import type { KernelDescriptor } from './types.js';
 
 /** Every kernel the harness can run, by name. Add a kernel here and the CLI, page and tests see it. */
-export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel];
+export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel, flashF16Kernel];
 
 export function kernelNames(): string[] {
   return KERNELS.map((k) => k.name);
