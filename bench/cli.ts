@@ -55,6 +55,7 @@ Autotuning:
 
 Measurement:
   --warmup N          untimed runs before timing (default 2)
+  --warmup-ms MS      at least this much GPU work before timing each case, so clocks are up (default 150)
   --samples N         timed samples (default 10)
   --budget-ms MS      cap on timed GPU work per case; fewer dispatches per sample beyond it (default 10000)
   --seed N            seed of the uniform [-1, 1) inputs (default 1)
@@ -97,6 +98,7 @@ const OPTIONS = {
   'autotune-ms': { type: 'string' },
   exhaustive: { type: 'boolean' },
   warmup: { type: 'string' },
+  'warmup-ms': { type: 'string' },
   samples: { type: 'string' },
   'budget-ms': { type: 'string' },
   seed: { type: 'string' },
@@ -133,6 +135,7 @@ function intFlag(flag: string, text: string | undefined, fallback: number, min =
 export interface CliPlan {
   cases: BenchCase[];
   warmup: number;
+  warmupMs: number;
   samples: number;
   budgetMs: number;
   seed: number;
@@ -196,6 +199,7 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
   return {
     cases: expandSweep(spec),
     warmup: intFlag('warmup', values.warmup, 2),
+    warmupMs: intFlag('warmup-ms', values['warmup-ms'], 150),
     samples: intFlag('samples', values.samples, 10, 1),
     budgetMs: intFlag('budget-ms', values['budget-ms'], 10_000, 1),
     seed: intFlag('seed', values.seed, 1),
@@ -336,6 +340,7 @@ export async function runAutotune(plan: CliPlan, gpu: AttentionDevice): Promise<
       timeBudgetMs: settings.timeBudgetMs,
       exhaustive: settings.exhaustive,
       finalSamples: plan.samples,
+      warmupMs: plan.warmupMs,
       onProgress: ({ kernel, measured, runnable, record }) => {
         if (plan.quiet) return;
         const text = `autotune ${kernel} ${label}: ${measured} measured of ${runnable} runnable; ${tilesLabel(record.tiles)} ${record.medianMs?.toFixed(3) ?? record.status} ms`;

@@ -1,7 +1,7 @@
 import { benchmark } from './benchmark.js';
 import { type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { AttentionDevice } from './gpu/device.js';
-import { tileSpace } from './kernels/common.js';
+import { searchSpace } from './kernels/common.js';
 import { KERNELS, getKernel } from './kernels/registry.js';
 import type { KernelDescriptor, Tiles } from './kernels/types.js';
 import type { ResultRecord } from './results/schema.js';
@@ -22,7 +22,9 @@ export interface AutotuneOptions {
   maxConfigs?: number;
   /** Wall-clock budget of the search per kernel, in ms (default 25000); the finalists come after. */
   timeBudgetMs?: number;
-  /** Measure every configuration the device can run, ignoring maxConfigs and the time budget. */
+  /** Minimum GPU work before each measurement, in ms (default 150; see BenchmarkConfig.warmupMs). */
+  warmupMs?: number;
+  /** Measure every configuration of the search space the device can run, ignoring maxConfigs and the time budget. */
   exhaustive?: boolean;
   fixture?: ShapeFixture;
   reference?: ReferenceFn;
@@ -39,7 +41,7 @@ export interface KernelTuning {
   table: ResultRecord[];
   /** Finalists re-measured with finalSamples and checked, fastest first. */
   finalists: ResultRecord[];
-  /** Configurations the device can run (the tile space pruned by the kernel's check). */
+  /** Configurations the device can run (the kernel's search space pruned by its check). */
   runnable: number;
   measured: number;
   elapsedMs: number;
@@ -50,7 +52,8 @@ const key = (tiles: Tiles) => JSON.stringify(Object.entries(tiles).sort(([a], [b
 /**
  * Searches each kernel's tile space for the fastest configuration on this device and shape.
  *
- * The space is first pruned by the kernel's own check (device limits, divisibility). Then: the
+ * The space is the kernel's search space (src/kernels/*: the values measurements showed can
+ * win), pruned by the kernel's own check (device limits, divisibility). Then: the
  * default and a spread of seeded random configurations are measured; from the three best the
  * search walks to neighbours (one tunable one step up or down) until the three best have no
  * untried neighbour; the finalists are re-measured with more samples and checked against the reference, and the
@@ -73,7 +76,8 @@ export async function autotune(gpu: AttentionDevice, shape: AttentionShape, opti
 async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixture: ShapeFixture, options: AutotuneOptions): Promise<KernelTuning> {
   const start = performance.now();
   const shape = fixture.shape;
-  const runnable = tileSpace(kernel).filter((t) => kernel.check(shape, t, gpu.caps).length === 0);
+  const defaults = kernel.defaultTiles(shape, gpu.caps);
+  const runnable = searchSpace(kernel, defaults).filter((t) => kernel.check(shape, t, gpu.caps).length === 0);
   const runnableKeys = new Map(runnable.map((t) => [key(t), t]));
   const measured = new Map<string, ResultRecord>();
   const maxConfigs = options.exhaustive ? Infinity : (options.maxConfigs ?? 80);
@@ -97,6 +101,7 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
         tag: 'autotune-search',
         check: false,
         warmup: 1,
+        warmupMs: options.warmupMs,
         samples: searchSamples,
         budgetMs: 2000,
         signal: options.signal,
@@ -112,7 +117,7 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
     await measure(runnable);
   } else {
     // Seeds: the default, then random configurations spread over the space.
-    const seeds = [kernel.defaultTiles(shape, gpu.caps)];
+    const seeds = [defaults];
     const pool = [...runnable];
     while (seeds.length < Math.min(12, Math.ceil(maxConfigs / 3)) && pool.length > 0) {
       seeds.push(pool.splice(Math.floor(rng() * pool.length), 1)[0]!);
@@ -142,6 +147,7 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
         fixture,
         tag: 'autotune-final',
         samples: options.finalSamples ?? 10,
+        warmupMs: options.warmupMs,
         reference: options.reference,
         signal: options.signal,
       }),

@@ -17,8 +17,14 @@ export interface BenchmarkConfig {
   kernel: string;
   shape: AttentionShape;
   tiles?: Partial<Tiles>;
-  /** Untimed runs before timing (default 2). */
+  /** Untimed runs before timing (default 2), which also calibrate the timestamps. */
   warmup?: number;
+  /**
+   * Minimum wall time of GPU work before timing, in ms (default 150). GPUs drop their clocks
+   * when idle (an H100 idles at a fraction of its boost clock) and take tens of milliseconds to
+   * come back, so a case measured right after compiling pipelines would otherwise run slow.
+   */
+  warmupMs?: number;
   /** Timed samples (default 10). */
   samples?: number;
   /** Seed of the uniform [-1, 1) inputs (default 1). */
@@ -128,6 +134,13 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     // Warm-up, which also tells the rounding of timestamps and a first estimate of the time.
     config.onStage?.('warmup');
     const warmup = config.warmup ?? 2;
+    const warmupMs = config.warmupMs ?? 150;
+    // Keep the GPU busy until its clocks are up: batches that double until the time is spent.
+    const warmStart = performance.now();
+    for (let batch = 1; performance.now() - warmStart < warmupMs; batch = Math.min(batch * 2, 256)) {
+      await submit(gpu, bound, batch, timeoutMs);
+      abort();
+    }
     const useTimestamps = timer.hasTimestamps;
     let estimateNs = firstMs * 1e6;
     let quantumNs = 0;

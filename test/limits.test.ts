@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIMITS, TileError, defaultCaps, getKernel, planRun, resolveShape, tileSpace } from '../src/index.js';
+import { searchSpace } from '../src/kernels/common.js';
 import { flashGeometry, flashKernel } from '../src/kernels/flash.js';
 import { naiveKernel } from '../src/kernels/naive.js';
 
@@ -65,6 +66,16 @@ describe('flash configuration checks', () => {
         const s = shape({ headDim });
         expect(flashKernel.check(s, flashKernel.defaultTiles(s, c), c), `d=${headDim}`).toEqual([]);
       }
+  });
+
+  it('searches its declared space, with unlisted tunables at the device default', () => {
+    const defaults = flashKernel.defaultTiles(shape(), subgroupCaps);
+    const space = searchSpace(flashKernel, defaults);
+    expect(space).toHaveLength(4 * 4 * 3 * 3 * 3 * 2);
+    expect(new Set(space.map((t) => t.prefetch))).toEqual(new Set([defaults.prefetch]));
+    expect(new Set(space.map((t) => t.subgroups))).toEqual(new Set([1]));
+    expect(space).toContainEqual(defaults);
+    expect(searchSpace(getKernel('naive'), {})).toHaveLength(6 * 6 * 6);
   });
 
   it('has a non-empty runnable space for the autotuner on default limits', () => {

@@ -84,6 +84,20 @@ export function tileSpace(kernel: KernelDescriptor): Tiles[] {
   return configs;
 }
 
+/**
+ * The configurations the autotuner considers: the kernel's searchSpace crossed, with every
+ * tunable it does not list held at `defaults`. Without a searchSpace, the whole tile space.
+ */
+export function searchSpace(kernel: KernelDescriptor, defaults: Tiles): Tiles[] {
+  if (!kernel.searchSpace) return tileSpace(kernel);
+  let configs: Tiles[] = [{}];
+  for (const t of kernel.tunables) {
+    const values = kernel.searchSpace[t.key] ?? [defaults[t.key]!];
+    configs = configs.flatMap((c) => values.map((v) => ({ ...c, [t.key]: v })));
+  }
+  return configs;
+}
+
 /** Grid dimensions for `count` workgroups: x up to the per-dimension limit, the rest in y. */
 export function spreadGrid(count: number, maxPerDimension: number): [number, number] {
   if (count <= maxPerDimension) return [Math.max(1, count), 1];

@@ -138,6 +138,21 @@ const TUNABLES: Tunable[] = [
   },
 ];
 
+/**
+ * What the autotuner searches. From the H100 sweeps (bench/results/): tiles under 16 rows,
+ * workgroups under 64 or over 256 invocations and one-lane rows never came near the best; prefetch
+ * won or tied everywhere and subgroup shuffles are taken whenever the device allows them (both
+ * stay at the device default). Every value stays available to set by hand.
+ */
+const SEARCH_SPACE: Record<string, readonly number[]> = {
+  br: [16, 32, 64, 128],
+  bc: [8, 16, 32, 64],
+  wg: [64, 128, 256],
+  rowThreads: [4, 8, 16],
+  unroll: [1, 4, 16],
+  qSwizzle: [0, 1],
+};
+
 /** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
 export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
   const { lanes } = variant;
@@ -148,6 +163,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     description: variant.description,
     shaderFiles: ['params.wgsl', variant.shader, 'flash_row_reduce_subgroup.wgsl', 'flash_row_reduce_workgroup.wgsl', ...(f16 ? (['convert_f16.wgsl'] as const) : [])],
     tunables: TUNABLES,
+    searchSpace: SEARCH_SPACE,
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: variant.precision,
     tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,

@@ -29,6 +29,7 @@ export const naiveKernel: KernelDescriptor = {
     { key: 'wgSoftmax', label: 'Softmax workgroup size', help: 'Invocations per workgroup of the softmax pass (one per row).', values: WORKGROUP_SIZES },
     { key: 'wgPv', label: 'P·V workgroup size', help: 'Invocations per workgroup of the O = PV pass (one per output element).', values: WORKGROUP_SIZES },
   ],
+  // Every pass's workgroup size matters on its own: the search walks them one at a time.
   requiredFeatures: [],
   precision: 'f32',
   tolerance: F32_TOLERANCE,

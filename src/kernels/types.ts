@@ -70,6 +70,12 @@ export interface KernelDescriptor {
   /** The .wgsl files (in shaders/) the kernel is built from. */
   shaderFiles: readonly string[];
   tunables: readonly Tunable[];
+  /**
+   * Values the autotuner searches, by tunable; tunables not listed stay at the default for the
+   * device. Narrower than `tunables` where measurements showed whole ranges never win, so that
+   * an exhaustive sweep of it stays affordable. Absent: every value of every tunable.
+   */
+  searchSpace?: Readonly<Record<string, readonly number[]>>;
   /** Features the kernel cannot run without. */
   requiredFeatures: readonly string[];
   /** Precision of storage and products: decides the tolerance against the reference. */
