@@ -82,20 +82,18 @@ export const FLASH_CONFORMANCE_TILES: Record<number, Partial<Tiles>[]> = {
     { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0, prefetch: 0, unroll: 1, qSwizzle: 0 },
     { br: 8, bc: 16, wg: 16, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 8, qSwizzle: 1 },
     { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
-    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1, prefetch: 1, stages: 2 },
   ],
   64: [
     {},
     { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
     { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1, prefetch: 0, unroll: 2, qSwizzle: 0 },
     { br: 16, bc: 64, wg: 64, rowThreads: 8, subgroups: 0 },
-    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4, stages: 2 },
+    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 },
   ],
   128: [
     {},
     { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
     { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0, prefetch: 0, unroll: 32, qSwizzle: 1 },
-    { br: 16, bc: 8, wg: 64, rowThreads: 8, subgroups: 0, prefetch: 1, unroll: 1, stages: 2 },
   ],
 };
 

@@ -20,12 +20,9 @@
 // (lanes of a row group read one V row's consecutive columns, or the same Q element); P, written
 // by lanes of different keys, has its slots XOR-swizzled by the key.
 //
-// Latency and barriers: with PREFETCH, each K or V tile is fetched from global memory into
-// registers one phase ahead (V during the QKᵀ of its tile, the next K during PV) and only stored
-// to workgroup memory after the barrier, so the loads' latency overlaps arithmetic instead of
-// stalling every warp. STAGES = 1 keeps one K/V tile and one P tile (four barriers per key tile);
-// STAGES = 2 double-buffers K, V and P so that a tile needs a single barrier: the next tile's K
-// is stored while this tile's scores are computed, its V while this tile's P·V runs.
+// Latency: with PREFETCH, each K or V tile is fetched from global memory into registers one phase
+// ahead (V during the QKᵀ of its tile, the next K during PV) and only stored to workgroup memory
+// after the barrier, so the loads' latency overlaps arithmetic instead of stalling every warp.
 // Loops over the register tiles are marked @unroll: the host expands them (src/specialize.ts) so
 // every index into a register array is a constant, whatever the driver's unrolling heuristics.
 //
@@ -40,7 +37,6 @@ const BC: u32 = 32u;
 const WORKGROUP_SIZE: u32 = 128u;
 const ROW_THREADS: u32 = 8u;
 const PREFETCH: bool = true;
-const STAGES: u32 = 1u;
 // Unroll factor of the QKᵀ loop over head-dim vec4s and of the PV loop over keys.
 const UNROLL: u32 = 4u;
 // XOR-swizzle Q rows (1) or not (0): decides whether row groups that share a quarter warp read
@@ -58,10 +54,6 @@ const TM4: u32 = (TM + 3u) / 4u;
 const P_WIDTH4: u32 = ROW_GROUPS * TM4;
 // vec4s of a K or V tile each invocation carries from global to workgroup memory.
 const STAGE: u32 = (BC * D4 + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
-// Tiles in workgroup memory: one shared K/V tile, or K0, K1, V0, V1; one or two P tiles.
-const KV_TILE: u32 = BC * D4;
-const KV_TILES: u32 = select(1u, 4u, STAGES == 2u);
-const P_TILE: u32 = BC * P_WIDTH4;
 // XOR mask of the P swizzle: the largest power of two (at most 8) dividing its width, minus 1.
 const P_SWIZZLE: u32 = min(P_WIDTH4 & (~P_WIDTH4 + 1u), 8u) - 1u;
 const C_UNROLL: u32 = min(UNROLL, D4);
@@ -77,15 +69,8 @@ const M_INIT: f32 = -1.0e30f;
 @group(0) @binding(4) var<storage, read_write> o: array<vec4<f32>>;
 
 var<workgroup> q_tile: array<vec4<f32>, BR * D4>;
-var<workgroup> kv_tile: array<vec4<f32>, KV_TILES * KV_TILE>;
-var<workgroup> p_tile: array<vec4<f32>, STAGES * P_TILE>;
-
-/** One query row group's running softmax state: output accumulators, row maxima and partial sums. */
-struct RowState {
-  acc: array<vec4<f32>, TM * TD4>,
-  m: array<f32, TM>,
-  l: array<f32, TM>,
-}
+var<workgroup> kv_tile: array<vec4<f32>, BC * D4>;
+var<workgroup> p_tile: array<vec4<f32>, BC * P_WIDTH4>;
 
 fn q_index(row: u32, col4: u32) -> u32 {
   return row * D4 + (col4 ^ (row & Q_MASK));
@@ -128,125 +113,15 @@ fn fetch_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) -> array<vec4<f
   return staged;
 }
 
-// Stores a staged K tile transposed ([d/4][key]) or a V tile row-major ([key][d/4]) at `off`.
-fn store_kv_tile(src_is_k: bool, staged: array<vec4<f32>, STAGE>, lid: u32, off: u32) {
+fn store_kv_tile(src_is_k: bool, staged: array<vec4<f32>, STAGE>, lid: u32) {
   // @unroll
   for (var it = 0u; it < STAGE; it++) {
     let idx = it * WORKGROUP_SIZE + lid;
     if (BC * D4 % WORKGROUP_SIZE == 0u || idx < BC * D4) {
       let r = kv_row(src_is_k, idx);
       let c = kv_col(src_is_k, idx);
-      kv_tile[off + select(r * D4 + c, c * BC + r, src_is_k)] = staged[it];
-    }
-  }
-}
-
-// S = Q Kᵀ for this invocation's TM × TN block, 4 head-dim columns at a time, as explicit fma
-// chains (dot() plus an add would cost a fifth more instructions). K is the tile at k_off.
-fn scores(k_off: u32, rg: u32, g: u32) -> array<f32, TMTN> {
-  var s: array<f32, TMTN>;
-  // @unroll
-  for (var i = 0u; i < TMTN; i++) {
-    s[i] = 0.0;
-  }
-  for (var c0 = 0u; c0 < D4 / C_UNROLL; c0++) {
-    // @unroll
-    for (var cc = 0u; cc < C_UNROLL; cc++) {
-      let c = c0 * C_UNROLL + cc;
-      var qv: array<vec4<f32>, TM>;
-      // @unroll
-      for (var m = 0u; m < TM; m++) {
-        qv[m] = q_tile[q_index(m * ROW_GROUPS + rg, c)];
-      }
-      // @unroll
-      for (var n = 0u; n < TN; n++) {
-        let kv = kv_tile[k_off + c * BC + n * ROW_THREADS + g];
-        // @unroll
-        for (var m = 0u; m < TM; m++) {
-          let a = qv[m];
-          s[m * TN + n] = fma(a.w, kv.w, fma(a.z, kv.z, fma(a.y, kv.y, fma(a.x, kv.x, s[m * TN + n]))));
-        }
-      }
-    }
-  }
-  return s;
-}
-
-// Only tiles past the end of K or crossing the causal diagonal need the element-wise mask; the
-// condition is the same for the whole workgroup.
-fn mask_scores(s: ptr<function, array<f32, TMTN>>, k0: u32, row0: u32, rg: u32, g: u32) {
-  let past_end = k0 + BC > p.seq_k;
-  let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
-  if (past_end || on_diagonal) {
-    // @unroll
-    for (var m = 0u; m < TM; m++) {
-      let limit = i32(row0 + m * ROW_GROUPS + rg) + p.causal_offset;
-      // @unroll
-      for (var n = 0u; n < TN; n++) {
-        let key = k0 + n * ROW_THREADS + g;
-        if (key >= p.seq_k || (p.causal != 0u && i32(key) > limit)) {
-          (*s)[m * TN + n] = MASKED;
-        }
-      }
-    }
-  }
-}
-
-// Online softmax of one tile: new row maxima (reduced over the row group), rescale of the sums
-// and accumulators, P = exp2(S − max) written to the P tile at p_off.
-fn softmax_tile(s: ptr<function, array<f32, TMTN>>, st: ptr<function, RowState>, p_off: u32, lid: u32, rg: u32, g: u32) {
-  var part: array<f32, TM>;
-  // @unroll
-  for (var m = 0u; m < TM; m++) {
-    var x = (*s)[m * TN];
-    // @unroll
-    for (var n = 0u; n < TN; n++) {
-      x = max(x, (*s)[m * TN + n]);
-    }
-    part[m] = x;
-  }
-  let tile_max = reduce_max_rows(part, lid);
-  // @unroll
-  for (var m = 0u; m < TM; m++) {
-    let m_new = max((*st).m[m], tile_max[m]);
-    let alpha = exp2((*st).m[m] - m_new);
-    (*st).m[m] = m_new;
-    var l = (*st).l[m] * alpha;
-    // @unroll
-    for (var d = 0u; d < TD4; d++) {
-      (*st).acc[m * TD4 + d] *= alpha;
-    }
-    // @unroll
-    for (var n = 0u; n < TN; n++) {
-      let e = exp2((*s)[m * TN + n] - m_new);
-      l += e;
-      p_tile[p_off + p_index(n * ROW_THREADS + g, rg * TM4 + m / 4u)][m % 4u] = e;
-    }
-    (*st).l[m] = l;
-  }
-}
-
-// O += P V: per key, this invocation's TM probabilities times its TD4 vec4s of the V row. Keys
-// past seq_k have P = 0 and V = 0, so the last tile needs no special case.
-fn pv_tile(st: ptr<function, RowState>, p_off: u32, v_off: u32, rg: u32, g: u32) {
-  for (var j0 = 0u; j0 < BC / J_UNROLL; j0++) {
-    // @unroll
-    for (var jj = 0u; jj < J_UNROLL; jj++) {
-      let j = j0 * J_UNROLL + jj;
-      // P of this key for the invocation's rows, TM4 vec4s (lanes past TM unused when TM < 4).
-      var pv: array<vec4<f32>, TM4>;
-      // @unroll
-      for (var m4 = 0u; m4 < TM4; m4++) {
-        pv[m4] = p_tile[p_off + p_index(j, rg * TM4 + m4)];
-      }
-      // @unroll
-      for (var d = 0u; d < TD4; d++) {
-        let vv = kv_tile[v_off + j * D4 + d * ROW_THREADS + g];
-        // @unroll
-        for (var m = 0u; m < TM; m++) {
-          (*st).acc[m * TD4 + d] = fma(vec4<f32>(pv[m / 4u][m % 4u]), vv, (*st).acc[m * TD4 + d]);
-        }
-      }
+      // K transposed ([d/4][key]), V row-major ([key][d/4]).
+      kv_tile[select(r * D4 + c, c * BC + r, src_is_k)] = staged[it];
     }
   }
 }
@@ -282,81 +157,147 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let tiles = (k_end + BC - 1u) / BC;
 
-  var st: RowState;
+  var acc: array<vec4<f32>, TM * TD4>;
+  var m_run: array<f32, TM>;
+  var l_part: array<f32, TM>;
   // @unroll
   for (var m = 0u; m < TM; m++) {
-    st.m[m] = M_INIT;
-    st.l[m] = 0.0;
+    m_run[m] = M_INIT;
+    l_part[m] = 0.0;
     // @unroll
     for (var d = 0u; d < TD4; d++) {
-      st.acc[m * TD4 + d] = vec4<f32>(0.0);
+      acc[m * TD4 + d] = vec4<f32>(0.0);
     }
   }
 
   var staged: array<vec4<f32>, STAGE>;
-  if (STAGES == 2u) {
-    // Double-buffered: tile t uses K buffer t % 2, V buffer 2 + t % 2 and P buffer t % 2; one
-    // barrier per tile. A buffer is overwritten only after the barrier that follows its last read.
-    if (tiles > 0u) {
-      store_kv_tile(true, fetch_kv_tile(true, kv_base, 0u, lid), lid, 0u);
-      store_kv_tile(false, fetch_kv_tile(false, kv_base, 0u, lid), lid, 2u * KV_TILE);
+  if (PREFETCH && tiles > 0u) {
+    staged = fetch_kv_tile(true, kv_base, 0u, lid);
+  }
+  for (var t = 0u; t < tiles; t++) {
+    let k0 = t * BC;
+    workgroupBarrier(); // the previous tile's reads of kv_tile (V) and p_tile are done
+    if (!PREFETCH) {
+      staged = fetch_kv_tile(true, kv_base, k0, lid);
     }
-    if (tiles > 1u) {
-      staged = fetch_kv_tile(true, kv_base, BC, lid);
-    }
+    store_kv_tile(true, staged, lid);
     workgroupBarrier();
-    for (var t = 0u; t < tiles; t++) {
-      let cur = t % 2u;
-      let nxt = 1u - cur;
-      var s = scores(cur * KV_TILE, rg, g);
-      mask_scores(&s, t * BC, row0, rg, g);
-      softmax_tile(&s, &st, cur * P_TILE, lid, rg, g);
-      if (t + 1u < tiles) {
-        store_kv_tile(true, staged, lid, nxt * KV_TILE); // K of the next tile (its buffer's last reader was tile t − 1)
-        staged = fetch_kv_tile(false, kv_base, (t + 1u) * BC, lid);
+    if (PREFETCH) {
+      staged = fetch_kv_tile(false, kv_base, k0, lid); // V of this tile, in flight during QKᵀ
+    }
+
+    // S = Q Kᵀ for this invocation's TM × TN block, 4 head-dim columns at a time, as explicit fma
+    // chains (dot() plus an add would cost a fifth more instructions).
+    var s: array<f32, TM * TN>;
+    // @unroll
+    for (var i = 0u; i < TMTN; i++) {
+      s[i] = 0.0;
+    }
+    for (var c0 = 0u; c0 < D4 / C_UNROLL; c0++) {
+    // @unroll
+    for (var cc = 0u; cc < C_UNROLL; cc++) {
+      let c = c0 * C_UNROLL + cc;
+      var qv: array<vec4<f32>, TM>;
+      // @unroll
+      for (var m = 0u; m < TM; m++) {
+        qv[m] = q_tile[q_index(m * ROW_GROUPS + rg, c)];
       }
-      workgroupBarrier(); // P of this tile and K of the next are complete
-      pv_tile(&st, cur * P_TILE, (2u + cur) * KV_TILE, rg, g);
-      if (t + 1u < tiles) {
-        store_kv_tile(false, staged, lid, (2u + nxt) * KV_TILE); // V of the next tile, read after the next barrier
-        if (t + 2u < tiles) {
-          staged = fetch_kv_tile(true, kv_base, (t + 2u) * BC, lid);
+      // @unroll
+      for (var n = 0u; n < TN; n++) {
+        let kv = kv_tile[c * BC + n * ROW_THREADS + g];
+        // @unroll
+        for (var m = 0u; m < TM; m++) {
+          let a = qv[m];
+          s[m * TN + n] = fma(a.w, kv.w, fma(a.z, kv.z, fma(a.y, kv.y, fma(a.x, kv.x, s[m * TN + n]))));
         }
       }
     }
-  } else {
-    // One K/V tile and one P tile: four barriers per key tile.
-    if (PREFETCH && tiles > 0u) {
-      staged = fetch_kv_tile(true, kv_base, 0u, lid);
     }
-    for (var t = 0u; t < tiles; t++) {
-      let k0 = t * BC;
-      workgroupBarrier(); // the previous tile's reads of kv_tile (V) and p_tile are done
-      if (!PREFETCH) {
-        staged = fetch_kv_tile(true, kv_base, k0, lid);
+
+    // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask;
+    // the condition is the same for the whole workgroup.
+    let past_end = k0 + BC > p.seq_k;
+    let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
+    if (past_end || on_diagonal) {
+      // @unroll
+      for (var m = 0u; m < TM; m++) {
+        let limit = i32(row0 + m * ROW_GROUPS + rg) + p.causal_offset;
+        // @unroll
+        for (var n = 0u; n < TN; n++) {
+          let key = k0 + n * ROW_THREADS + g;
+          if (key >= p.seq_k || (p.causal != 0u && i32(key) > limit)) {
+            s[m * TN + n] = MASKED;
+          }
+        }
       }
-      store_kv_tile(true, staged, lid, 0u);
-      workgroupBarrier();
-      if (PREFETCH) {
-        staged = fetch_kv_tile(false, kv_base, k0, lid); // V of this tile, in flight during QKᵀ
+    }
+
+    var part: array<f32, TM>;
+    // @unroll
+    for (var m = 0u; m < TM; m++) {
+      var x = s[m * TN];
+      // @unroll
+      for (var n = 0u; n < TN; n++) {
+        x = max(x, s[m * TN + n]);
       }
-      var s = scores(0u, rg, g);
-      mask_scores(&s, k0, row0, rg, g);
-      softmax_tile(&s, &st, 0u, lid, rg, g);
-      workgroupBarrier(); // every invocation is done reading K from kv_tile, and P is complete
-      if (!PREFETCH) {
-        staged = fetch_kv_tile(false, kv_base, k0, lid);
+      part[m] = x;
+    }
+    let tile_max = reduce_max_rows(part, lid);
+
+    // @unroll
+    for (var m = 0u; m < TM; m++) {
+      let m_new = max(m_run[m], tile_max[m]);
+      let alpha = exp2(m_run[m] - m_new);
+      m_run[m] = m_new;
+      var l = l_part[m] * alpha;
+      // @unroll
+      for (var d = 0u; d < TD4; d++) {
+        acc[m * TD4 + d] *= alpha;
       }
-      store_kv_tile(false, staged, lid, 0u);
-      if (PREFETCH && t + 1u < tiles) {
-        staged = fetch_kv_tile(true, kv_base, k0 + BC, lid); // the next K, in flight during PV
+      // @unroll
+      for (var n = 0u; n < TN; n++) {
+        let e = exp2(s[m * TN + n] - m_new);
+        l += e;
+        p_tile[p_index(n * ROW_THREADS + g, rg * TM4 + m / 4u)][m % 4u] = e;
       }
-      workgroupBarrier();
-      pv_tile(&st, 0u, 0u, rg, g);
+      l_part[m] = l;
+    }
+
+    workgroupBarrier(); // every invocation is done reading K from kv_tile, and P is complete
+    if (!PREFETCH) {
+      staged = fetch_kv_tile(false, kv_base, k0, lid);
+    }
+    store_kv_tile(false, staged, lid);
+    if (PREFETCH && t + 1u < tiles) {
+      staged = fetch_kv_tile(true, kv_base, k0 + BC, lid); // the next K, in flight during PV
+    }
+    workgroupBarrier();
+
+    // O += P V: per key, this invocation's TM probabilities times its TD4 vec4s of the V row.
+    // Keys past seq_k have P = 0 and V = 0, so the last tile needs no special case.
+    for (var j0 = 0u; j0 < BC / J_UNROLL; j0++) {
+      // @unroll
+      for (var jj = 0u; jj < J_UNROLL; jj++) {
+        let j = j0 * J_UNROLL + jj;
+        // P of this key for the invocation's rows, TM4 vec4s (lanes past TM unused when TM < 4).
+        var pv: array<vec4<f32>, TM4>;
+        // @unroll
+        for (var m4 = 0u; m4 < TM4; m4++) {
+          pv[m4] = p_tile[p_index(j, rg * TM4 + m4)];
+        }
+        // @unroll
+        for (var d = 0u; d < TD4; d++) {
+          let vv = kv_tile[j * D4 + d * ROW_THREADS + g];
+          // @unroll
+          for (var m = 0u; m < TM; m++) {
+            acc[m * TD4 + d] = fma(vec4<f32>(pv[m / 4u][m % 4u]), vv, acc[m * TD4 + d]);
+          }
+        }
+      }
     }
   }
 
-  let l_row = reduce_sum_rows(st.l, lid);
+  let l_row = reduce_sum_rows(l_part, lid);
   // @unroll
   for (var m = 0u; m < TM; m++) {
     let row = row0 + m * ROW_GROUPS + rg;
@@ -365,7 +306,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let inv = select(0.0, 1.0 / l_row[m], l_row[m] > 0.0);
       // @unroll
       for (var d = 0u; d < TD4; d++) {
-        o[q_base + row * D4 + d * ROW_THREADS + g] = st.acc[m * TD4 + d] * inv;
+        o[q_base + row * D4 + d * ROW_THREADS + g] = acc[m * TD4 + d] * inv;
       }
     }
   }

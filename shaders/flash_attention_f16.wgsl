@@ -15,7 +15,6 @@ const BC: u32 = 32u;
 const WORKGROUP_SIZE: u32 = 128u;
 const ROW_THREADS: u32 = 8u;
 const PREFETCH: bool = true;
-const STAGES: u32 = 1u;
 const UNROLL: u32 = 4u;
 const Q_SWIZZLE: u32 = 0u;
 
@@ -32,9 +31,6 @@ const TD8X: u32 = TM * TD8X2;
 const TM4: u32 = (TM + 3u) / 4u;
 const P_WIDTH4: u32 = ROW_GROUPS * TM4;
 const STAGE: u32 = (BC * D8 + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
-const KV_TILE: u32 = BC * D8;
-const KV_TILES: u32 = select(1u, 4u, STAGES == 2u);
-const P_TILE: u32 = BC * P_WIDTH4;
 const P_SWIZZLE: u32 = min(P_WIDTH4 & (~P_WIDTH4 + 1u), 8u) - 1u;
 const C_UNROLL: u32 = min(UNROLL, D8);
 const J_UNROLL: u32 = min(UNROLL, BC);
@@ -49,14 +45,8 @@ const M_INIT: f32 = -1.0e30f;
 @group(0) @binding(4) var<storage, read_write> o: array<vec4<f32>>;
 
 var<workgroup> q_tile: array<vec4<u32>, BR * D8>;
-var<workgroup> kv_tile: array<vec4<u32>, KV_TILES * KV_TILE>;
-var<workgroup> p_tile: array<vec4<f16>, STAGES * P_TILE>;
-
-struct RowState {
-  acc: array<vec4<f32>, TD8X>,
-  m: array<f32, TM>,
-  l: array<f32, TM>,
-}
+var<workgroup> kv_tile: array<vec4<u32>, BC * D8>;
+var<workgroup> p_tile: array<vec4<f16>, BC * P_WIDTH4>;
 
 fn q_index(row: u32, col8: u32) -> u32 {
   return row * D8 + (col8 ^ (row & Q_MASK));
@@ -98,142 +88,15 @@ fn fetch_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) -> array<vec4<u
   return staged;
 }
 
-fn store_kv_tile(src_is_k: bool, staged: array<vec4<u32>, STAGE>, lid: u32, off: u32) {
+fn store_kv_tile(src_is_k: bool, staged: array<vec4<u32>, STAGE>, lid: u32) {
   // @unroll
   for (var it = 0u; it < STAGE; it++) {
     let idx = it * WORKGROUP_SIZE + lid;
     if (BC * D8 % WORKGROUP_SIZE == 0u || idx < BC * D8) {
       let r = kv_row(src_is_k, idx);
       let c = kv_col(src_is_k, idx);
-      kv_tile[off + select(r * D8 + c, c * BC + r, src_is_k)] = staged[it];
+      kv_tile[select(r * D8 + c, c * BC + r, src_is_k)] = staged[it];
     }
-  }
-}
-
-// S = Q Kᵀ: packed f16 multiply-adds into two partial sums per score, added in f32.
-fn scores(k_off: u32, rg: u32, g: u32) -> array<f32, TMTN> {
-  var s2: array<vec2<f16>, TMTN>;
-  // @unroll
-  for (var i = 0u; i < TMTN; i++) {
-    s2[i] = vec2<f16>(0.0h);
-  }
-  for (var c0 = 0u; c0 < D8 / C_UNROLL; c0++) {
-    // @unroll
-    for (var cc = 0u; cc < C_UNROLL; cc++) {
-      let c = c0 * C_UNROLL + cc;
-      var qv: array<vec4<u32>, TM>;
-      // @unroll
-      for (var m = 0u; m < TM; m++) {
-        qv[m] = q_tile[q_index(m * ROW_GROUPS + rg, c)];
-      }
-      // @unroll
-      for (var n = 0u; n < TN; n++) {
-        let kq = kv_tile[k_off + c * BC + n * ROW_THREADS + g];
-        // @unroll
-        for (var m = 0u; m < TM; m++) {
-          let a = qv[m];
-          var x = s2[m * TN + n];
-          x = fma(half2(a.x), half2(kq.x), x);
-          x = fma(half2(a.y), half2(kq.y), x);
-          x = fma(half2(a.z), half2(kq.z), x);
-          x = fma(half2(a.w), half2(kq.w), x);
-          s2[m * TN + n] = x;
-        }
-      }
-    }
-  }
-  var s: array<f32, TMTN>;
-  // @unroll
-  for (var i = 0u; i < TMTN; i++) {
-    s[i] = f32(s2[i].x) + f32(s2[i].y);
-  }
-  return s;
-}
-
-fn mask_scores(s: ptr<function, array<f32, TMTN>>, k0: u32, row0: u32, rg: u32, g: u32) {
-  let past_end = k0 + BC > p.seq_k;
-  let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
-  if (past_end || on_diagonal) {
-    // @unroll
-    for (var m = 0u; m < TM; m++) {
-      let limit = i32(row0 + m * ROW_GROUPS + rg) + p.causal_offset;
-      // @unroll
-      for (var n = 0u; n < TN; n++) {
-        let key = k0 + n * ROW_THREADS + g;
-        if (key >= p.seq_k || (p.causal != 0u && i32(key) > limit)) {
-          (*s)[m * TN + n] = MASKED;
-        }
-      }
-    }
-  }
-}
-
-fn softmax_tile(s: ptr<function, array<f32, TMTN>>, st: ptr<function, RowState>, p_off: u32, lid: u32, rg: u32, g: u32) {
-  var part: array<f32, TM>;
-  // @unroll
-  for (var m = 0u; m < TM; m++) {
-    var x = (*s)[m * TN];
-    // @unroll
-    for (var n = 0u; n < TN; n++) {
-      x = max(x, (*s)[m * TN + n]);
-    }
-    part[m] = x;
-  }
-  let tile_max = reduce_max_rows(part, lid);
-  // @unroll
-  for (var m = 0u; m < TM; m++) {
-    let m_new = max((*st).m[m], tile_max[m]);
-    let alpha = exp2((*st).m[m] - m_new);
-    (*st).m[m] = m_new;
-    var l = (*st).l[m] * alpha;
-    // @unroll
-    for (var d = 0u; d < TD8X2; d++) {
-      (*st).acc[m * TD8X2 + d] *= alpha;
-    }
-    // @unroll
-    for (var n = 0u; n < TN; n++) {
-      let e = exp2((*s)[m * TN + n] - m_new);
-      l += e;
-      p_tile[p_off + p_index(n * ROW_THREADS + g, rg * TM4 + m / 4u)][m % 4u] = f16(e);
-    }
-    (*st).l[m] = l;
-  }
-}
-
-// This tile's P V in f16 (at most BC terms per sum), then added to the f32 accumulator.
-fn pv_tile(st: ptr<function, RowState>, p_off: u32, v_off: u32, rg: u32, g: u32) {
-  var part_o: array<vec4<f16>, TD8X>;
-  // @unroll
-  for (var i = 0u; i < TD8X; i++) {
-    part_o[i] = vec4<f16>(0.0h);
-  }
-  for (var j0 = 0u; j0 < BC / J_UNROLL; j0++) {
-    // @unroll
-    for (var jj = 0u; jj < J_UNROLL; jj++) {
-      let j = j0 * J_UNROLL + jj;
-      var pv: array<vec4<f16>, TM4>;
-      // @unroll
-      for (var m4 = 0u; m4 < TM4; m4++) {
-        pv[m4] = p_tile[p_off + p_index(j, rg * TM4 + m4)];
-      }
-      // @unroll
-      for (var d = 0u; d < TD8; d++) {
-        let vq = kv_tile[v_off + j * D8 + d * ROW_THREADS + g];
-        let lo = bitcast<vec4<f16>>(vq.xy);
-        let hi = bitcast<vec4<f16>>(vq.zw);
-        // @unroll
-        for (var m = 0u; m < TM; m++) {
-          let pm = vec4<f16>(pv[m / 4u][m % 4u]);
-          let at = (m * TD8 + d) * 2u;
-          part_o[at] = fma(pm, lo, part_o[at]);
-          part_o[at + 1u] = fma(pm, hi, part_o[at + 1u]);
-        }
-      }
-    }
-  }
-  // @unroll
-  for (var i = 0u; i < TD8X; i++) {
-    (*st).acc[i] += vec4<f32>(part_o[i]);
   }
 }
 
@@ -268,79 +131,168 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let tiles = (k_end + BC - 1u) / BC;
 
-  var st: RowState;
+  // Output accumulators: f32 across tiles; 2 vec4 per 8-column chunk.
+  var acc: array<vec4<f32>, TM * TD8 * 2u>;
+  var m_run: array<f32, TM>;
+  var l_part: array<f32, TM>;
   // @unroll
   for (var m = 0u; m < TM; m++) {
-    st.m[m] = M_INIT;
-    st.l[m] = 0.0;
+    m_run[m] = M_INIT;
+    l_part[m] = 0.0;
   }
   // @unroll
   for (var i = 0u; i < TD8X; i++) {
-    st.acc[i] = vec4<f32>(0.0);
+    acc[i] = vec4<f32>(0.0);
   }
 
   var staged: array<vec4<u32>, STAGE>;
-  if (STAGES == 2u) {
-    // Double-buffered, one barrier per tile: see flash_attention.wgsl.
-    if (tiles > 0u) {
-      store_kv_tile(true, fetch_kv_tile(true, kv_base, 0u, lid), lid, 0u);
-      store_kv_tile(false, fetch_kv_tile(false, kv_base, 0u, lid), lid, 2u * KV_TILE);
-    }
-    if (tiles > 1u) {
-      staged = fetch_kv_tile(true, kv_base, BC, lid);
-    }
+  if (PREFETCH && tiles > 0u) {
+    staged = fetch_kv_tile(true, kv_base, 0u, lid);
+  }
+  for (var t = 0u; t < tiles; t++) {
+    let k0 = t * BC;
     workgroupBarrier();
-    for (var t = 0u; t < tiles; t++) {
-      let cur = t % 2u;
-      let nxt = 1u - cur;
-      var s = scores(cur * KV_TILE, rg, g);
-      mask_scores(&s, t * BC, row0, rg, g);
-      softmax_tile(&s, &st, cur * P_TILE, lid, rg, g);
-      if (t + 1u < tiles) {
-        store_kv_tile(true, staged, lid, nxt * KV_TILE);
-        staged = fetch_kv_tile(false, kv_base, (t + 1u) * BC, lid);
-      }
-      workgroupBarrier();
-      pv_tile(&st, cur * P_TILE, (2u + cur) * KV_TILE, rg, g);
-      if (t + 1u < tiles) {
-        store_kv_tile(false, staged, lid, (2u + nxt) * KV_TILE);
-        if (t + 2u < tiles) {
-          staged = fetch_kv_tile(true, kv_base, (t + 2u) * BC, lid);
+    if (!PREFETCH) {
+      staged = fetch_kv_tile(true, kv_base, k0, lid);
+    }
+    store_kv_tile(true, staged, lid);
+    workgroupBarrier();
+    if (PREFETCH) {
+      staged = fetch_kv_tile(false, kv_base, k0, lid);
+    }
+
+    // S = Q Kᵀ: packed f16 multiply-adds into two partial sums per score.
+    var s2: array<vec2<f16>, TM * TN>;
+    // @unroll
+    for (var i = 0u; i < TMTN; i++) {
+      s2[i] = vec2<f16>(0.0h);
+    }
+    for (var c0 = 0u; c0 < D8 / C_UNROLL; c0++) {
+      // @unroll
+      for (var cc = 0u; cc < C_UNROLL; cc++) {
+        let c = c0 * C_UNROLL + cc;
+        var qv: array<vec4<u32>, TM>;
+        // @unroll
+        for (var m = 0u; m < TM; m++) {
+          qv[m] = q_tile[q_index(m * ROW_GROUPS + rg, c)];
+        }
+        // @unroll
+        for (var n = 0u; n < TN; n++) {
+          let kq = kv_tile[c * BC + n * ROW_THREADS + g];
+          // @unroll
+          for (var m = 0u; m < TM; m++) {
+            let a = qv[m];
+            var x = s2[m * TN + n];
+            x = fma(half2(a.x), half2(kq.x), x);
+            x = fma(half2(a.y), half2(kq.y), x);
+            x = fma(half2(a.z), half2(kq.z), x);
+            x = fma(half2(a.w), half2(kq.w), x);
+            s2[m * TN + n] = x;
+          }
         }
       }
     }
-  } else {
-    if (PREFETCH && tiles > 0u) {
-      staged = fetch_kv_tile(true, kv_base, 0u, lid);
+
+    var s: array<f32, TM * TN>;
+    // @unroll
+    for (var i = 0u; i < TMTN; i++) {
+      s[i] = f32(s2[i].x) + f32(s2[i].y);
     }
-    for (var t = 0u; t < tiles; t++) {
-      let k0 = t * BC;
-      workgroupBarrier();
-      if (!PREFETCH) {
-        staged = fetch_kv_tile(true, kv_base, k0, lid);
+
+    let past_end = k0 + BC > p.seq_k;
+    let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
+    if (past_end || on_diagonal) {
+      // @unroll
+      for (var m = 0u; m < TM; m++) {
+        let limit = i32(row0 + m * ROW_GROUPS + rg) + p.causal_offset;
+        // @unroll
+        for (var n = 0u; n < TN; n++) {
+          let key = k0 + n * ROW_THREADS + g;
+          if (key >= p.seq_k || (p.causal != 0u && i32(key) > limit)) {
+            s[m * TN + n] = MASKED;
+          }
+        }
       }
-      store_kv_tile(true, staged, lid, 0u);
-      workgroupBarrier();
-      if (PREFETCH) {
-        staged = fetch_kv_tile(false, kv_base, k0, lid);
+    }
+
+    var part: array<f32, TM>;
+    // @unroll
+    for (var m = 0u; m < TM; m++) {
+      var x = s[m * TN];
+      // @unroll
+      for (var n = 0u; n < TN; n++) {
+        x = max(x, s[m * TN + n]);
       }
-      var s = scores(0u, rg, g);
-      mask_scores(&s, k0, row0, rg, g);
-      softmax_tile(&s, &st, 0u, lid, rg, g);
-      workgroupBarrier();
-      if (!PREFETCH) {
-        staged = fetch_kv_tile(false, kv_base, k0, lid);
+      part[m] = x;
+    }
+    let tile_max = reduce_max_rows(part, lid);
+
+    // @unroll
+    for (var m = 0u; m < TM; m++) {
+      let m_new = max(m_run[m], tile_max[m]);
+      let alpha = exp2(m_run[m] - m_new);
+      m_run[m] = m_new;
+      var l = l_part[m] * alpha;
+      // @unroll
+      for (var d = 0u; d < TD8X2; d++) {
+        acc[m * TD8X2 + d] *= alpha;
       }
-      store_kv_tile(false, staged, lid, 0u);
-      if (PREFETCH && t + 1u < tiles) {
-        staged = fetch_kv_tile(true, kv_base, k0 + BC, lid);
+      // @unroll
+      for (var n = 0u; n < TN; n++) {
+        let e = exp2(s[m * TN + n] - m_new);
+        l += e;
+        p_tile[p_index(n * ROW_THREADS + g, rg * TM4 + m / 4u)][m % 4u] = f16(e);
       }
-      workgroupBarrier();
-      pv_tile(&st, 0u, 0u, rg, g);
+      l_part[m] = l;
+    }
+
+    workgroupBarrier();
+    if (!PREFETCH) {
+      staged = fetch_kv_tile(false, kv_base, k0, lid);
+    }
+    store_kv_tile(false, staged, lid);
+    if (PREFETCH && t + 1u < tiles) {
+      staged = fetch_kv_tile(true, kv_base, k0 + BC, lid);
+    }
+    workgroupBarrier();
+
+    // This tile's P V in f16 (at most BC terms per sum), then added to the f32 accumulator.
+    var part_o: array<vec4<f16>, TM * TD8 * 2u>;
+    // @unroll
+    for (var i = 0u; i < TD8X; i++) {
+      part_o[i] = vec4<f16>(0.0h);
+    }
+    for (var j0 = 0u; j0 < BC / J_UNROLL; j0++) {
+      // @unroll
+      for (var jj = 0u; jj < J_UNROLL; jj++) {
+        let j = j0 * J_UNROLL + jj;
+        var pv: array<vec4<f16>, TM4>;
+        // @unroll
+        for (var m4 = 0u; m4 < TM4; m4++) {
+          pv[m4] = p_tile[p_index(j, rg * TM4 + m4)];
+        }
+        // @unroll
+        for (var d = 0u; d < TD8; d++) {
+          let vq = kv_tile[j * D8 + d * ROW_THREADS + g];
+          let lo = bitcast<vec4<f16>>(vq.xy);
+          let hi = bitcast<vec4<f16>>(vq.zw);
+          // @unroll
+          for (var m = 0u; m < TM; m++) {
+            let pm = vec4<f16>(pv[m / 4u][m % 4u]);
+            let at = (m * TD8 + d) * 2u;
+            part_o[at] = fma(pm, lo, part_o[at]);
+            part_o[at + 1u] = fma(pm, hi, part_o[at + 1u]);
+          }
+        }
+      }
+    }
+    // @unroll
+    for (var i = 0u; i < TD8X; i++) {
+      acc[i] += vec4<f32>(part_o[i]);
     }
   }
 
-  let l_row = reduce_sum_rows(st.l, lid);
+  let l_row = reduce_sum_rows(l_part, lid);
   // @unroll
   for (var m = 0u; m < TM; m++) {
     let row = row0 + m * ROW_GROUPS + rg;
@@ -351,8 +303,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         // Chunk d of this lane covers output vec4 columns 2·(d·ROW_THREADS + g) and the next.
         let col4 = 2u * (d * ROW_THREADS + g);
         let at = (m * TD8 + d) * 2u;
-        o[o_base + row * (HEAD_DIM / 4u) + col4] = st.acc[at] * inv;
-        o[o_base + row * (HEAD_DIM / 4u) + col4 + 1u] = st.acc[at + 1u] * inv;
+        o[o_base + row * (HEAD_DIM / 4u) + col4] = acc[at] * inv;
+        o[o_base + row * (HEAD_DIM / 4u) + col4 + 1u] = acc[at + 1u] * inv;
       }
     }
   }

@@ -46,11 +46,10 @@ export interface FlashGeometry {
 const pad16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): FlashGeometry {
-  const { br, bc, wg, rowThreads, subgroups, prefetch, unroll, stages } = tiles as Record<
-    'br' | 'bc' | 'wg' | 'rowThreads' | 'subgroups' | 'prefetch' | 'unroll' | 'stages',
+  const { br, bc, wg, rowThreads, subgroups, prefetch, unroll } = tiles as Record<
+    'br' | 'bc' | 'wg' | 'rowThreads' | 'subgroups' | 'prefetch' | 'unroll',
     number
   >;
-  const buffers = stages === 2 ? 2 : 1;
   const rowGroups = wg / rowThreads;
   const tm = br / rowGroups;
   const tn = bc / rowThreads;
@@ -58,15 +57,11 @@ export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): 
   const tdv = dv / rowThreads;
   const tm4 = Math.ceil(tm / 4);
   const reduction = rowThreads === 1 ? 'none' : subgroups ? 'subgroup' : 'workgroup';
-  // q_tile, kv_tile (one K/V tile, or K and V double-buffered) and p_tile (a vec4 of P, f32 or
-  // f16, per key and row group; double-buffered with two stages) of the shader, plus row_partials
-  // of the workgroup-memory reduction.
+  // q_tile, kv_tile and p_tile (a vec4 of P, f32 or f16, per key and row group) of the shader,
+  // plus row_partials of the workgroup-memory reduction.
   const pVectorBytes = lanes === 4 ? 16 : 8;
   const workgroupBytes =
-    pad16(br * dv * 16) +
-    pad16((buffers === 2 ? 4 : 1) * bc * dv * 16) +
-    pad16(buffers * bc * rowGroups * tm4 * pVectorBytes) +
-    (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
+    pad16(br * dv * 16) + pad16(bc * dv * 16) + pad16(bc * rowGroups * tm4 * pVectorBytes) + (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
   const stage = Math.ceil((bc * dv) / wg);
   // Scores, f32 output accumulators, (f16: packed partial scores and partial outputs), staging.
   const outputs = tm * tdv * lanes;
@@ -141,12 +136,6 @@ const TUNABLES: Tunable[] = [
     help: '1: fetch each K/V tile into registers one phase ahead so global-memory latency overlaps arithmetic; 0: fetch right before use.',
     values: [0, 1],
   },
-  {
-    key: 'stages',
-    label: 'Pipeline stages',
-    help: '1: one K/V tile and one P tile in workgroup memory, four barriers per key tile; 2: K, V and P double-buffered, one barrier per key tile (needs Prefetch K/V).',
-    values: [1, 2],
-  },
 ];
 
 /**
@@ -162,7 +151,6 @@ const SEARCH_SPACE: Record<string, readonly number[]> = {
   rowThreads: [4, 8, 16],
   unroll: [1, 4, 16],
   qSwizzle: [0, 1],
-  stages: [1, 2],
 };
 
 /** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
@@ -220,9 +208,6 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
       }
       if (bc! % rowThreads! !== 0) {
         problems.push(ruleProblem('Bc % rowThreads', bc!, rowThreads!, `Key tile Bc = ${bc} must be a multiple of Threads per row = ${rowThreads}`));
-      }
-      if (tiles.stages === 2 && tiles.prefetch !== 1) {
-        problems.push(ruleProblem('stages 2 needs prefetch', 0, 1, 'Pipeline stages = 2 stages K/V in registers: it needs Prefetch K/V = 1'));
       }
       // The geometry below is meaningless when the tiles do not divide.
       if (problems.length > tensorCount) return problems;
@@ -308,7 +293,6 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
           PREFETCH: tiles.prefetch === 1,
           UNROLL: tiles.unroll ?? 1,
           Q_SWIZZLE: tiles.qSwizzle ?? 0,
-          STAGES: tiles.stages ?? 1,
         }),
         unrollBounds(geo, lanes),
       );
@@ -389,15 +373,15 @@ function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: A
  * the device can run is the default, then any configuration that fits, largest tiles first.
  */
 const PREFERRED_F32: Record<number, Tiles[]> = {
-  32: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1, stages: 1 }],
-  64: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1, stages: 1 }],
-  128: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 4, qSwizzle: 1, stages: 1 }],
+  32: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1 }],
+  64: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1 }],
+  128: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 4, qSwizzle: 1 }],
 };
 
 const PREFERRED_F16: Record<number, Tiles[]> = {
-  32: [{ br: 128, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16, qSwizzle: 1, stages: 1 }],
-  64: [{ br: 128, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16, qSwizzle: 1, stages: 1 }],
-  128: [{ br: 32, bc: 32, wg: 128, rowThreads: 16, prefetch: 1, unroll: 16, qSwizzle: 0, stages: 1 }],
+  32: [{ br: 128, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16, qSwizzle: 1 }],
+  64: [{ br: 128, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16, qSwizzle: 1 }],
+  128: [{ br: 32, bc: 32, wg: 128, rowThreads: 16, prefetch: 1, unroll: 16, qSwizzle: 0 }],
 };
 
 export const flashKernel = makeFlashKernel({
@@ -432,6 +416,6 @@ function fallbackCandidates(subgroups: number): Tiles[] {
   for (const br of [...BR_VALUES].reverse())
     for (const bc of [...BC_VALUES].reverse())
       for (const wg of [128, 64, 256, 32, 16])
-        for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4, qSwizzle: 1, stages: 1 });
+        for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4, qSwizzle: 1 });
   return out;
 }
