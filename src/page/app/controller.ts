@@ -1,0 +1,430 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { KernelTuning } from '../../autotune.js';
+import { type AttentionDevice, createDevice } from '../../gpu/device.js';
+import type { Tiles } from '../../kernels/types.js';
+import { resultsContext } from '../../results/context.js';
+import { toCsv } from '../../results/csv.js';
+import { type ResultRecord, type ResultsContext, type ResultsFile, makeResultsFile, parseResultsFile } from '../../results/schema.js';
+import { type ResolvedShape, shapeLabel } from '../../shape.js';
+import { FixtureCache } from '../engine/fixtures.js';
+import { WorkQueue } from '../engine/queue.js';
+import { type Case, type Progress, type RunContext, runCases, tuneKernels } from '../engine/runner.js';
+import { WorkerReference } from '../reference/client.js';
+import { type PageConfig, pinTiles, referenceShape, sameShapeFamily, shapeAt, shapeProblem, unpinTiles } from '../state/config.js';
+import { PAGE_TAG, mergeRecord } from '../state/results.js';
+import { type KeyValueStore, loadStored, saveBaseline, saveResults } from '../state/storage.js';
+import { decodeConfig, encodeConfig } from '../state/url.js';
+import { downloadText, timestampedName } from './download.js';
+
+/** Tile edits closer together than this make one re-run, not one per keystroke or arrow press. */
+export const LIVE_DEBOUNCE_MS = 400;
+const LOG_LIMIT = 200;
+
+export type DeviceStatus = 'connecting' | 'ready' | 'unavailable' | 'lost';
+
+export interface DeviceState {
+  status: DeviceStatus;
+  gpu: AttentionDevice | null;
+  /** Why there is no device: WebGPU missing, no adapter, or the loss reason. */
+  message: string | null;
+}
+
+export interface LogEntry {
+  time: Date;
+  level: 'error' | 'warning' | 'info';
+  text: string;
+}
+
+export interface JobState {
+  key: string;
+  label: string;
+  progress: Progress;
+  startedAt: number;
+}
+
+export interface TuningSummary {
+  shape: ResolvedShape;
+  tuning: KernelTuning;
+}
+
+/** A passing status line (exports, imports, copies), or a problem the user should read. */
+export interface Notice {
+  level: 'info' | 'error';
+  text: string;
+  /** A way back, e.g. undoing Clear results. */
+  action?: { label: string; run: () => void };
+}
+
+export interface ControllerEnv {
+  storage: KeyValueStore;
+  /** Reads and writes the configuration in the address bar. */
+  getSearch(): string;
+  setSearch(search: string): void;
+}
+
+/**
+ * The page's state and every action on it, apart from rendering: device life cycle, the one job
+ * queue that Run, live tile edits and Autotune share, results and baseline with their persistence,
+ * and the configuration mirrored in the URL. Components read its fields and call its methods.
+ */
+export class PlaygroundController implements ReactiveController {
+  config: PageConfig;
+  /** URL parameters that were ignored when the page loaded, and why. */
+  urlNotes: string[];
+  device: DeviceState = { status: 'connecting', gpu: null, message: null };
+  results: ResultRecord[] = [];
+  baseline: ResultsFile | null = null;
+  baselineName: string | null = null;
+  job: JobState | null = null;
+  /** Jobs waiting behind the running one. */
+  waiting = 0;
+  tunings: TuningSummary[] = [];
+  log: LogEntry[] = [];
+  notice: Notice | null = null;
+  /** Jobs finished (done, cancelled or failed) since load: lets tests and tools wait for one. */
+  completedJobs = 0;
+  /** Timestamp rounding measured by the latest timed run on the current device, in ns; null before one. */
+  quantumNs: number | null = null;
+
+  private readonly queue = new WorkQueue(() => {
+    this.waiting = this.queue.waiting.length;
+    this.changed();
+  });
+  private readonly fixtures = new FixtureCache();
+  private readonly reference = new WorkerReference();
+  private readonly liveTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Context of the device that made the kept results, for exports while no device is open. */
+  private storedContext: ResultsContext | null = null;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly env: ControllerEnv,
+  ) {
+    host.addController(this);
+    const decoded = decodeConfig(env.getSearch());
+    this.config = decoded.config;
+    this.urlNotes = decoded.notes;
+    const stored = loadStored(env.storage);
+    if (stored.results) {
+      this.results = stored.results.results;
+      this.storedContext = stored.results.context;
+    }
+    this.baseline = stored.baseline;
+    this.baselineName = stored.baselineName;
+    for (const p of stored.problems) this.addLog('warning', p);
+  }
+
+  hostConnected(): void {
+    this.env.setSearch(encodeConfig(this.config));
+    void this.connect();
+  }
+
+  hostDisconnected(): void {
+    this.queue.cancel();
+    for (const t of this.liveTimers.values()) clearTimeout(t);
+    this.fixtures.clear();
+    this.reference.dispose();
+    this.device.gpu?.destroy();
+  }
+
+  get busy(): boolean {
+    return this.queue.busy;
+  }
+
+  get caps() {
+    return this.device.gpu?.caps ?? null;
+  }
+
+  // ---- Device ----
+
+  /** Opens a device; with one open already (or lost), replaces it. Results are kept either way. */
+  async connect(): Promise<void> {
+    this.queue.cancel();
+    this.fixtures.clear();
+    const old = this.device.gpu;
+    this.device = { status: 'connecting', gpu: null, message: null };
+    this.changed();
+    old?.destroy();
+    try {
+      const gpu = await createDevice({
+        onUncapturedError: (message) => {
+          this.addLog('error', `Uncaptured WebGPU error: ${message}`);
+          this.changed();
+        },
+      });
+      this.device = { status: 'ready', gpu, message: null };
+      this.quantumNs = null;
+      for (const note of gpu.notes) this.addLog('info', note);
+      void gpu.lost.then((info) => this.onLost(gpu, info));
+    } catch (error) {
+      this.device = { status: 'unavailable', gpu: null, message: (error as Error).message };
+    }
+    this.changed();
+  }
+
+  private onLost(gpu: AttentionDevice, info: GPUDeviceLostInfo): void {
+    // A device we replaced ourselves is not news.
+    if (this.device.gpu !== gpu) return;
+    const message = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+    this.device = { status: 'lost', gpu: null, message };
+    this.queue.cancel();
+    this.fixtures.clear();
+    this.addLog('error', `The GPU device was lost (${message}).`);
+    this.changed();
+  }
+
+  // ---- Configuration ----
+
+  setConfig(config: PageConfig): void {
+    this.config = config;
+    this.env.setSearch(encodeConfig(config));
+    this.changed();
+  }
+
+  /** Pins a kernel's tiles (null: back to the device default) and re-runs its rows after a pause. */
+  setTiles(kernel: string, tiles: Tiles | null): void {
+    this.setConfig(tiles ? pinTiles(this.config, kernel, tiles) : unpinTiles(this.config, kernel));
+    this.scheduleLive(kernel);
+  }
+
+  private scheduleLive(kernel: string): void {
+    clearTimeout(this.liveTimers.get(kernel));
+    this.liveTimers.set(
+      kernel,
+      setTimeout(() => {
+        this.liveTimers.delete(kernel);
+        this.runLive(kernel);
+      }, LIVE_DEBOUNCE_MS),
+    );
+  }
+
+  /**
+   * The cases a tile edit affects: this kernel at every configured length, when the table shows
+   * rows of it for the configured shape. Before a first Run there is nothing to update, and an
+   * edit should not start GPU work the user did not ask for.
+   */
+  private liveCases(kernel: string): Case[] {
+    const shape = referenceShape(this.config);
+    if (!shape || !this.config.kernels.includes(kernel)) return [];
+    const shown = this.results.some((r) => r.kernel === kernel && r.tag === PAGE_TAG && sameShapeFamily(r.shape, shape));
+    if (!shown) return [];
+    return this.config.seqs.map((seq) => ({ kernel, shape: shapeAt(this.config, seq), tiles: this.config.tiles[kernel] }));
+  }
+
+  private runLive(kernel: string): void {
+    const cases = this.liveCases(kernel);
+    if (cases.length === 0) return;
+    void this.enqueue(`live:${kernel}`, `Re-running ${kernel} with its new tiles`, (ctx) => runCases(ctx, cases, this.config.samples, (r) => this.addRecord(r)), true);
+  }
+
+  // ---- Jobs ----
+
+  /** Why Run and Autotune cannot start now, or null. */
+  get blocked(): string | null {
+    if (this.device.status !== 'ready') return 'No GPU device';
+    const problem = shapeProblem(this.config);
+    if (problem) return problem;
+    if (this.config.kernels.length === 0) return 'Choose at least one kernel';
+    return null;
+  }
+
+  run(): void {
+    if (this.blocked) return;
+    // The run covers every kernel: pending live re-runs would only repeat it.
+    for (const [kernel, t] of this.liveTimers) {
+      clearTimeout(t);
+      this.liveTimers.delete(kernel);
+    }
+    const config = this.config;
+    const cases: Case[] = config.seqs.flatMap((seq) =>
+      config.kernels.map((kernel) => ({ kernel, shape: shapeAt(config, seq), tiles: config.tiles[kernel] })),
+    );
+    void this.enqueue('run', `Run: ${cases.length} cases`, (ctx) => runCases(ctx, cases, config.samples, (r) => this.addRecord(r)));
+  }
+
+  /**
+   * Tunes every selected kernel on the longest configured length (where tile choice matters most
+   * and limits bite first), adds the checked finalists to the results and pins each kernel's winner.
+   */
+  autotune(): void {
+    if (this.blocked) return;
+    const config = this.config;
+    const shape = shapeAt(config, Math.max(...config.seqs));
+    void this.enqueue('autotune', `Autotune on ${shapeLabel(shape)}`, (ctx) =>
+      tuneKernels(ctx, shape, config.kernels, { maxConfigs: config.tuneMaxConfigs, finalSamples: config.samples }, (tuning) => {
+        this.tunings = [...this.tunings.filter((t) => t.tuning.kernel !== tuning.kernel), { shape, tuning }];
+        for (const record of tuning.finalists) this.addRecord(record);
+        if (tuning.best) {
+          this.setConfig(pinTiles(this.config, tuning.kernel, tuning.best));
+          this.scheduleLive(tuning.kernel);
+        } else {
+          this.addLog('warning', `Autotune found no configuration of ${tuning.kernel} that passes the reference check on ${shapeLabel(shape)}.`);
+        }
+        this.changed();
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const t of this.liveTimers.values()) clearTimeout(t);
+    this.liveTimers.clear();
+    this.queue.cancel();
+  }
+
+  private async enqueue(key: string, label: string, body: (ctx: RunContext) => Promise<void>, supersede = false): Promise<void> {
+    const gpu = this.device.gpu;
+    if (!gpu) return;
+    try {
+      const outcome = await this.queue.run(
+        key,
+        label,
+        async (signal) => {
+          this.job = { key, label, progress: { done: 0, total: 0, detail: 'starting' }, startedAt: performance.now() };
+          this.changed();
+          try {
+            await body({
+              gpu,
+              fixtures: this.fixtures,
+              reference: this.reference.reference,
+              signal,
+              onProgress: (progress) => {
+                if (this.job?.key === key) this.job = { ...this.job, progress };
+                this.changed();
+              },
+            });
+          } finally {
+            this.job = null;
+          }
+        },
+        { supersede },
+      );
+      // A live re-run replaced by a newer edit is routine, not news.
+      if (outcome.status === 'cancelled' && !key.startsWith('live:')) this.notice = { level: 'info', text: `${label}: stopped.` };
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      this.addLog('error', `${label} failed: ${message}`);
+      this.notice = { level: 'error', text: `${label} failed: ${message}` };
+    }
+    this.completedJobs++;
+    this.changed();
+  }
+
+  private addRecord(record: ResultRecord): void {
+    this.results = mergeRecord(this.results, record);
+    const timing = record.timing;
+    if (timing && timing.method !== 'wall' && timing.quantumNs > 0) this.quantumNs = timing.quantumNs;
+    if (record.status === 'error') {
+      // Shader compiler output and GPU errors arrive here; the row shows them too, the log keeps them.
+      this.addLog('error', `${record.kernel} ${shapeLabel(record.shape)}: ${record.reason ?? 'error'}`);
+    }
+    this.persistResults();
+    this.changed();
+  }
+
+  // ---- Results, baseline, export ----
+
+  private currentContext(): ResultsContext | null {
+    const gpu = this.device.gpu;
+    return gpu ? resultsContext(gpu, { notes: ['benchmark page'] }) : this.storedContext;
+  }
+
+  private persistResults(): void {
+    const context = this.currentContext();
+    if (context) this.storedContext = context;
+    const problem = saveResults(this.env.storage, this.storedContext, this.results);
+    if (problem) this.notice = { level: 'error', text: problem };
+  }
+
+  resultsFile(): ResultsFile | null {
+    const context = this.currentContext();
+    return context && this.results.length > 0 ? makeResultsFile(context, this.results) : null;
+  }
+
+  exportJson(): void {
+    const file = this.resultsFile();
+    if (!file) return;
+    downloadText(timestampedName('attention-results', 'json'), `${JSON.stringify(file, null, 2)}\n`, 'application/json');
+    this.setNotice('info', `Exported ${file.results.length} results as JSON.`);
+  }
+
+  exportCsv(): void {
+    if (this.results.length === 0) return;
+    downloadText(timestampedName('attention-results', 'csv'), toCsv(this.results), 'text/csv');
+    this.setNotice('info', `Exported ${this.results.length} results as CSV.`);
+  }
+
+  async copy(format: 'json' | 'csv'): Promise<void> {
+    const file = this.resultsFile();
+    if (!file) return;
+    const text = format === 'json' ? JSON.stringify(file, null, 2) : toCsv(file.results);
+    try {
+      await navigator.clipboard.writeText(text);
+      this.setNotice('info', `Copied ${file.results.length} results as ${format.toUpperCase()} to the clipboard.`);
+    } catch (error) {
+      this.setNotice('error', `The clipboard refused the copy (${(error as Error).message}); use Export instead.`);
+    }
+  }
+
+  /** Loads a results file (from the CLI or another browser) as the baseline; the file is validated first. */
+  importResults(name: string, text: string): void {
+    try {
+      const file = parseResultsFile(text);
+      this.baseline = file;
+      this.baselineName = name;
+      const problem = saveBaseline(this.env.storage, file, name);
+      const from = file.context.adapter.description || file.context.adapter.vendor || 'unknown adapter';
+      this.setNotice(problem ? 'error' : 'info', problem ?? `Loaded ${file.results.length} results from ${name} (${from}, ${file.context.runtime}) as the baseline.`);
+    } catch (error) {
+      this.setNotice('error', `${name}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Clears results without asking first (dialogs get in the way); the notice offers an undo instead. */
+  clearResults(): void {
+    const previous = this.results;
+    this.results = [];
+    this.tunings = [];
+    this.persistResults();
+    this.notice = {
+      level: 'info',
+      text: `Cleared ${previous.length} results.`,
+      action: {
+        label: 'Undo',
+        run: () => {
+          // Rows measured since the clear are newer than the restored ones of the same kernel and shape.
+          this.results = this.results.reduce((all, r) => mergeRecord(all, r), previous);
+          this.persistResults();
+          this.setNotice('info', `Restored ${previous.length} results.`);
+        },
+      },
+    };
+    this.changed();
+  }
+
+  clearBaseline(): void {
+    this.baseline = null;
+    this.baselineName = null;
+    saveBaseline(this.env.storage, null);
+    this.setNotice('info', 'Baseline removed.');
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
+    this.changed();
+  }
+
+  // ---- Plumbing ----
+
+  private setNotice(level: Notice['level'], text: string): void {
+    this.notice = { level, text };
+    this.changed();
+  }
+
+  private addLog(level: LogEntry['level'], text: string): void {
+    this.log = [...this.log.slice(-(LOG_LIMIT - 1)), { time: new Date(), level, text }];
+  }
+
+  private changed(): void {
+    this.host.requestUpdate();
+  }
+}

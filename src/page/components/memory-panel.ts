@@ -1,0 +1,109 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { styleMap } from 'lit/directives/style-map.js';
+import { type DeviceCaps, defaultCaps } from '../../gpu/caps.js';
+import { referenceSampleRows } from '../../reference.js';
+import { type PageConfig, shapeAt, shapeProblem } from '../state/config.js';
+import { formatBytes } from '../state/format.js';
+import { memoryRows } from '../state/memory.js';
+import { shared } from './styles.js';
+
+/**
+ * GPU memory each selected kernel allocates at each configured length, from the kernels' own
+ * descriptors, and how many rows the CPU reference checks there.
+ */
+export class MemoryPanel extends LitElement {
+  static override properties = {
+    config: { attribute: false },
+    caps: { attribute: false },
+  };
+  static override styles = [
+    shared,
+    css`
+      .scroll {
+        overflow-x: auto;
+      }
+      table {
+        font-size: 0.88em;
+      }
+      .bar {
+        height: 4px;
+        border-radius: 2px;
+        background: var(--accent);
+        margin-top: 2px;
+        min-width: 1px;
+      }
+      .over {
+        color: var(--bad);
+        font-weight: 600;
+      }
+    `,
+  ];
+
+  declare config: PageConfig;
+  declare caps: DeviceCaps | null;
+
+  override render() {
+    if (shapeProblem(this.config)) return html`<p class="muted">Fix the shape to see memory.</p>`;
+    const caps = this.caps ?? defaultCaps();
+    const rows = memoryRows(this.config, caps);
+    const kernels = this.config.kernels;
+    const max = Math.max(1, ...rows.map((r) => r.totalBytes));
+    const bindingLimit = caps.limits.maxStorageBufferBindingSize;
+    return html`
+      <div class="scroll">
+        <table aria-label="Memory per kernel">
+          <thead>
+            <tr>
+              <th class="num">N</th>
+              <th class="num" title="Q, K, V and O: every kernel has these">Q, K, V, O</th>
+              ${kernels.map((k) => html`<th class="num">${k} extra</th><th>${k} total</th>`)}
+              <th title="Rows of O compared with the float64 CPU reference (in a Web Worker)">Reference check</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${this.config.seqs.map((seq) => {
+              const shape = shapeAt(this.config, seq);
+              const sample = referenceSampleRows(shape);
+              const totalRows = shape.batch * shape.heads * shape.seqQ;
+              return html`<tr data-seq=${seq}>
+                <td class="num">${seq}</td>
+                <td class="num">${formatBytes(rows.find((r) => r.seq === seq)?.tensorBytes ?? 0)}</td>
+                ${kernels.map((k) => {
+                  const row = rows.find((r) => r.seq === seq && r.kernel === k);
+                  if (!row) return html`<td></td><td></td>`;
+                  const extra = row.scratch.reduce((s, b) => s + b.bytes, 0);
+                  const over = row.scratch.some((b) => b.bytes > bindingLimit);
+                  return html`
+                    <td class="num ${over ? 'over' : ''}" data-kernel=${k} title=${row.scratch.map((b) => `${b.name}: ${formatBytes(b.bytes)}`).join('\n') || 'nothing beyond Q, K, V, O'}>
+                      ${extra === 0 ? '0' : row.scratch.map((b) => `${b.name.split(' ')[0]} ${formatBytes(b.bytes)}`).join(' + ')}
+                      ${over ? html`<div class="small">over maxStorageBufferBindingSize</div>` : nothing}
+                    </td>
+                    <td style="min-width: 7rem">
+                      ${formatBytes(row.totalBytes)}
+                      <div class="bar" style=${styleMap({ width: `${(100 * row.totalBytes) / max}%`, background: extra > 0 ? 'var(--bad)' : 'var(--accent)' })}></div>
+                    </td>
+                  `;
+                })}
+                <td class="small">${sample ? `${sample.length} of ${totalRows} rows (sampled)` : `all ${totalRows} rows`}</td>
+              </tr>`;
+            })}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted small">
+        Naive writes S = QKᵀ and P = softmax(S) to global memory: B·H·N² floats each, so its memory grows with N². Flash keeps its
+        tiles in workgroup memory and allocates nothing beyond Q, K, V and O: O(N). When the full reference would cost more than
+        64 M multiply-adds, the check compares every head's first and last row plus evenly strided rows up to that budget, the
+        same rows on every run.
+      </p>
+    `;
+  }
+}
+
+customElements.define('memory-panel', MemoryPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'memory-panel': MemoryPanel;
+  }
+}

@@ -1,0 +1,105 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { KERNELS } from '../../kernels/registry.js';
+import type { ResultRecord } from '../../results/schema.js';
+import type { PageConfig } from '../state/config.js';
+import { loglogSlope, plotData } from '../state/plot-data.js';
+import { shared } from './styles.js';
+import type { ChartSpec } from './uplot-chart.js';
+import './uplot-chart.js';
+
+/** One colour per kernel, by registry position, so a kernel keeps its colour as kernels are toggled. */
+const PALETTE = ['#d9480f', '#1c7ed6', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285'];
+
+function colorOf(kernel: string): string {
+  const i = KERNELS.findIndex((k) => k.name === kernel);
+  return PALETTE[(i < 0 ? KERNELS.length : i) % PALETTE.length]!;
+}
+
+const sig = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toPrecision(3) : v.toPrecision(2));
+
+/**
+ * Time and throughput against sequence length for the configured shape, one line per kernel (the
+ * baseline dashed beside it). Time is log–log: a kernel whose cost grows as N² climbs two decades
+ * per decade, so the gap between naive and flash reads directly off the slopes.
+ */
+export class ResultsPlots extends LitElement {
+  static override properties = {
+    results: { attribute: false },
+    baseline: { attribute: false },
+    config: { attribute: false },
+  };
+  static override styles = [
+    shared,
+    css`
+      .charts {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(340px, 1fr));
+        gap: 1rem;
+      }
+      .slopes {
+        margin-top: 0.4rem;
+      }
+    `,
+  ];
+
+  declare results: ResultRecord[];
+  declare baseline: ResultRecord[] | null;
+  declare config: PageConfig;
+
+  override render() {
+    const data = plotData(this.results, this.baseline ?? [], this.config);
+    const series = (pick: 'ms' | 'tflops') =>
+      data.series.map((s) => ({ label: s.label, values: s[pick], color: colorOf(s.kernel), dashed: s.baseline }));
+    const emptyText = 'The plots show Run results for the configured shape: press Run.';
+    const time: ChartSpec = {
+      title: 'Time per run vs sequence length (log–log)',
+      xLabel: 'sequence length N',
+      yLabel: 'median ms',
+      xs: data.xs,
+      series: series('ms'),
+      yLog: true,
+      formatY: sig,
+      emptyText,
+    };
+    const throughput: ChartSpec = {
+      title: 'Throughput vs sequence length',
+      xLabel: 'sequence length N',
+      yLabel: 'TFLOP/s',
+      xs: data.xs,
+      series: series('tflops'),
+      yLog: false,
+      formatY: (v) => (v === 0 ? '0' : v.toPrecision(2)),
+      emptyText,
+    };
+    const slopes = data.series
+      .filter((s) => !s.baseline)
+      .map((s) => ({ label: s.label, slope: loglogSlope(data.xs, s.ms) }))
+      .filter((s) => s.slope !== null);
+    const c = this.config;
+    return html`
+      <p class="muted small">
+        Shape B${c.batch} H${c.heads}${c.kvHeads !== c.heads ? `/${c.kvHeads}` : ''} d${c.headDim}${c.causal ? ' causal' : ''}, the
+        latest run of each kernel at each N${this.baseline ? '; dashed: the baseline’s fastest row' : ''}.
+      </p>
+      <div class="charts">
+        <uplot-chart .spec=${time}></uplot-chart>
+        <uplot-chart .spec=${throughput}></uplot-chart>
+      </div>
+      ${slopes.length > 0
+        ? html`<p class="slopes small" data-slopes>
+            Fitted log–log slope (time ∝ N<sup>k</sup>):
+            ${slopes.map((s, i) => html`${i > 0 ? ', ' : nothing}<strong>${s.label}</strong> k = ${s.slope!.toFixed(2)}`)}.
+            <span class="muted">Both kernels do N² work; fixed launch and dispatch costs pull k below 2 at small N.</span>
+          </p>`
+        : nothing}
+    `;
+  }
+}
+
+customElements.define('results-plots', ResultsPlots);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'results-plots': ResultsPlots;
+  }
+}

@@ -1,0 +1,205 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { tilesLabel } from '../../kernels/common.js';
+import type { ResultRecord } from '../../results/schema.js';
+import { shapeLabel } from '../../shape.js';
+import { formatRatio, matchBaseline, unmatchedBaseline } from '../state/baseline.js';
+import { formatError, formatMs, formatNumber } from '../state/format.js';
+import { AUTOTUNE_FINAL_TAG, sortForDisplay } from '../state/results.js';
+import { shared } from './styles.js';
+
+/** What the status column says: "pass" only when the output matched the reference. */
+export function statusText(r: ResultRecord): string {
+  if (r.status === 'ok') return r.check ? 'pass' : 'ok (unchecked)';
+  if (r.status === 'failed') return 'fail';
+  return r.status;
+}
+
+function checkText(r: ResultRecord): string {
+  if (!r.check) return '';
+  return r.check.rows === 'all' ? 'all rows' : `${r.check.rows} rows sampled`;
+}
+
+function timingText(r: ResultRecord): string {
+  if (!r.timing) return '—';
+  const batch = r.timing.dispatchesPerSample > 1 ? ` ×${r.timing.dispatchesPerSample}` : '';
+  return `${r.timing.method}${batch}`;
+}
+
+/**
+ * The results, one row per measurement, with the baseline's time and the speedup beside each row
+ * when a baseline is loaded, and the baseline's unmatched rows listed after.
+ */
+export class ResultsTable extends LitElement {
+  static override properties = {
+    results: { attribute: false },
+    baseline: { attribute: false },
+  };
+  static override styles = [
+    shared,
+    css`
+      .scroll {
+        overflow-x: auto;
+      }
+      table {
+        font-size: 0.88em;
+      }
+      td {
+        white-space: nowrap;
+      }
+      td.tiles {
+        white-space: normal;
+        min-width: 9rem;
+      }
+      .status-pass {
+        color: var(--good);
+        font-weight: 600;
+      }
+      .status-fail,
+      .status-error {
+        color: var(--bad);
+        font-weight: 600;
+      }
+      .status-skipped {
+        color: var(--warn);
+        font-weight: 600;
+      }
+      tr.reason td {
+        border-bottom: 1px solid var(--border);
+        padding-top: 0;
+        white-space: normal;
+      }
+      tr.has-reason td {
+        border-bottom: none;
+      }
+      pre {
+        margin: 0;
+        white-space: pre-wrap;
+        font-family: var(--mono);
+        font-size: 0.9em;
+        color: var(--bad);
+        max-height: 14rem;
+        overflow: auto;
+      }
+      .faster {
+        color: var(--good);
+      }
+      .slower {
+        color: var(--bad);
+      }
+      tbody.baseline-only td {
+        color: var(--muted);
+      }
+      tbody.baseline-only th {
+        text-align: left;
+        padding-top: 0.8rem;
+      }
+      .sub {
+        display: block;
+        color: var(--muted);
+        font-size: 0.85em;
+      }
+    `,
+  ];
+
+  declare results: ResultRecord[];
+  declare baseline: ResultRecord[] | null;
+
+  constructor() {
+    super();
+    this.results = [];
+    this.baseline = null;
+  }
+
+  override render() {
+    const rows = sortForDisplay(this.results);
+    const baseline = this.baseline;
+    const extra = baseline ? sortForDisplay(unmatchedBaseline(this.results, baseline)) : [];
+    const columns = baseline ? 13 : 11;
+    if (rows.length === 0 && extra.length === 0) {
+      return html`<p class="muted" data-empty>No results yet: choose a shape and press Run.</p>`;
+    }
+    return html`
+      <div class="scroll">
+        <table aria-label="Results">
+          <thead>
+            <tr>
+              <th>Kernel</th>
+              <th>Shape</th>
+              <th>Tiles</th>
+              <th>Status</th>
+              <th class="num" title="Median time of one kernel run">Median ms</th>
+              <th class="num" title="20th to 80th percentile of the samples">p20–p80 ms</th>
+              <th class="num" title="Useful FLOPs (4·d per unmasked query–key pair) per second">TFLOP/s</th>
+              <th class="num" title="Modelled global-memory traffic per second">GB/s</th>
+              <th class="num" title="Largest |GPU − float64 reference| over the checked rows, and which rows were checked">Max error</th>
+              <th class="num" title="Asynchronous pipeline creation (shader compile); cached pipelines cost nothing">Compile ms</th>
+              <th title="timestamp: GPU timestamps; timestamp-coarse: rounded timestamps, ×n dispatches per timestamp pair; wall: host clock">Timing</th>
+              ${baseline
+                ? html`<th class="num" title="The baseline's median for the same kernel and shape (same tiles when it has them)">Baseline ms</th>
+                    <th class="num" title="Baseline time ÷ this time: above 1× is faster than the baseline">Speedup</th>`
+                : nothing}
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map((r) => this.row(r, columns, baseline))}
+          </tbody>
+          ${extra.length > 0
+            ? html`<tbody class="baseline-only">
+                <tr><th colspan=${columns}>In the baseline only (${extra.length})</th></tr>
+                ${extra.map((r) => this.row(r, columns, null, true))}
+              </tbody>`
+            : nothing}
+        </table>
+      </div>
+    `;
+  }
+
+  private row(r: ResultRecord, columns: number, baseline: ResultRecord[] | null, fromBaseline = false) {
+    const status = statusText(r);
+    const match = baseline ? matchBaseline(r, baseline) : null;
+    const reason = r.status !== 'ok' ? r.reason : undefined;
+    const source = fromBaseline ? 'baseline' : r.tag === AUTOTUNE_FINAL_TAG ? 'autotune' : r.tag === 'page' ? 'run' : (r.tag ?? '');
+    return html`
+      <tr
+        class=${reason ? 'has-reason' : ''}
+        data-kernel=${r.kernel}
+        data-seq=${r.shape.seqK}
+        data-status=${r.status}
+        data-source=${source}
+      >
+        <td><strong>${r.kernel}</strong>${source !== 'run' ? html` <span class="badge">${source}</span>` : nothing}</td>
+        <td>${shapeLabel(r.shape)}</td>
+        <td class="tiles mono" data-col="tiles">${tilesLabel(r.tiles)}</td>
+        <td class="status-${status.split(' ')[0]}" data-col="status">${status}</td>
+        <td class="num" data-col="median">${formatMs(r.medianMs)}</td>
+        <td class="num">${r.p20Ms !== null && r.p80Ms !== null ? `${formatMs(r.p20Ms)}–${formatMs(r.p80Ms)}` : '—'}</td>
+        <td class="num">${formatNumber(r.tflops)}</td>
+        <td class="num">${formatNumber(r.gbps)}</td>
+        <td class="num" data-col="error">${r.check ? html`${formatError(r.check.maxAbsError)}<span class="sub">${checkText(r)}</span>` : '—'}</td>
+        <td class="num">${r.compileMs === null ? '—' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0)}</td>
+        <td class="mono" data-col="timing">${timingText(r)}</td>
+        ${baseline
+          ? html`<td class="num" data-col="baseline">${match ? formatMs(match.baseline.medianMs) : '—'}${match && !match.sameTiles
+                ? html`<span class="sub" title=${`baseline tiles: ${tilesLabel(match.baseline.tiles)}`}>other tiles</span>`
+                : nothing}</td>
+              <td class="num ${match?.speedup ? (match.speedup >= 1 ? 'faster' : 'slower') : ''}" data-col="speedup">
+                ${match?.speedup ? formatRatio(match.speedup) : '—'}
+              </td>`
+          : nothing}
+      </tr>
+      ${reason
+        ? html`<tr class="reason" data-reason-for=${r.kernel}>
+            <td colspan=${columns}>${r.status === 'error' ? html`<pre>${reason}</pre>` : html`<span class="status-${status}">${reason}</span>`}</td>
+          </tr>`
+        : nothing}
+    `;
+  }
+}
+
+customElements.define('results-table', ResultsTable);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'results-table': ResultsTable;
+  }
+}

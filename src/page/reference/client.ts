@@ -1,0 +1,69 @@
+import type { ReferenceFn } from '../../fixture.js';
+import type { ReferenceRequest, ReferenceResponse } from './protocol.js';
+
+interface Pending {
+  resolve: (values: Float64Array) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The harness's ReferenceFn, computed in a Web Worker. Inputs go over as copies whose buffers are
+ * transferred (the fixture keeps its own arrays for the GPU); the result comes back transferred
+ * too, so neither direction clones large arrays on the main thread.
+ */
+export class WorkerReference {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** CPU time of the latest reference, for the status line. */
+  lastMs: number | null = null;
+
+  readonly reference: ReferenceFn = (inputs, rows) =>
+    new Promise<Float64Array>((resolve, reject) => {
+      const worker = this.ensureWorker();
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      const q = inputs.q.slice();
+      const k = inputs.k.slice();
+      const v = inputs.v.slice();
+      const { batch, heads, kvHeads, seqQ, seqK, headDim, causal, scale } = inputs;
+      const request: ReferenceRequest = { id, shape: { batch, heads, kvHeads, seqQ, seqK, headDim, causal, scale }, q, k, v, rows };
+      worker.postMessage(request, [q.buffer, k.buffer, v.buffer]);
+    });
+
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.failAll(new Error('the reference worker was stopped'));
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    // Vite bundles the worker and its imports into their own module chunk (see vite.config.ts).
+    const worker = new Worker(new URL('./reference.worker.ts', import.meta.url), { type: 'module', name: 'attention-reference' });
+    worker.onmessage = (event: MessageEvent<ReferenceResponse>) => {
+      const reply = event.data;
+      const entry = this.pending.get(reply.id);
+      if (!entry) return;
+      this.pending.delete(reply.id);
+      if ('error' in reply) entry.reject(new Error(`reference: ${reply.error}`));
+      else {
+        this.lastMs = reply.ms;
+        entry.resolve(reply.values);
+      }
+    };
+    worker.onerror = (event) => {
+      // A worker that failed to load or threw fails every waiting check loudly, then is rebuilt on next use.
+      this.failAll(new Error(`the reference worker failed: ${event.message || 'it could not be loaded'}`));
+      worker.terminate();
+      this.worker = undefined;
+    };
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(error: Error): void {
+    for (const entry of this.pending.values()) entry.reject(error);
+    this.pending.clear();
+  }
+}

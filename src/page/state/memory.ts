@@ -1,0 +1,31 @@
+import type { DeviceCaps } from '../../gpu/caps.js';
+import { getKernel } from '../../kernels/registry.js';
+import { tensorSizes } from '../../shape.js';
+import { type PageConfig, effectiveTiles, shapeAt, shapeProblem } from './config.js';
+
+export interface MemoryRow {
+  kernel: string;
+  seq: number;
+  /** Q, K, V and O: the same for every kernel. */
+  tensorBytes: number;
+  /** What the kernel allocates beyond them (S and P for naive). */
+  scratch: { name: string; bytes: number }[];
+  totalBytes: number;
+}
+
+/** The GPU memory each selected kernel allocates at each length, from the kernels' own descriptors. */
+export function memoryRows(config: PageConfig, caps: DeviceCaps): MemoryRow[] {
+  if (shapeProblem(config)) return [];
+  const rows: MemoryRow[] = [];
+  for (const seq of config.seqs) {
+    const shape = shapeAt(config, seq);
+    const sizes = tensorSizes(shape);
+    const tensorBytes = (sizes.q + sizes.k + sizes.v + sizes.o) * 4;
+    for (const name of config.kernels) {
+      const kernel = getKernel(name);
+      const scratch = kernel.scratch(shape, effectiveTiles(kernel, config, caps, shape));
+      rows.push({ kernel: name, seq, tensorBytes, scratch, totalBytes: tensorBytes + scratch.reduce((s, b) => s + b.bytes, 0) });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,84 @@
+import { KERNELS } from '../../kernels/registry.js';
+import type { ResultRecord } from '../../results/schema.js';
+import { PAGE_TAG, isTimed } from './results.js';
+
+type Family = Pick<ResultRecord['shape'], 'batch' | 'heads' | 'kvHeads' | 'headDim' | 'causal'>;
+
+export interface PlotSeries {
+  label: string;
+  kernel: string;
+  baseline: boolean;
+  /** Median ms per x, null where there is no timed row. */
+  ms: (number | null)[];
+  tflops: (number | null)[];
+}
+
+export interface PlotData {
+  /** Sequence lengths, ascending. */
+  xs: number[];
+  series: PlotSeries[];
+}
+
+const inFamily = (r: ResultRecord, f: Family) =>
+  r.shape.seqQ === r.shape.seqK &&
+  r.shape.batch === f.batch && r.shape.heads === f.heads && r.shape.kvHeads === f.kvHeads &&
+  r.shape.headDim === f.headDim && r.shape.causal === f.causal;
+
+/**
+ * One line per kernel over sequence length for the configured shape family (batch, heads, head dim,
+ * causal): the page's live rows, and the baseline's fastest row per kernel and length. Failed rows
+ * are left out, since a wrong kernel's speed means nothing.
+ */
+export function plotData(results: readonly ResultRecord[], baseline: readonly ResultRecord[], family: Family): PlotData {
+  const live = results.filter((r) => r.tag === PAGE_TAG && inFamily(r, family) && isTimed(r));
+  const base = baseline.filter((r) => inFamily(r, family) && isTimed(r));
+  const xs = [...new Set([...live, ...base].map((r) => r.shape.seqK))].sort((a, b) => a - b);
+  const order = (names: Iterable<string>) => {
+    const set = new Set(names);
+    const known = KERNELS.map((k) => k.name).filter((n) => set.has(n));
+    return [...known, ...[...set].filter((n) => !known.includes(n)).sort()];
+  };
+  const series: PlotSeries[] = [];
+  const build = (rows: ResultRecord[], isBaseline: boolean) => {
+    for (const kernel of order(rows.map((r) => r.kernel))) {
+      const best = xs.map((x) =>
+        rows
+          .filter((r) => r.kernel === kernel && r.shape.seqK === x)
+          .sort((a, b) => a.medianMs! - b.medianMs!)[0],
+      );
+      series.push({
+        label: isBaseline ? `${kernel} (baseline)` : kernel,
+        kernel,
+        baseline: isBaseline,
+        ms: best.map((r) => r?.medianMs ?? null),
+        tflops: best.map((r) => r?.tflops ?? null),
+      });
+    }
+  };
+  build(live, false);
+  build(base, true);
+  return { xs, series };
+}
+
+/**
+ * Least-squares slope of log(time) against log(N): about 2 for work that grows as N², which is
+ * what both kernels do in FLOPs; the gap between them is memory traffic and launch overhead.
+ * Null with fewer than two timed lengths.
+ */
+export function loglogSlope(xs: readonly number[], ys: readonly (number | null)[]): number | null {
+  const pts: [number, number][] = [];
+  xs.forEach((x, i) => {
+    const y = ys[i];
+    if (y !== null && y !== undefined && y > 0 && x > 0) pts.push([Math.log(x), Math.log(y)]);
+  });
+  if (pts.length < 2) return null;
+  const mx = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+  const my = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of pts) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? null : num / den;
+}
