@@ -1,6 +1,6 @@
 // `npm run bench -- [flags]`: the headless benchmark runner (Node + Dawn). See --help.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   type AttentionDevice,
@@ -21,7 +21,8 @@ import {
 import { conformanceGroups, conformanceShapes, groupRunnable, runConformanceCase } from './conformance.js';
 import { SUITES } from './suites.js';
 import { type BenchCase, type SweepSpec, expandSweep, parseTileSpec } from './sweep.js';
-import { formatTable } from './table.js';
+import { type TorchFile, comparisonCell, comparisonsFor, parseTorchLines } from './compare.js';
+import { formatTable, naiveSummary } from './table.js';
 
 const HELP = `Usage: npm run bench -- [flags]
 
@@ -64,6 +65,9 @@ Measurement:
 
 Output:
   --json FILE         write the results file (schema: README, "Results files")
+  --compare FILE      PyTorch timings of the same shapes (the JSON lines of torch_sdpa.py, measured in
+                      the same command): adds each row's speed relative to every PyTorch backend of
+                      the same precision (their time over ours) to the table and the JSON
   --csv FILE          write the results as CSV
   --quiet             no progress lines on stderr
 
@@ -106,6 +110,7 @@ const OPTIONS = {
   'timeout-ms': { type: 'string' },
   json: { type: 'string' },
   csv: { type: 'string' },
+  compare: { type: 'string' },
   quiet: { type: 'boolean' },
   dawn: { type: 'string', multiple: true },
   'no-software': { type: 'boolean' },
@@ -143,6 +148,7 @@ export interface CliPlan {
   timeoutMs: number;
   json: string | undefined;
   csv: string | undefined;
+  compare: TorchFile | undefined;
   quiet: boolean;
   dawn: string[];
   softwareFallback: boolean;
@@ -207,6 +213,7 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
     timeoutMs: intFlag('timeout-ms', values['timeout-ms'], 120_000, 1),
     json: values.json,
     csv: values.csv,
+    compare: values.compare ? readCompare(values.compare) : undefined,
     quiet: Boolean(values.quiet),
     dawn: values.dawn ?? [],
     softwareFallback: !values['no-software'],
@@ -218,6 +225,16 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
         }
       : null,
   };
+}
+
+function readCompare(path: string): TorchFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--compare ${path}: ${(error as Error).message}`);
+  }
+  return parseTorchLines(text);
 }
 
 function listKernels(): string {
@@ -397,9 +414,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${formatTable(results.filter((r) => r.tag === 'autotune-final'))}\n\n${tuned.summary.join('\n')}\n`);
   } else {
     results = await runPlan(plan, gpu);
-    process.stdout.write(`${formatTable(results)}\n`);
+    if (plan.compare) {
+      const torch = plan.compare;
+      results = results.map((r) => {
+        const comparisons = comparisonsFor(r, torch);
+        return comparisons.length > 0 ? { ...r, comparisons } : r;
+      });
+    }
+    const extra = plan.compare ? { header: 'vs PyTorch (their ms / ours)', cell: (r: ResultRecord) => comparisonCell(r.comparisons) } : undefined;
+    process.stdout.write(`${formatTable(results, extra)}\n`);
+    const summary = naiveSummary(results);
+    if (summary.length > 0) process.stdout.write(`\nAgainst naive:\n  ${summary.join('\n  ')}\n`);
   }
   const notes = plan.dawn.length > 0 ? [`Dawn options: ${plan.dawn.join(' ')}`] : [];
+  if (plan.compare) notes.push(`Compared with PyTorch ${plan.compare.torch ?? '?'} on ${plan.compare.device ?? '?'} (torch_sdpa.py, same command)`);
   const file = makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date }), results);
   if (plan.json) {
     writeFileSync(plan.json, `${JSON.stringify(file, null, 2)}\n`);

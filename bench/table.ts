@@ -51,3 +51,28 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
   if (notes.length > 0) out.push('', 'Notes:', ...notes);
   return out.join('\n');
 }
+
+/**
+ * Per shape, how much faster each kernel is than naive, or why naive did not run there: the
+ * memory wall in one line per shape.
+ */
+export function naiveSummary(records: readonly ResultRecord[]): string[] {
+  const byShape = new Map<string, ResultRecord[]>();
+  for (const r of records) {
+    const key = shapeLabel(r.shape);
+    byShape.set(key, [...(byShape.get(key) ?? []), r]);
+  }
+  const lines: string[] = [];
+  for (const [label, rows] of byShape) {
+    const naive = rows.find((r) => r.kernel === 'naive');
+    const others = rows.filter((r) => r.kernel !== 'naive' && r.medianMs !== null);
+    if (!naive || others.length === 0) continue;
+    if (naive.medianMs === null) {
+      lines.push(`${label}: naive did not run (${naive.reason ?? naive.status})`);
+      continue;
+    }
+    const parts = others.map((r) => `${r.kernel} ${(naive.medianMs! / r.medianMs!).toFixed(1)}× faster`);
+    lines.push(`${label}: ${parts.join(', ')} than naive`);
+  }
+  return lines;
+}

@@ -1,6 +1,6 @@
 // The command-line runner end to end: the real bundle, run by node, on the real adapter.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -37,7 +37,7 @@ describe('npm run bench', () => {
     ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/kernel\s+shape\s+tiles\s+median ms\s+p20–p80 ms\s+TFLOP\/s\s+GB\/s\s+max err\s+ok/);
-    expect(stdout).toMatch(/flash\s+B1 H2\/1 N33 d32 causal\s+br=32 bc=16 wg=32 rowThreads=2 subgroups=0/);
+    expect(stdout).toMatch(/flash\s+B1 H2\/1 N33 d32 causal\s+br=32 bc=16 wg=32 rowThreads=2 .*subgroups=0/);
     expect(stderr).toMatch(/\[12\/12\]/);
     const file = parseResultsFile(readFileSync(json, 'utf8'));
     // 2 lengths × 2 causal × (1 naive + 2 flash tile configurations)
@@ -72,6 +72,32 @@ describe('npm run bench', () => {
       expect(code, args.join(' ')).toBe(2);
       expect(stderr).toMatch(/^bench: /);
     }
+  });
+
+  it('adds PyTorch comparisons from torch_sdpa.py lines, to the table and the JSON', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-'));
+    const torch = path.join(dir, 'torch.jsonl');
+    const json = path.join(dir, 'out.json');
+    const line = (backend: string, ms: number) =>
+      JSON.stringify({ source: 'torch-sdpa', backend, dtype: 'float32', batch: 1, heads: 2, kvHeads: 2, seq: 24, dim: 32, causal: false, ms, tflops: 1 });
+    writeFileSync(torch, [JSON.stringify({ device: 'Test GPU', torch: '2.0' }), line('MATH', 4), line('EFFICIENT_ATTENTION', 2), '{"source":"torch-sdpa","backend":"FLASH_ATTENTION","dtype":"float32","batch":1,"heads":2,"kvHeads":2,"seq":24,"dim":32,"causal":false,"error":"not supported"}'].join('\n'));
+    const { code, stdout, stderr } = await bench(['--seq', '24', '--dim', '32', '--heads', '2', '--samples', '2', '--warmup', '1', '--compare', torch, '--json', json]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/vs PyTorch \(their ms \/ ours\)/);
+    expect(stdout).toMatch(/math \d+\.\d+× mem-eff \d+\.\d+×/);
+    expect(stdout).toMatch(/Against naive:\n\s+B1 H2 N24 d32: flash \d+\.\d× faster than naive/);
+    const file = parseResultsFile(readFileSync(json, 'utf8'));
+    const flash = file.results.find((r) => r.kernel === 'flash')!;
+    expect(flash.comparisons!.map((c) => c.backend)).toEqual(['MATH', 'EFFICIENT_ATTENTION']);
+    expect(flash.comparisons![1]!.relative).toBeCloseTo(2 / flash.medianMs!, 9);
+    expect(file.context.notes.join(' ')).toMatch(/Compared with PyTorch 2.0 on Test GPU/);
+  });
+
+  it('runs the conformance matrix on this device with --conformance', async () => {
+    const { code, stdout } = await bench(['--conformance', '--kernels', 'naive,flash-f16']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/naive\s+d=64\s+wgScores=64 wgSoftmax=64 wgPv=64: 14\/14 shapes match/);
+    expect(stdout).toMatch(/flash-f16\s+d=32\s+\(defaults\): not run here: flash-f16: needs the "shader-f16" feature/);
   });
 
   it('keeps going past a case the device cannot run, and says why', async () => {

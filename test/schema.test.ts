@@ -1,30 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, type ResultRecord, makeResultsFile, parseResultsFile, toCsv } from '../src/index.js';
-
-export function sampleRecord(over: Partial<ResultRecord> = {}): ResultRecord {
-  return {
-    kernel: 'flash',
-    status: 'ok',
-    precision: 'f32',
-    shape: { batch: 1, heads: 4, kvHeads: 4, seqQ: 256, seqK: 256, headDim: 64, causal: false, scale: 0.125 },
-    tiles: { br: 64, bc: 32 },
-    medianMs: 1.5,
-    p20Ms: 1.4,
-    p80Ms: 1.6,
-    minMs: 1.3,
-    flops: 1e9,
-    bytes: 1e6,
-    tflops: 0.67,
-    gbps: 0.67,
-    scratchBytes: 0,
-    compileMs: 12,
-    pipelineCached: false,
-    timing: { method: 'timestamp', samples: 10, dispatchesPerSample: 1, quantumNs: 1, warmup: 2 },
-    check: { rows: 'all', maxAbsError: 1e-7, maxRelError: 1e-5, mismatches: 0, atol: 1e-4, rtol: 1e-3, ok: true },
-    seed: 1,
-    ...over,
-  };
-}
+import { CSV_COLUMNS, makeResultsFile, parseResultsFile, toCsv } from '../src/index.js';
+import { record as sampleRecord } from './helpers/records.js';
 
 const context = {
   date: '2026-11-22T00:00:00.000Z',

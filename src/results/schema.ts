@@ -72,6 +72,13 @@ export const ResultSchema = z.object({
   seed: z.number().int(),
   /** A label for where the row came from, e.g. "autotune-search", "autotune-final", a suite name. */
   tag: z.string().optional(),
+  /**
+   * Reference timings of the same shape and precision measured in the same command (the runner's
+   * --compare): `relative` is their time over ours, so above 1 means faster than the reference.
+   */
+  comparisons: z
+    .array(z.object({ source: z.string(), backend: z.string(), dtype: z.string(), ms: z.number(), relative: z.number() }))
+    .optional(),
 });
 
 export const AdapterSchema = z.object({

@@ -30,7 +30,9 @@ export interface PageConfig {
 }
 
 export const DEFAULT_CONFIG: PageConfig = {
-  kernels: KERNELS.map((k) => k.name),
+  // Kernels that run on any WebGPU device (naive and flash); variants that need a feature (the
+  // f16 ones) are one tick away and say whether this device has it.
+  kernels: KERNELS.filter((k) => k.requiredFeatures.length === 0).map((k) => k.name),
   batch: 1,
   heads: 8,
   kvHeads: 8,

@@ -1,0 +1,71 @@
+// Markdown tables of a results file from the GPU suite (with --compare): ours against PyTorch,
+// f16 against f32, flash against naive, causal against not. `npm run report -- FILE.json`.
+import { type ResultRecord, shapeLabel } from '../src/index.js';
+
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(1) : x.toFixed(3));
+const tf = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
+const ratio = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(2)}×`);
+
+function find(rows: ResultRecord[], kernel: string, d: number, n: number, causal: boolean) {
+  return rows.find((r) => r.kernel === kernel && r.shape.headDim === d && r.shape.seqK === n && r.shape.seqQ === n && r.shape.causal === causal);
+}
+
+function torch(r: ResultRecord | undefined, backend: string) {
+  return r?.comparisons?.find((c) => c.backend === backend);
+}
+
+/** TFLOP/s of a PyTorch time under our FLOP count (unmasked pairs), so throughputs compare. */
+const torchTflops = (r: ResultRecord | undefined, torchMs: number | undefined) =>
+  r && torchMs ? r.flops / (torchMs * 1e-3) / 1e12 : null;
+
+export function report(results: ResultRecord[]): string {
+  const rows = results.filter((r) => !r.tag);
+  const dims = [...new Set(rows.map((r) => r.shape.headDim))].sort((a, b) => a - b);
+  const lengths = [...new Set(rows.map((r) => r.shape.seqK))].sort((a, b) => a - b);
+  const out: string[] = [];
+
+  out.push('| d | N | causal | flash f32 ms | TFLOP/s | PyTorch mem-eff f32 ms | TFLOP/s | ours vs PyTorch | flash-f16 ms | TFLOP/s | f16 vs f32 | PyTorch mem-eff f16 | PyTorch flash f16 |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const d of dims)
+    for (const causal of [false, true])
+      for (const n of lengths) {
+        const f32 = find(rows, 'flash', d, n, causal);
+        const f16 = find(rows, 'flash-f16', d, n, causal);
+        const eff = torch(f32, 'EFFICIENT_ATTENTION');
+        const eff16 = torch(f16, 'EFFICIENT_ATTENTION');
+        const fl16 = torch(f16, 'FLASH_ATTENTION');
+        if (!f32) continue;
+        out.push(
+          `| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(f32.medianMs)} | ${tf(f32.tflops)} | ${ms(eff?.ms)} | ${tf(torchTflops(f32, eff?.ms))} | ${ratio(eff?.relative)} | ` +
+            `${ms(f16?.medianMs)} | ${tf(f16?.tflops)} | ${ratio(f16?.tflops && f32.tflops ? f16.tflops / f32.tflops : null)} | ${eff16 ? `${ms(eff16.ms)} ms (${ratio(eff16.relative)})` : '–'} | ${fl16 ? `${ms(fl16.ms)} ms (${ratio(fl16.relative)})` : '–'} |`,
+        );
+      }
+
+  out.push('', '| d | N | causal | naive ms | flash ms | flash vs naive | naive S+P memory |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const d of dims)
+    for (const causal of [false, true])
+      for (const n of lengths) {
+        const naive = find(rows, 'naive', d, n, causal);
+        const flash = find(rows, 'flash', d, n, causal);
+        if (!naive || !flash) continue;
+        const gib = (naive.scratchBytes / 2 ** 30).toFixed(2);
+        const speed = naive.medianMs && flash.medianMs ? ratio(naive.medianMs / flash.medianMs) : `naive cannot run: ${naive.reason?.replace(/^naive: /, '') ?? naive.status}`;
+        out.push(`| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(naive.medianMs)} | ${ms(flash.medianMs)} | ${speed} | ${gib} GiB |`);
+      }
+
+  out.push('', '| kernel | d | N | causal ms / non-causal ms |');
+  out.push('|---|---|---|---|');
+  for (const kernel of ['flash', 'flash-f16'])
+    for (const d of dims) {
+      const n = lengths[lengths.length - 1]!;
+      const a = find(rows, kernel, d, n, true);
+      const b = find(rows, kernel, d, n, false);
+      if (a?.medianMs && b?.medianMs) out.push(`| ${kernel} | ${d} | ${n} | ${(a.medianMs / b.medianMs).toFixed(3)} |`);
+    }
+
+  const failed = rows.filter((r) => r.status === 'failed' || r.status === 'error');
+  if (failed.length > 0) out.push('', `Not passing: ${failed.map((r) => `${r.kernel} ${shapeLabel(r.shape)} (${r.status})`).join('; ')}`);
+  return out.join('\n');
+}
+

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { report } from '../bench/report-tables.js';
+import { record } from './helpers/records.js';
+
+const shape = (n: number, causal: boolean, d = 64) => ({ batch: 1, heads: 16, kvHeads: 16, seqQ: n, seqK: n, headDim: d, causal, scale: 0.125 });
+
+describe('GPU report tables', () => {
+  it('puts ours next to PyTorch, f16 next to f32, flash next to naive, causal next to not', () => {
+    const rows = [
+      record({ kernel: 'flash', shape: shape(4096, false), medianMs: 4, tflops: 25, flops: 1e11, comparisons: [{ source: 'torch-sdpa', backend: 'EFFICIENT_ATTENTION', dtype: 'float32', ms: 3, relative: 0.75 }] }),
+      record({ kernel: 'flash-f16', precision: 'f16', shape: shape(4096, false), medianMs: 2, tflops: 50, comparisons: [{ source: 'torch-sdpa', backend: 'FLASH_ATTENTION', dtype: 'float16', ms: 0.5, relative: 0.25 }] }),
+      record({ kernel: 'flash', shape: shape(4096, true), medianMs: 2.1, tflops: 24 }),
+      record({ kernel: 'naive', shape: shape(4096, false), medianMs: 100, scratchBytes: 2 * 2 ** 30 }),
+      record({ kernel: 'naive', shape: shape(4096, true), status: 'skipped', reason: 'naive: the S and P buffers need more', medianMs: null, scratchBytes: 2 ** 31 }),
+      record({ kernel: 'flash', shape: shape(4096, false), tag: 'autotune-search' }),
+    ];
+    const text = report(rows);
+    expect(text).toContain('| 64 | 4096 | no | 4.000 | 25.0 | 3.000 | 33.3 | 0.75× | 2.000 | 50.0 | 2.00× | – | 0.500 ms (0.25×) |');
+    expect(text).toContain('| 64 | 4096 | no | 100.0 | 4.000 | 25.00× | 2.00 GiB |');
+    expect(text).toContain('| 64 | 4096 | yes | – | 2.100 | naive cannot run: the S and P buffers need more | 2.00 GiB |');
+    expect(text).toContain('| flash | 64 | 4096 | 0.525 |');
+  });
+});
