@@ -286,6 +286,8 @@ async function runConformance(kernels: string[], dawn: string[]): Promise<number
 }
 
 function gitCommit(): string | null {
+  // A copy without .git (a GPU machine's working tree) can say which commit it is.
+  if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
   } catch {

@@ -1,6 +1,6 @@
 // Markdown tables of a results file from the GPU suite (with --compare): ours against PyTorch,
 // f16 against f32, flash against naive, causal against not. `npm run report -- FILE.json`.
-import { type ResultRecord, shapeLabel } from '../src/index.js';
+import { type ResultRecord, getKernel, resolveShape, shapeLabel } from '../src/index.js';
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(1) : x.toFixed(3));
 const tf = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
@@ -18,7 +18,15 @@ function torch(r: ResultRecord | undefined, backend: string) {
 const torchTflops = (r: ResultRecord | undefined, torchMs: number | undefined) =>
   r && torchMs ? r.flops / (torchMs * 1e-3) / 1e12 : null;
 
-export function report(results: ResultRecord[]): string {
+/** A short reason for a naive row that did not run, from its own models and the device limit. */
+function naiveCannotRun(naive: ResultRecord, limits: Record<string, number> | undefined): string {
+  const perBuffer = getKernel('naive').scratch(resolveShape(naive.shape), naive.tiles)[0]!.bytes;
+  const limit = limits?.maxStorageBufferBindingSize;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  return limit ? `cannot run: S and P need ${gib(perBuffer)} each, over maxStorageBufferBindingSize (${gib(limit)})` : `cannot run: ${naive.reason ?? naive.status}`;
+}
+
+export function report(results: ResultRecord[], limits?: Record<string, number>): string {
   const rows = results.filter((r) => !r.tag);
   const dims = [...new Set(rows.map((r) => r.shape.headDim))].sort((a, b) => a - b);
   const lengths = [...new Set(rows.map((r) => r.shape.seqK))].sort((a, b) => a - b);
@@ -49,8 +57,10 @@ export function report(results: ResultRecord[]): string {
         const naive = find(rows, 'naive', d, n, causal);
         const flash = find(rows, 'flash', d, n, causal);
         if (!naive || !flash) continue;
-        const gib = (naive.scratchBytes / 2 ** 30).toFixed(2);
-        const speed = naive.medianMs && flash.medianMs ? ratio(naive.medianMs / flash.medianMs) : `naive cannot run: ${naive.reason?.replace(/^naive: /, '') ?? naive.status}`;
+        // S and P from the kernel's model, also for rows that were skipped before allocating them.
+        const scratch = getKernel('naive').scratch(resolveShape(naive.shape), naive.tiles);
+        const gib = (scratch.reduce((sum, b) => sum + b.bytes, 0) / 2 ** 30).toFixed(2);
+        const speed = naive.medianMs && flash.medianMs ? ratio(naive.medianMs / flash.medianMs) : naiveCannotRun(naive, limits);
         out.push(`| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(naive.medianMs)} | ${ms(flash.medianMs)} | ${speed} | ${gib} GiB |`);
       }
 

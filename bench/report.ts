@@ -10,4 +10,4 @@ if (!file) {
 }
 const parsed = parseResultsFile(readFileSync(file, 'utf8'));
 const c = parsed.context;
-process.stdout.write(`Results of ${c.date} on ${c.adapter.vendor} ${c.adapter.device || c.adapter.description} (${c.runtime}; commit ${c.gitCommit ?? '?'})\n${c.notes.map((n) => `- ${n}`).join('\n')}\n\n${report(parsed.results)}\n`);
+process.stdout.write(`Results of ${c.date} on ${c.adapter.vendor} ${c.adapter.device || c.adapter.description} (${c.runtime}; commit ${c.gitCommit ?? '?'})\n${c.notes.map((n) => `- ${n}`).join('\n')}\n\n${report(parsed.results, c.limits)}\n`);

@@ -88,8 +88,11 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     plan = planRun(gpu.caps, kernel.name, shape, config.tiles);
   } catch (error) {
     if (error instanceof ConfigError) {
+      // The models still say what the configuration would move and allocate: that is the point
+      // of a skipped naive row (its S and P would not fit).
       const tiles = { ...kernel.defaultTiles(shape, gpu.caps), ...(config.tiles ?? {}) } as Tiles;
-      return emptyRecord(base, tiles, 'skipped', error.message, 0, 0);
+      const scratch = kernel.scratch(shape, tiles).reduce((sum, b) => sum + b.bytes, 0);
+      return emptyRecord(base, tiles, 'skipped', error.message, kernel.bytesMoved(shape, tiles), scratch);
     }
     throw error;
   }

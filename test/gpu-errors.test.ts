@@ -112,6 +112,8 @@ describe('benchmark', () => {
     expect(record.status).toBe('skipped');
     expect(record.reason).toMatch(/maxStorageBufferBindingSize/);
     expect(record.medianMs).toBeNull();
+    // What it would have allocated still comes from the kernel's model.
+    expect(record.scratchBytes).toBe(2 * n * n * 4);
   });
 
   it('times, checks and describes a run in a record that validates against the schema', async () => {

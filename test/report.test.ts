@@ -11,13 +11,14 @@ describe('GPU report tables', () => {
       record({ kernel: 'flash-f16', precision: 'f16', shape: shape(4096, false), medianMs: 2, tflops: 50, comparisons: [{ source: 'torch-sdpa', backend: 'FLASH_ATTENTION', dtype: 'float16', ms: 0.5, relative: 0.25 }] }),
       record({ kernel: 'flash', shape: shape(4096, true), medianMs: 2.1, tflops: 24 }),
       record({ kernel: 'naive', shape: shape(4096, false), medianMs: 100, scratchBytes: 2 * 2 ** 30 }),
-      record({ kernel: 'naive', shape: shape(4096, true), status: 'skipped', reason: 'naive: the S and P buffers need more', medianMs: null, scratchBytes: 2 ** 31 }),
+      record({ kernel: 'naive', shape: shape(4096, true), status: 'skipped', reason: 'naive: the S and P buffers need more', medianMs: null, scratchBytes: 0 }),
       record({ kernel: 'flash', shape: shape(4096, false), tag: 'autotune-search' }),
     ];
-    const text = report(rows);
+    const text = report(rows, { maxStorageBufferBindingSize: 2 ** 29 });
     expect(text).toContain('| 64 | 4096 | no | 4.000 | 25.0 | 3.000 | 33.3 | 0.75× | 2.000 | 50.0 | 2.00× | – | 0.500 ms (0.25×) |');
+    // S and P come from the naive kernel's model (2 · 16 · 4096² · 4 bytes), skipped rows included.
     expect(text).toContain('| 64 | 4096 | no | 100.0 | 4.000 | 25.00× | 2.00 GiB |');
-    expect(text).toContain('| 64 | 4096 | yes | – | 2.100 | naive cannot run: the S and P buffers need more | 2.00 GiB |');
+    expect(text).toContain('| 64 | 4096 | yes | – | 2.100 | cannot run: S and P need 1.0 GiB each, over maxStorageBufferBindingSize (0.5 GiB) | 2.00 GiB |');
     expect(text).toContain('| flash | 64 | 4096 | 0.525 |');
   });
 });
