@@ -19,12 +19,6 @@ export class MemoryPanel extends LitElement {
   static override styles = [
     shared,
     css`
-      .scroll {
-        overflow-x: auto;
-      }
-      table {
-        font-size: 0.88em;
-      }
       .bar {
         height: 4px;
         border-radius: 2px;

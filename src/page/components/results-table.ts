@@ -37,12 +37,6 @@ export class ResultsTable extends LitElement {
   static override styles = [
     shared,
     css`
-      .scroll {
-        overflow-x: auto;
-      }
-      table {
-        font-size: 0.88em;
-      }
       td {
         white-space: nowrap;
       }

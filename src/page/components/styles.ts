@@ -110,6 +110,13 @@ export const shared = css`
     white-space: nowrap;
     font-variant-numeric: tabular-nums;
   }
+  /* Wide tables scroll sideways inside their panel instead of widening the page. */
+  .scroll {
+    overflow-x: auto;
+  }
+  .scroll > table {
+    font-size: 0.88em;
+  }
   .problem {
     color: var(--bad);
     background: var(--bad-bg);
