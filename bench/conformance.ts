@@ -13,7 +13,6 @@ import {
   randomInputs,
   referenceAttention,
   runAttention,
-  shapeLabel,
 } from '../src/index.js';
 
 /** (seqQ, seqK) pairs: length 1, odd lengths, lengths past a tile, decode and Nq ≠ Nk. */
@@ -124,4 +123,3 @@ export function groupRunnable(gpu: AttentionDevice, kernel: string, headDim: num
   }
 }
 
-export { shapeLabel };
