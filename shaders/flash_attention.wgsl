@@ -1,24 +1,30 @@
 // FlashAttention-2 forward pass, f32. One workgroup per (batch, head, tile of BR query rows). The
-// query tile stays in workgroup memory for the whole run; key and value tiles of BC rows stream
-// through one shared buffer (K, then V); each query row keeps a running max and sum in registers,
-// rescales its output accumulator when the max moves, and divides by the sum once at the end.
-// S and P never leave the chip: global traffic is Q and O once, K and V once per query tile.
+// query tile stays in registers for the whole run; key and value tiles of BC rows stream through
+// one shared buffer (K, then V); each query row keeps a running max and sum in registers, rescales
+// its output accumulator when the max moves, and divides by the sum once at the end. S and P
+// never leave the chip: global traffic is Q and O once, K and V once per query tile.
 //
 // Work split: the WORKGROUP_SIZE invocations form ROW_GROUPS groups of ROW_THREADS. Row group rg
-// owns query rows rg, rg + ROW_GROUPS, ... (TM of them); lane g of the group owns keys g,
-// g + ROW_THREADS, ... of each tile (TN of them) and output vec4 columns g, g + ROW_THREADS, ...
-// (TD4 of them). Each invocation thus computes a TM × TN block of S and a TM × 4·TD4 block of O
-// in registers: every value it loads from workgroup memory feeds TM or TN multiply-adds, which is
-// what keeps the kernel off the shared-memory bandwidth limit. A row's max and sum are split over
-// ROW_THREADS lanes and reduced by reduce_max_rows / reduce_sum_rows, from
-// flash_row_reduce_subgroup.wgsl (shuffles) or flash_row_reduce_workgroup.wgsl (workgroup memory).
+// owns query rows rg, rg + ROW_GROUPS, ... (TM of them). Lane g of the group owns
+//   - for QKᵀ, the head-dim slice of vec4 columns g, g + ROW_THREADS, ... (DS4 of them) of those
+//     rows, held in registers (q_reg): it computes partial dot products of its slice with every key
+//     of the tile, and a reduce-scatter across the group's lanes (reduce_scatter_rows) leaves it
+//     the full scores of keys g, g + ROW_THREADS, ... (TN of them);
+//   - for P·V, output vec4 columns g, g + ROW_THREADS, ... (TD4 of them).
+// Why the head-dim split: on NVIDIA (and most GPUs) every lane's load from workgroup memory costs
+// crossbar bandwidth, broadcast or not, and the crossbar moves a quarter of what the FMA units
+// consume. Keeping Q in registers removes the Q reloads that dominated the loads of QKᵀ; each K
+// value a lane loads then feeds TM multiply-adds. The reduce-scatter costs ROW_THREADS - 1 shuffles
+// per score spread over the group, far fewer than the Q values it replaces.
 //
-// Workgroup-memory layouts are chosen so that the hot loops need no address arithmetic beyond
-// constant offsets and hit no bank conflicts, without padding (which would cost the memory that
-// 64-row tiles need at d = 64): K is stored transposed, [d/4][key], so the ROW_THREADS lanes that
-// read one head-dim slice of their different keys read consecutive vec4s; V and Q are row-major
-// (lanes of a row group read one V row's consecutive columns, or the same Q element); P, written
-// by lanes of different keys, has its slots XOR-swizzled by the key.
+// Workgroup memory: K and V tiles share one layout, key r's vec4 column c at
+// kv_tile[r·TD4 + c / ROW_THREADS][c % ROW_THREADS], so the lanes of a row group read consecutive
+// vec4s of one row (no bank conflicts), and every read in the hot loops is a constant row of the
+// two-dimensional array at column g. WebGPU implementations clamp every dynamic array index
+// (robust buffer access); here only the inner index is dynamic, clamped once per invocation and
+// hoisted, so each load is a base register plus a constant offset. P, rows m of row group rg for
+// key j (four rows to a vec4), sits at p_tile[(m / 4)·BC + j][rg]; lanes of different keys write
+// it, so its rows are padded (P_PAD) to spread those writes over the banks.
 //
 // Latency: with PREFETCH, each K or V tile is fetched from global memory into registers one phase
 // ahead (V during the QKᵀ of its tile, the next K during PV) and only stored to workgroup memory
@@ -37,28 +43,34 @@ const BC: u32 = 32u;
 const WORKGROUP_SIZE: u32 = 128u;
 const ROW_THREADS: u32 = 8u;
 const PREFETCH: bool = true;
-// Unroll factor of the QKᵀ loop over head-dim vec4s and of the PV loop over keys.
+// Unroll factor of the PV loop over keys (QKᵀ is unrolled whole: its partial sums are registers).
 const UNROLL: u32 = 4u;
-// XOR-swizzle Q rows (1) or not (0): decides whether row groups that share a quarter warp read
-// Q without bank conflicts.
-const Q_SWIZZLE: u32 = 0u;
 
 const D4: u32 = HEAD_DIM / 4u;
 const ROW_GROUPS: u32 = WORKGROUP_SIZE / ROW_THREADS;
 const TM: u32 = BR / ROW_GROUPS;
 const TN: u32 = BC / ROW_THREADS;
 const TD4: u32 = D4 / ROW_THREADS;
+// The head-dim slice of a lane in QKᵀ has as many vec4s as its output columns in PV.
+const DS4: u32 = TD4;
 const TMTN: u32 = TM * TN;
-// P is stored per key as [row group][TM] values, in vec4s (TM4 per row group).
+const TMDS4: u32 = TM * DS4;
+// Partial scores of one chunk of ROW_THREADS keys, [row][key of the chunk], and the halving steps
+// of their reduce-scatter (ROW_THREADS is a power of two).
+const PART: u32 = TM * ROW_THREADS;
+const SCATTER_STEPS: u32 = countTrailingZeros(ROW_THREADS);
+const SCATTER_HALF: u32 = ROW_THREADS / 2u;
+// P is stored per key as TM4 vec4s (four rows each) per row group.
 const TM4: u32 = (TM + 3u) / 4u;
-const P_WIDTH4: u32 = ROW_GROUPS * TM4;
+const TNTM4: u32 = TN * TM4;
 // vec4s of a K or V tile each invocation carries from global to workgroup memory.
 const STAGE: u32 = (BC * D4 + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
-// XOR mask of the P swizzle: the largest power of two (at most 8) dividing its width, minus 1.
-const P_SWIZZLE: u32 = min(P_WIDTH4 & (~P_WIDTH4 + 1u), 8u) - 1u;
-const C_UNROLL: u32 = min(UNROLL, D4);
+// 16-byte accesses are served eight lanes at a time: those of one P store are min(ROW_THREADS, 8)
+// keys of 8 / min(ROW_THREADS, 8) neighbouring row groups. A row stride of an odd number of vec4s
+// (ROW_THREADS >= 8), or of 2 or 4 mod 8 (ROW_THREADS 4 or 2), puts them in distinct banks; with one
+// lane per row the eight are one key's consecutive row groups and need no padding.
+const P_PAD: u32 = select(select(8u / ROW_THREADS, 1u + (ROW_GROUPS & 1u), ROW_THREADS >= 8u), 0u, ROW_THREADS == 1u);
 const J_UNROLL: u32 = min(UNROLL, BC);
-const Q_MASK: u32 = select(0u, min(D4 & (~D4 + 1u), 8u) - 1u, Q_SWIZZLE != 0u);
 const MASKED: f32 = -3.0e38f;
 const M_INIT: f32 = -1.0e30f;
 
@@ -68,40 +80,20 @@ const M_INIT: f32 = -1.0e30f;
 @group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> o: array<vec4<f32>>;
 
-var<workgroup> q_tile: array<vec4<f32>, BR * D4>;
-var<workgroup> kv_tile: array<vec4<f32>, BC * D4>;
-var<workgroup> p_tile: array<vec4<f32>, BC * P_WIDTH4>;
-
-fn q_index(row: u32, col4: u32) -> u32 {
-  return row * D4 + (col4 ^ (row & Q_MASK));
-}
-
-fn p_index(key: u32, slot4: u32) -> u32 {
-  return key * P_WIDTH4 + (slot4 ^ (key & P_SWIZZLE));
-}
-
-// Where element idx of an invocation's share of a K or V tile comes from (row, vec4 column) and
-// goes to in kv_tile. For K, consecutive invocations take consecutive keys, so their stores into
-// the transposed layout are consecutive; for V, consecutive columns of a row (coalesced loads).
-fn kv_row(src_is_k: bool, idx: u32) -> u32 {
-  return select(idx / D4, idx % BC, src_is_k);
-}
-
-fn kv_col(src_is_k: bool, idx: u32) -> u32 {
-  return select(idx % D4, idx / BC, src_is_k);
-}
+var<workgroup> kv_tile: array<array<vec4<f32>, ROW_THREADS>, BC * TD4>;
+var<workgroup> p_tile: array<array<vec4<f32>, ROW_GROUPS + P_PAD>, TM4 * BC>;
 
 // Reads this invocation's share of rows [row0, row0 + BC) of K or V (zero past seq_k) into
-// registers. Every invocation runs the same iterations, so the loads issue back to back.
+// registers: consecutive invocations take consecutive vec4s of a row (coalesced loads). Every
+// invocation runs the same iterations, so the loads issue back to back.
 fn fetch_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) -> array<vec4<f32>, STAGE> {
   var staged: array<vec4<f32>, STAGE>;
   // @unroll
   for (var it = 0u; it < STAGE; it++) {
     let idx = it * WORKGROUP_SIZE + lid;
-    let r = kv_row(src_is_k, idx);
     var val = vec4<f32>(0.0);
-    if ((BC * D4 % WORKGROUP_SIZE == 0u || idx < BC * D4) && row0 + r < p.seq_k) {
-      let at = base + (row0 + r) * D4 + kv_col(src_is_k, idx);
+    if ((BC * D4 % WORKGROUP_SIZE == 0u || idx < BC * D4) && row0 + idx / D4 < p.seq_k) {
+      let at = base + row0 * D4 + idx;
       if (src_is_k) {
         val = k[at];
       } else {
@@ -113,15 +105,14 @@ fn fetch_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) -> array<vec4<f
   return staged;
 }
 
-fn store_kv_tile(src_is_k: bool, staged: array<vec4<f32>, STAGE>, lid: u32) {
+fn store_kv_tile(staged: array<vec4<f32>, STAGE>, lid: u32) {
   // @unroll
   for (var it = 0u; it < STAGE; it++) {
     let idx = it * WORKGROUP_SIZE + lid;
     if (BC * D4 % WORKGROUP_SIZE == 0u || idx < BC * D4) {
-      let r = kv_row(src_is_k, idx);
-      let c = kv_col(src_is_k, idx);
-      // K transposed ([d/4][key]), V row-major ([key][d/4]).
-      kv_tile[select(r * D4 + c, c * BC + r, src_is_k)] = staged[it];
+      let r = idx / D4;
+      let c = idx % D4;
+      kv_tile[r * TD4 + c / ROW_THREADS][c % ROW_THREADS] = staged[it];
     }
   }
 }
@@ -136,16 +127,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let rg = lid / ROW_THREADS;
   let g = lid % ROW_THREADS;
 
-  for (var it = 0u; it < (BR * D4 + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE; it++) {
-    let idx = it * WORKGROUP_SIZE + lid;
-    if (BR * D4 % WORKGROUP_SIZE == 0u || idx < BR * D4) {
-      let r = idx / D4;
-      let c = idx % D4;
+  // This lane's slice of its rows of Q, pre-scaled; rows past seq_q are zero.
+  var q_reg: array<vec4<f32>, TMDS4>;
+  // @unroll
+  for (var m = 0u; m < TM; m++) {
+    let row = row0 + m * ROW_GROUPS + rg;
+    // @unroll
+    for (var i = 0u; i < DS4; i++) {
       var val = vec4<f32>(0.0);
-      if (row0 + r < p.seq_q) {
-        val = q[q_base + (row0 + r) * D4 + c] * p.scale_log2;
+      if (row < p.seq_q) {
+        val = q[q_base + row * D4 + i * ROW_THREADS + g] * p.scale_log2;
       }
-      q_tile[q_index(r, c)] = val;
+      q_reg[m * DS4 + i] = val;
     }
   }
 
@@ -180,38 +173,42 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (!PREFETCH) {
       staged = fetch_kv_tile(true, kv_base, k0, lid);
     }
-    store_kv_tile(true, staged, lid);
+    store_kv_tile(staged, lid);
     workgroupBarrier();
     if (PREFETCH) {
       staged = fetch_kv_tile(false, kv_base, k0, lid); // V of this tile, in flight during QKᵀ
     }
 
-    // S = Q Kᵀ for this invocation's TM × TN block, 4 head-dim columns at a time, as explicit fma
-    // chains (dot() plus an add would cost a fifth more instructions).
-    var s: array<f32, TM * TN>;
+    // S = Q Kᵀ, ROW_THREADS keys at a time: partial dot products over this lane's head-dim slice
+    // for every (row, key) of the chunk, as explicit fma chains (dot() plus an add would cost a
+    // fifth more instructions), then the reduce-scatter hands this lane the full scores of key
+    // n·ROW_THREADS + g for each of its rows.
+    var s: array<f32, TMTN>;
     // @unroll
-    for (var i = 0u; i < TMTN; i++) {
-      s[i] = 0.0;
-    }
-    for (var c0 = 0u; c0 < D4 / C_UNROLL; c0++) {
-    // @unroll
-    for (var cc = 0u; cc < C_UNROLL; cc++) {
-      let c = c0 * C_UNROLL + cc;
-      var qv: array<vec4<f32>, TM>;
+    for (var n = 0u; n < TN; n++) {
+      var part: array<f32, PART>;
       // @unroll
-      for (var m = 0u; m < TM; m++) {
-        qv[m] = q_tile[q_index(m * ROW_GROUPS + rg, c)];
-      }
-      // @unroll
-      for (var n = 0u; n < TN; n++) {
-        let kv = kv_tile[c * BC + n * ROW_THREADS + g];
+      for (var kk = 0u; kk < ROW_THREADS; kk++) {
         // @unroll
         for (var m = 0u; m < TM; m++) {
-          let a = qv[m];
-          s[m * TN + n] = fma(a.w, kv.w, fma(a.z, kv.z, fma(a.y, kv.y, fma(a.x, kv.x, s[m * TN + n]))));
+          part[m * ROW_THREADS + kk] = 0.0;
+        }
+        // @unroll
+        for (var i = 0u; i < DS4; i++) {
+          let kv = kv_tile[(n * ROW_THREADS + kk) * TD4 + i][g];
+          // @unroll
+          for (var m = 0u; m < TM; m++) {
+            let a = q_reg[m * DS4 + i];
+            let x = part[m * ROW_THREADS + kk];
+            part[m * ROW_THREADS + kk] = fma(a.w, kv.w, fma(a.z, kv.z, fma(a.y, kv.y, fma(a.x, kv.x, x))));
+          }
         }
       }
-    }
+      let full = reduce_scatter_rows(part, lid);
+      // @unroll
+      for (var m = 0u; m < TM; m++) {
+        s[m * TN + n] = full[m];
+      }
     }
 
     // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask;
@@ -232,7 +229,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
 
-    var part: array<f32, TM>;
+    var part_max: array<f32, TM>;
     // @unroll
     for (var m = 0u; m < TM; m++) {
       var x = s[m * TN];
@@ -240,34 +237,55 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var n = 0u; n < TN; n++) {
         x = max(x, s[m * TN + n]);
       }
-      part[m] = x;
+      part_max[m] = x;
     }
-    let tile_max = reduce_max_rows(part, lid);
+    let tile_max = reduce_max_rows(part_max, lid);
 
+    // The running max only moves when a row sees a new maximum, which after the first tiles is
+    // rare: the rescale of the accumulators (and its exp2) is skipped whenever it would be by 1.
     // @unroll
     for (var m = 0u; m < TM; m++) {
-      let m_new = max(m_run[m], tile_max[m]);
-      let alpha = exp2(m_run[m] - m_new);
-      m_run[m] = m_new;
-      var l = l_part[m] * alpha;
-      // @unroll
-      for (var d = 0u; d < TD4; d++) {
-        acc[m * TD4 + d] *= alpha;
+      if (tile_max[m] > m_run[m]) {
+        let alpha = exp2(m_run[m] - tile_max[m]);
+        m_run[m] = tile_max[m];
+        l_part[m] *= alpha;
+        // @unroll
+        for (var d = 0u; d < TD4; d++) {
+          acc[m * TD4 + d] *= alpha;
+        }
       }
+    }
+    // P for this invocation's keys, four rows to a vec4 so that each key takes TM4 stores.
+    var pe: array<vec4<f32>, TNTM4>;
+    // @unroll
+    for (var i = 0u; i < TNTM4; i++) {
+      pe[i] = vec4<f32>(0.0);
+    }
+    // @unroll
+    for (var m = 0u; m < TM; m++) {
+      var l = l_part[m];
       // @unroll
       for (var n = 0u; n < TN; n++) {
-        let e = exp2(s[m * TN + n] - m_new);
+        let e = exp2(s[m * TN + n] - m_run[m]);
         l += e;
-        p_tile[p_index(n * ROW_THREADS + g, rg * TM4 + m / 4u)][m % 4u] = e;
+        pe[n * TM4 + m / 4u][m % 4u] = e;
       }
       l_part[m] = l;
+    }
+    // @unroll
+    for (var n = 0u; n < TN; n++) {
+      let key = n * ROW_THREADS + g;
+      // @unroll
+      for (var m4 = 0u; m4 < TM4; m4++) {
+        p_tile[m4 * BC + key][rg] = pe[n * TM4 + m4];
+      }
     }
 
     workgroupBarrier(); // every invocation is done reading K from kv_tile, and P is complete
     if (!PREFETCH) {
       staged = fetch_kv_tile(false, kv_base, k0, lid);
     }
-    store_kv_tile(false, staged, lid);
+    store_kv_tile(staged, lid);
     if (PREFETCH && t + 1u < tiles) {
       staged = fetch_kv_tile(true, kv_base, k0 + BC, lid); // the next K, in flight during PV
     }
@@ -283,11 +301,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var pv: array<vec4<f32>, TM4>;
         // @unroll
         for (var m4 = 0u; m4 < TM4; m4++) {
-          pv[m4] = p_tile[p_index(j, rg * TM4 + m4)];
+          pv[m4] = p_tile[m4 * BC + j][rg];
         }
         // @unroll
         for (var d = 0u; d < TD4; d++) {
-          let vv = kv_tile[j * D4 + d * ROW_THREADS + g];
+          let vv = kv_tile[j * TD4 + d][g];
           // @unroll
           for (var m = 0u; m < TM; m++) {
             acc[m * TD4 + d] = fma(vec4<f32>(pv[m / 4u][m % 4u]), vv, acc[m * TD4 + d]);

@@ -5,6 +5,8 @@ import flashAttention from '../shaders/flash_attention.wgsl?raw';
 import flashAttentionF16 from '../shaders/flash_attention_f16.wgsl?raw';
 import flashRowReduceSubgroup from '../shaders/flash_row_reduce_subgroup.wgsl?raw';
 import flashRowReduceWorkgroup from '../shaders/flash_row_reduce_workgroup.wgsl?raw';
+import flashScatterSubgroup from '../shaders/flash_scatter_subgroup.wgsl?raw';
+import flashScatterWorkgroup from '../shaders/flash_scatter_workgroup.wgsl?raw';
 import naivePv from '../shaders/naive_pv.wgsl?raw';
 import naiveScores from '../shaders/naive_scores.wgsl?raw';
 import naiveSoftmax from '../shaders/naive_softmax.wgsl?raw';
@@ -20,6 +22,8 @@ export const SHADER_SOURCES = {
   'convert_f16.wgsl': convertF16,
   'flash_row_reduce_subgroup.wgsl': flashRowReduceSubgroup,
   'flash_row_reduce_workgroup.wgsl': flashRowReduceWorkgroup,
+  'flash_scatter_subgroup.wgsl': flashScatterSubgroup,
+  'flash_scatter_workgroup.wgsl': flashScatterWorkgroup,
 } as const;
 
 export type ShaderFile = keyof typeof SHADER_SOURCES;

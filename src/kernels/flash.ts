@@ -1,7 +1,7 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../compare.js';
 import type { DeviceCaps } from '../gpu/caps.js';
 import { type CompiledPipeline, bindBuffers, compilePipeline } from '../gpu/pipelines.js';
-import { composeShader } from '../shaders.js';
+import { type ShaderFile, composeShader } from '../shaders.js';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
 import { specialize, unrollLoops } from '../specialize.js';
 import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from './common.js';
@@ -25,6 +25,7 @@ export interface FlashVariant {
 
 /** Quantities derived from a flash configuration; the shader derives the same ones. */
 export interface FlashGeometry {
+  rowThreads: number;
   rowGroups: number;
   /** Query rows per invocation. */
   tm: number;
@@ -38,8 +39,7 @@ export interface FlashGeometry {
   reduction: 'subgroup' | 'workgroup' | 'none';
   /** Vectors of a K/V tile each invocation carries from global to workgroup memory. */
   stage: number;
-  /** Unroll factors of the head-dim loop (QKᵀ) and of the key loop (PV). */
-  cUnroll: number;
+  /** Unroll factor of the key loop of PV. */
   jUnroll: number;
 }
 
@@ -57,16 +57,20 @@ export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): 
   const tdv = dv / rowThreads;
   const tm4 = Math.ceil(tm / 4);
   const reduction = rowThreads === 1 ? 'none' : subgroups ? 'subgroup' : 'workgroup';
-  // q_tile, kv_tile and p_tile (a vec4 of P, f32 or f16, per key and row group) of the shader,
-  // plus row_partials of the workgroup-memory reduction.
-  const pVectorBytes = lanes === 4 ? 16 : 8;
-  const workgroupBytes =
-    pad16(br * dv * 16) + pad16(bc * dv * 16) + pad16(bc * rowGroups * tm4 * pVectorBytes) + (reduction === 'workgroup' ? pad16(br * rowThreads * 4) : 0);
   const stage = Math.ceil((bc * dv) / wg);
-  // Scores, f32 output accumulators, (f16: packed partial scores and partial outputs), staging.
   const outputs = tm * tdv * lanes;
-  const registerFloats = tm * tn + outputs + (lanes === 8 ? tm * tn + outputs / 2 : 0) + (prefetch ? 4 * stage : 0);
+  // kv_tile and the padded p_tile (a vector of four P values, f32 or f16, per key and row group),
+  // plus row_partials and scatter_partials of the workgroup-memory reductions.
+  const pVectorBytes = lanes === 4 ? 16 : 8;
+  const pRow = rowGroups + pPadding(rowThreads, rowGroups, 128 / pVectorBytes);
+  const scatterBytes = reduction === 'workgroup' ? pad16(br * rowThreads * 4) + pad16(wg * tm * rowThreads * 4) : 0;
+  const workgroupBytes = pad16(bc * dv * 16) + pad16(bc * tm4 * pRow * pVectorBytes) + scatterBytes;
+  // Registers: the Q slice (16-byte vectors), one chunk's f32 partial scores, the scores, the f32 output accumulators (f16 adds one tile's partial outputs), and
+  // the staged K/V.
+  const registerFloats =
+    tm * tdv * 4 + tm * rowThreads + tm * tn + outputs + (lanes === 8 ? tm + outputs / 2 : 0) + (prefetch ? 4 * stage : 0);
   return {
+    rowThreads,
     rowGroups,
     tm,
     tn,
@@ -76,9 +80,17 @@ export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): 
     registerFloats,
     reduction,
     stage,
-    cUnroll: Math.min(unroll ?? 1, dv),
     jUnroll: Math.min(unroll ?? 1, bc),
   };
+}
+
+/**
+ * P_PAD of the flash shaders: vectors added to each P row against bank conflicts on its stores,
+ * for P vectors served `phase` lanes at a time (8 for 16-byte f32 vectors, 16 for 8-byte f16).
+ */
+export function pPadding(rowThreads: number, rowGroups: number, phase: number): number {
+  if (rowThreads === 1) return 0;
+  return rowThreads >= phase ? 1 + (rowGroups & 1) : phase / rowThreads;
 }
 
 /** Trip counts of the shaders' @unroll loops, as their own consts define them. */
@@ -88,22 +100,26 @@ export function unrollBounds(geo: FlashGeometry, lanes: 4 | 8 = 4): Record<strin
     TN: geo.tn,
     TM4: Math.ceil(geo.tm / 4),
     TMTN: geo.tm * geo.tn,
+    TNTM4: geo.tn * Math.ceil(geo.tm / 4),
+    ROW_THREADS: geo.rowThreads,
+    PART: geo.tm * geo.rowThreads,
+    SCATTER_STEPS: Math.log2(geo.rowThreads),
+    SCATTER_HALF: geo.rowThreads / 2,
     STAGE: geo.stage,
-    C_UNROLL: geo.cUnroll,
     J_UNROLL: geo.jUnroll,
   };
   return lanes === 4
-    ? { ...common, TD4: geo.tdv }
-    : { ...common, TD8: geo.tdv, TD8X2: geo.tdv * 2, TD8X: geo.tm * geo.tdv * 2 };
+    ? { ...common, TD4: geo.tdv, DS4: geo.tdv, TMDS4: geo.tm * geo.tdv }
+    : { ...common, TD8: geo.tdv, DS8: geo.tdv, TMDS8: geo.tm * geo.tdv, TD8X2: geo.tdv * 2, TD8X: geo.tm * geo.tdv * 2 };
 }
 
-const BR_VALUES = [4, 8, 16, 32, 64, 128] as const;
+const BR_VALUES = [4, 8, 16, 32, 64, 128, 256] as const;
 const BC_VALUES = [4, 8, 16, 32, 64, 128] as const;
 const WG_VALUES = [16, 32, 64, 128, 256, 512, 1024] as const;
 const ROW_THREAD_VALUES = [1, 2, 4, 8, 16, 32] as const;
 
 const TUNABLES: Tunable[] = [
-  { key: 'br', label: 'Query tile (Br)', help: 'Query rows per workgroup, kept in workgroup memory for the whole run.', values: BR_VALUES },
+  { key: 'br', label: 'Query tile (Br)', help: 'Query rows per workgroup, kept in registers (split over each row’s threads) for the whole run.', values: BR_VALUES },
   { key: 'bc', label: 'Key tile (Bc)', help: 'Key/value rows staged in workgroup memory per step.', values: BC_VALUES },
   { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup.', values: WG_VALUES },
   {
@@ -121,14 +137,8 @@ const TUNABLES: Tunable[] = [
   {
     key: 'unroll',
     label: 'Unroll',
-    help: 'Unroll factor of the QKᵀ loop over the head dim and of the PV loop over keys: more overlap of loads and math, more registers.',
+    help: 'Unroll factor of the PV loop over keys (QKᵀ is always unrolled whole): more overlap of loads and math, more code.',
     values: [1, 2, 4, 8, 16, 32],
-  },
-  {
-    key: 'qSwizzle',
-    label: 'Swizzle Q',
-    help: '1: XOR-swizzle the Q tile so row groups sharing a quarter warp avoid bank conflicts; 0: plain rows (no address arithmetic).',
-    values: [0, 1],
   },
   {
     key: 'prefetch',
@@ -140,17 +150,17 @@ const TUNABLES: Tunable[] = [
 
 /**
  * What the autotuner searches. From the H100 sweeps (bench/results/): tiles under 16 rows,
- * workgroups under 64 or over 256 invocations and one-lane rows never came near the best; prefetch
- * won or tied everywhere and subgroup shuffles are taken whenever the device allows them (both
- * stay at the device default). Every value stays available to set by hand.
+ * workgroups under 64 or over 256 invocations and one-lane rows never came near the best (the
+ * winners have 4 or 8 lanes per row and 128 or 256 rows per workgroup); prefetch won or tied
+ * everywhere and subgroup shuffles are taken whenever the device allows them (both stay at the
+ * device default). Every value stays available to set by hand.
  */
 const SEARCH_SPACE: Record<string, readonly number[]> = {
-  br: [16, 32, 64, 128],
+  br: [16, 32, 64, 128, 256],
   bc: [8, 16, 32, 64],
   wg: [64, 128, 256],
   rowThreads: [4, 8, 16],
   unroll: [1, 4, 16],
-  qSwizzle: [0, 1],
 };
 
 /** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
@@ -161,7 +171,15 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     name: variant.name,
     title: variant.title,
     description: variant.description,
-    shaderFiles: ['params.wgsl', variant.shader, 'flash_row_reduce_subgroup.wgsl', 'flash_row_reduce_workgroup.wgsl', ...(f16 ? (['convert_f16.wgsl'] as const) : [])],
+    shaderFiles: [
+      'params.wgsl',
+      variant.shader,
+      'flash_row_reduce_subgroup.wgsl',
+      'flash_row_reduce_workgroup.wgsl',
+      'flash_scatter_subgroup.wgsl',
+      'flash_scatter_workgroup.wgsl',
+      ...(f16 ? (['convert_f16.wgsl'] as const) : []),
+    ],
     tunables: TUNABLES,
     searchSpace: SEARCH_SPACE,
     requiredFeatures: f16 ? ['shader-f16'] : [],
@@ -174,12 +192,15 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
         ...(variant.preferred[shape.headDim] ?? variant.preferred[64] ?? []).map((t) => ({ ...t, subgroups })),
         ...fallbackCandidates(subgroups),
       ];
-      for (const tiles of candidates) {
+      // Fallback candidates are shared by both variants: keep only this kernel's parameters.
+      const known = new Set(kernel.tunables.map((t) => t.key));
+      const own = (tiles: Tiles): Tiles => Object.fromEntries(Object.entries(tiles).filter(([key]) => known.has(key)));
+      for (const tiles of candidates.map(own)) {
         const resolved = { ...tiles, subgroups: tiles.subgroups && tiles.rowThreads! <= caps.subgroupMinSize ? 1 : 0 };
         if (kernel.check(shape, resolved, caps).length === 0) return resolved;
       }
       // Nothing fits (e.g. an odd head dim): return the first candidate so check() can say why.
-      return candidates[0]!;
+      return own(candidates[0]!);
     },
 
     check(s, tiles, caps) {
@@ -219,7 +240,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
           caps,
           'maxComputeWorkgroupStorageSize',
           geo.workgroupBytes,
-          `Br = ${br}, Bc = ${bc} at d = ${s.headDim} (Q tile, K/V tile, P tile${geo.reduction === 'workgroup' ? ', row partials' : ''})`,
+          `Br = ${br}, Bc = ${bc} at d = ${s.headDim} (${f16 ? 'Q tile, ' : ''}K/V tile, P tile${geo.reduction === 'workgroup' ? (f16 ? ', row partials' : ', row and scatter partials') : ''})`,
         ),
       );
       if (geo.registerFloats > FLASH_MAX_REGISTER_FLOATS) {
@@ -228,7 +249,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
             'registers per invocation',
             geo.registerFloats,
             FLASH_MAX_REGISTER_FLOATS,
-            `each invocation would hold ${geo.tm}×${geo.tn} scores, ${geo.tm}×${geo.tdv * lanes} outputs and its staged K/V: ${geo.registerFloats} registers, over ${FLASH_MAX_REGISTER_FLOATS} (it would spill to memory)`,
+            `each invocation would hold ${f16 ? '' : `a ${geo.tm}×${geo.tdv * lanes} slice of Q, ${geo.tm}×${geo.rowThreads} partial scores, `}${geo.tm}×${geo.tn} scores, ${geo.tm}×${geo.tdv * lanes} outputs and its staged K/V: ${geo.registerFloats} registers, over ${FLASH_MAX_REGISTER_FLOATS} (it would spill to memory)`,
           ),
         );
       }
@@ -282,9 +303,13 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
 
     async prepare(device, s, tiles, caps) {
       const geo = flashGeometry(s.headDim, tiles, lanes);
-      const reduceFile = geo.reduction === 'subgroup' ? 'flash_row_reduce_subgroup.wgsl' : 'flash_row_reduce_workgroup.wgsl';
+      const viaSubgroups = geo.reduction === 'subgroup';
+      const reduceFiles: ShaderFile[] = [
+        viaSubgroups ? 'flash_row_reduce_subgroup.wgsl' : 'flash_row_reduce_workgroup.wgsl',
+        viaSubgroups ? 'flash_scatter_subgroup.wgsl' : 'flash_scatter_workgroup.wgsl',
+      ];
       const code = unrollLoops(
-        specialize(composeShader(['params.wgsl', reduceFile, variant.shader]), {
+        specialize(composeShader(['params.wgsl', ...reduceFiles, variant.shader]), {
           HEAD_DIM: s.headDim,
           BR: tiles.br!,
           BC: tiles.bc!,
@@ -292,7 +317,6 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
           ROW_THREADS: tiles.rowThreads!,
           PREFETCH: tiles.prefetch === 1,
           UNROLL: tiles.unroll ?? 1,
-          Q_SWIZZLE: tiles.qSwizzle ?? 0,
         }),
         unrollBounds(geo, lanes),
       );
@@ -373,15 +397,15 @@ function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: A
  * the device can run is the default, then any configuration that fits, largest tiles first.
  */
 const PREFERRED_F32: Record<number, Tiles[]> = {
-  32: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1 }],
-  64: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 16, qSwizzle: 1 }],
-  128: [{ br: 64, bc: 16, wg: 128, rowThreads: 8, prefetch: 1, unroll: 4, qSwizzle: 1 }],
+  32: [{ br: 256, bc: 16, wg: 256, rowThreads: 4, prefetch: 1, unroll: 16 }],
+  64: [{ br: 256, bc: 16, wg: 256, rowThreads: 4, prefetch: 1, unroll: 16 }],
+  128: [{ br: 128, bc: 32, wg: 256, rowThreads: 8, prefetch: 1, unroll: 16 }],
 };
 
 const PREFERRED_F16: Record<number, Tiles[]> = {
-  32: [{ br: 128, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16, qSwizzle: 1 }],
-  64: [{ br: 128, bc: 16, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16, qSwizzle: 1 }],
-  128: [{ br: 32, bc: 32, wg: 128, rowThreads: 16, prefetch: 1, unroll: 16, qSwizzle: 0 }],
+  32: [{ br: 64, bc: 32, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16 }],
+  64: [{ br: 64, bc: 32, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16 }],
+  128: [{ br: 128, bc: 32, wg: 256, rowThreads: 4, prefetch: 1, unroll: 16 }],
 };
 
 export const flashKernel = makeFlashKernel({
@@ -416,6 +440,6 @@ function fallbackCandidates(subgroups: number): Tiles[] {
   for (const br of [...BR_VALUES].reverse())
     for (const bc of [...BC_VALUES].reverse())
       for (const wg of [128, 64, 256, 32, 16])
-        for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4, qSwizzle: 1 });
+        for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4 });
   return out;
 }
