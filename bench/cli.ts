@@ -285,9 +285,13 @@ async function runConformance(kernels: string[], dawn: string[]): Promise<number
   return failed > 0 ? 1 : 0;
 }
 
+/** Set by bench/build.mjs in the bundle: the commit it was built from (absent under tsx or vitest). */
+declare const __BUILD_COMMIT__: string | undefined;
+
 function gitCommit(): string | null {
   // A copy without .git (a GPU machine's working tree) can say which commit it is.
   if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
+  if (typeof __BUILD_COMMIT__ === 'string' && __BUILD_COMMIT__) return __BUILD_COMMIT__;
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
   } catch {

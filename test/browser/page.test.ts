@@ -216,18 +216,18 @@ describe('benchmark page', () => {
     it('changing "Query tile (Br)" re-runs flash (only) and the new rows carry the new value', async () => {
       const before = await tableRows(page);
       const jobs = await completedJobs(page);
-      await flashTiles(page).getByLabel('Query tile (Br)', { exact: true }).selectOption('32');
+      await flashTiles(page).getByLabel('Query tile (Br)', { exact: true }).selectOption('64');
       await waitForJobs(page, jobs + 1);
       const after = await tableRows(page);
       const flash = after.filter((r) => r.kernel === 'flash');
       expect(flash).toHaveLength(4);
       for (const r of flash) {
-        expect(r.tiles).toMatch(/\bbr=32\b/);
+        expect(r.tiles).toMatch(/\bbr=64\b/);
         expect(r.statusText).toBe('pass');
       }
       expect(after.filter((r) => r.kernel === 'naive')).toEqual(before.filter((r) => r.kernel === 'naive'));
       expect(await flashTiles(page).getByText('pinned').count()).toBe(1);
-      expect(new URL(page.url()).searchParams.get('flash.br')).toBe('32');
+      expect(new URL(page.url()).searchParams.get('flash.br')).toBe('64');
     });
 
     it('an impossible tile shows the limit and the number inline, is skipped, and the other kernel still runs', async () => {

@@ -14,7 +14,7 @@ const FEATURES = [
 
 /** Why each limit matters to attention, shown beside it. */
 const LIMIT_USE: Record<string, string> = {
-  maxComputeWorkgroupStorageSize: 'flash Q, K/V and P tiles',
+  maxComputeWorkgroupStorageSize: 'flash K/V and P tiles',
   maxComputeInvocationsPerWorkgroup: 'workgroup size',
   maxComputeWorkgroupSizeX: 'workgroup size',
   maxComputeWorkgroupsPerDimension: 'query tiles, heads, batch',
