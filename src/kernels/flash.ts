@@ -65,8 +65,8 @@ export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): 
   const pRow = rowGroups + pPadding(rowThreads, rowGroups, 128 / pVectorBytes);
   const scatterBytes = reduction === 'workgroup' ? pad16(br * rowThreads * 4) + pad16(wg * tm * rowThreads * 4) : 0;
   const workgroupBytes = pad16(bc * dv * 16) + pad16(bc * tm4 * pRow * pVectorBytes) + scatterBytes;
-  // Registers: the Q slice (16-byte vectors), one chunk's f32 partial scores, the scores, the f32 output accumulators (f16 adds one tile's partial outputs), and
-  // the staged K/V.
+  // Registers: the Q slice (16-byte vectors), one chunk's f32 partial scores, the scores, the f32
+  // output accumulators (f16 adds one tile's partial outputs) and the staged K/V.
   const registerFloats =
     tm * tdv * 4 + tm * rowThreads + tm * tn + outputs + (lanes === 8 ? tm + outputs / 2 : 0) + (prefetch ? 4 * stage : 0);
   return {
@@ -192,15 +192,12 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
         ...(variant.preferred[shape.headDim] ?? variant.preferred[64] ?? []).map((t) => ({ ...t, subgroups })),
         ...fallbackCandidates(subgroups),
       ];
-      // Fallback candidates are shared by both variants: keep only this kernel's parameters.
-      const known = new Set(kernel.tunables.map((t) => t.key));
-      const own = (tiles: Tiles): Tiles => Object.fromEntries(Object.entries(tiles).filter(([key]) => known.has(key)));
-      for (const tiles of candidates.map(own)) {
+      for (const tiles of candidates) {
         const resolved = { ...tiles, subgroups: tiles.subgroups && tiles.rowThreads! <= caps.subgroupMinSize ? 1 : 0 };
         if (kernel.check(shape, resolved, caps).length === 0) return resolved;
       }
       // Nothing fits (e.g. an odd head dim): return the first candidate so check() can say why.
-      return own(candidates[0]!);
+      return candidates[0]!;
     },
 
     check(s, tiles, caps) {
