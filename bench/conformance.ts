@@ -100,6 +100,16 @@ export const FLASH_CONFORMANCE_TILES: Record<number, Partial<Tiles>[]> = {
   ],
 };
 
+/**
+ * flash-mma per head dim: defaults, two row blocks per subgroup (a Kᵀ/V matrix serving two), the
+ * smallest key tile (one matrix wide), the largest workgroups and tiles of 256 query rows.
+ */
+export const MMA_CONFORMANCE_TILES: Record<number, Partial<Tiles>[]> = {
+  32: [{}, { sgs: 4, rowBlocks: 2, bc: 16 }, { sgs: 8, rowBlocks: 1, bc: 32 }, { sgs: 8, rowBlocks: 2, bc: 16 }],
+  64: [{}, { sgs: 4, rowBlocks: 2, bc: 16 }, { sgs: 4, rowBlocks: 2, bc: 32 }, { sgs: 8, rowBlocks: 1, bc: 32 }],
+  128: [{}, { sgs: 4, rowBlocks: 2, bc: 16 }, { sgs: 4, rowBlocks: 1, bc: 16 }],
+};
+
 export const NAIVE_CONFORMANCE_TILES: Partial<Tiles>[] = [
   { wgScores: 64, wgSoftmax: 64, wgPv: 64 },
   // Workgroups wider than d (idle lanes in P·V) and narrower than the lengths.
@@ -111,7 +121,8 @@ export function conformanceGroups(kernels: string[]): { kernel: string; headDim:
   const out: { kernel: string; headDim: number; tiles: Partial<Tiles> }[] = [];
   for (const kernel of kernels)
     for (const headDim of [32, 64, 128]) {
-      const configs = kernel === 'naive' ? NAIVE_CONFORMANCE_TILES : FLASH_CONFORMANCE_TILES[headDim]!;
+      const configs =
+        kernel === 'naive' ? NAIVE_CONFORMANCE_TILES : kernel === 'flash-mma' ? MMA_CONFORMANCE_TILES[headDim]! : FLASH_CONFORMANCE_TILES[headDim]!;
       for (const tiles of configs) out.push({ kernel, headDim, tiles });
     }
   return out;

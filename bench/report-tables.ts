@@ -1,5 +1,5 @@
 // Markdown tables of a results file from the GPU suite (with --compare): ours against PyTorch,
-// f16 against f32, flash against naive, causal against not. `npm run report -- FILE.json`.
+// the f16 kernels against f32 and PyTorch's f16 backends, flash against naive, causal against not. `npm run report -- FILE.json`.
 import { type ResultRecord, getKernel, resolveShape, shapeLabel } from '../src/index.js';
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(1) : x.toFixed(3));
@@ -32,20 +32,37 @@ export function report(results: ResultRecord[], limits?: Record<string, number>)
   const lengths = [...new Set(rows.map((r) => r.shape.seqK))].sort((a, b) => a - b);
   const out: string[] = [];
 
-  out.push('| d | N | causal | flash f32 ms | TFLOP/s | PyTorch mem-eff f32 ms | TFLOP/s | ours vs PyTorch | flash-f16 ms | TFLOP/s | f16 vs f32 | PyTorch mem-eff f16 | PyTorch flash f16 |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| d | N | causal | flash f32 ms | TFLOP/s | PyTorch mem-eff f32 ms | TFLOP/s | ours vs PyTorch |');
+  out.push('|---|---|---|---|---|---|---|---|');
+  for (const d of dims)
+    for (const causal of [false, true])
+      for (const n of lengths) {
+        const f32 = find(rows, 'flash', d, n, causal);
+        const eff = torch(f32, 'EFFICIENT_ATTENTION');
+        if (!f32) continue;
+        out.push(`| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(f32.medianMs)} | ${tf(f32.tflops)} | ${ms(eff?.ms)} | ${tf(torchTflops(f32, eff?.ms))} | ${ratio(eff?.relative)} |`);
+      }
+
+  // The f16 kernels against flash f32 (throughput) and against PyTorch's f16 backends (time).
+  out.push(
+    '',
+    '| d | N | causal | flash-f16 ms | TFLOP/s | vs f32 | flash-mma ms | TFLOP/s | vs f32 | PyTorch flash f16 ms | TFLOP/s | flash-mma vs PyTorch flash | PyTorch mem-eff f16 ms | flash-mma vs mem-eff |',
+  );
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const vsF32 = (r: ResultRecord | undefined, f32: ResultRecord | undefined) => ratio(r?.tflops && f32?.tflops ? r.tflops / f32.tflops : null);
   for (const d of dims)
     for (const causal of [false, true])
       for (const n of lengths) {
         const f32 = find(rows, 'flash', d, n, causal);
         const f16 = find(rows, 'flash-f16', d, n, causal);
-        const eff = torch(f32, 'EFFICIENT_ATTENTION');
-        const eff16 = torch(f16, 'EFFICIENT_ATTENTION');
-        const fl16 = torch(f16, 'FLASH_ATTENTION');
-        if (!f32) continue;
+        const mma = find(rows, 'flash-mma', d, n, causal);
+        if (!f16 && !mma) continue;
+        const withTorch = mma ?? f16;
+        const fl16 = torch(withTorch, 'FLASH_ATTENTION');
+        const eff16 = torch(withTorch, 'EFFICIENT_ATTENTION');
         out.push(
-          `| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(f32.medianMs)} | ${tf(f32.tflops)} | ${ms(eff?.ms)} | ${tf(torchTflops(f32, eff?.ms))} | ${ratio(eff?.relative)} | ` +
-            `${ms(f16?.medianMs)} | ${tf(f16?.tflops)} | ${ratio(f16?.tflops && f32.tflops ? f16.tflops / f32.tflops : null)} | ${eff16 ? `${ms(eff16.ms)} ms (${ratio(eff16.relative)})` : '–'} | ${fl16 ? `${ms(fl16.ms)} ms (${ratio(fl16.relative)})` : '–'} |`,
+          `| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(f16?.medianMs)} | ${tf(f16?.tflops)} | ${vsF32(f16, f32)} | ${ms(mma?.medianMs)} | ${tf(mma?.tflops)} | ${vsF32(mma, f32)} | ` +
+            `${ms(fl16?.ms)} | ${tf(torchTflops(withTorch, fl16?.ms))} | ${mma ? ratio(torch(mma, 'FLASH_ATTENTION')?.relative) : '–'} | ${ms(eff16?.ms)} | ${mma ? ratio(torch(mma, 'EFFICIENT_ATTENTION')?.relative) : '–'} |`,
         );
       }
 
@@ -66,7 +83,7 @@ export function report(results: ResultRecord[], limits?: Record<string, number>)
 
   out.push('', '| kernel | d | N | causal ms / non-causal ms |');
   out.push('|---|---|---|---|');
-  for (const kernel of ['flash', 'flash-f16'])
+  for (const kernel of ['flash', 'flash-f16', 'flash-mma'])
     for (const d of dims) {
       const n = lengths[lengths.length - 1]!;
       const a = find(rows, kernel, d, n, true);

@@ -9,9 +9,9 @@ export interface Suite {
 export const SUITES: Record<string, Suite> = {
   gpu: {
     description:
-      'B=1, H=16, d ∈ {64, 128}, N ∈ {512 … 16384}, causal and not; naive, flash and flash-f16. Naive runs up to the lengths where its N² S and P buffers fit the device (a stated reason beyond); flash-f16 where the device has shader-f16.',
+      'B=1, H=16, d ∈ {64, 128}, N ∈ {512 … 16384}, causal and not; naive, flash, flash-f16 and flash-mma. Naive runs up to the lengths where its N² S and P buffers fit the device (a stated reason beyond); flash-f16 where the device has shader-f16, flash-mma where it also has subgroup matrices.',
     spec: {
-      kernels: ['naive', 'flash', 'flash-f16'],
+      kernels: ['naive', 'flash', 'flash-f16', 'flash-mma'],
       batch: [1],
       heads: [16],
       kvHeads: undefined,

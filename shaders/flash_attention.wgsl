@@ -121,7 +121,7 @@ fn store_kv_tile(staged: array<vec4<f32>, STAGE>, lid: u32) {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let b = wid.z;
   let h = wid.y;
-  let row0 = wid.x * BR;
+  let row0 = query_tile(wid.x, BR) * BR;
   let q_base = (b * p.heads + h) * p.seq_q * D4;
   let kv_base = (b * p.kv_heads + h / p.group_size) * p.seq_k * D4;
   let rg = lid / ROW_THREADS;

@@ -17,3 +17,11 @@ struct Params {
   group_size: u32,
   _pad: u32,
 }
+
+// The query tile a flash workgroup takes. Workgroups start in dispatch order (x fastest) and, under
+// the causal mask, a tile's work grows with its index: handing out the last tiles first leaves the
+// cheapest ones to fill the GPU at the end of the dispatch instead of one long tile running alone.
+fn query_tile(wid_x: u32, rows_per_tile: u32) -> u32 {
+  let count = (p.seq_q + rows_per_tile - 1u) / rows_per_tile;
+  return select(wid_x, count - 1u - wid_x, p.causal != 0u);
+}

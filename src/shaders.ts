@@ -3,6 +3,7 @@
 import convertF16 from '../shaders/convert_f16.wgsl?raw';
 import flashAttention from '../shaders/flash_attention.wgsl?raw';
 import flashAttentionF16 from '../shaders/flash_attention_f16.wgsl?raw';
+import flashAttentionMma from '../shaders/flash_attention_mma.wgsl?raw';
 import flashRowReduceSubgroup from '../shaders/flash_row_reduce_subgroup.wgsl?raw';
 import flashRowReduceWorkgroup from '../shaders/flash_row_reduce_workgroup.wgsl?raw';
 import flashScatterSubgroup from '../shaders/flash_scatter_subgroup.wgsl?raw';
@@ -19,6 +20,7 @@ export const SHADER_SOURCES = {
   'naive_pv.wgsl': naivePv,
   'flash_attention.wgsl': flashAttention,
   'flash_attention_f16.wgsl': flashAttentionF16,
+  'flash_attention_mma.wgsl': flashAttentionMma,
   'convert_f16.wgsl': convertF16,
   'flash_row_reduce_subgroup.wgsl': flashRowReduceSubgroup,
   'flash_row_reduce_workgroup.wgsl': flashRowReduceWorkgroup,
@@ -28,19 +30,19 @@ export const SHADER_SOURCES = {
 
 export type ShaderFile = keyof typeof SHADER_SOURCES;
 
-const ENABLE = /^\s*enable\s+[^;]+;\s*$/gm;
+const DIRECTIVE = /^\s*(?:enable\s+[^;]+|requires\s+[^;]+|diagnostic\s*\([^)]*\))\s*;\s*$/gm;
 
 /**
- * Joins shader files into one module. WGSL wants `enable` directives before any declaration, so
- * they are lifted from every part to the top (once each).
+ * Joins shader files into one module. WGSL wants its directives (`enable`, `requires`,
+ * `diagnostic`) before any declaration, so they are lifted from every part to the top (once each).
  */
 export function composeShader(files: readonly ShaderFile[]): string {
-  const enables = new Set<string>();
+  const directives = new Set<string>();
   const bodies = files.map((file) =>
-    SHADER_SOURCES[file].replace(ENABLE, (line) => {
-      enables.add(line.trim());
+    SHADER_SOURCES[file].replace(DIRECTIVE, (line) => {
+      directives.add(line.trim());
       return '';
     }),
   );
-  return [...enables, ...bodies].join('\n');
+  return [...directives, ...bodies].join('\n');
 }

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/../.."
 export PYTHONUNBUFFERED=1
 out=${OUT:-out}
 mkdir -p "$out"
-# shader-f16 on NVIDIA's Vulkan driver is behind a Dawn toggle (off in Chrome today).
-DAWN=enable-dawn-features=vulkan_enable_f16_on_nvidia
+# shader-f16 on NVIDIA's Vulkan driver is behind a Dawn toggle (off in Chrome today), and
+# chromium-experimental-subgroup-matrix (flash-mma) behind allow_unsafe_apis.
+DAWN=enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia
 bench="node .build/bench.mjs --dawn $DAWN"
 
 case "${1:-suite}" in

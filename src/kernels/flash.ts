@@ -5,7 +5,7 @@ import { type ShaderFile, composeShader } from '../shaders.js';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
 import { specialize, unrollLoops } from '../specialize.js';
 import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from './common.js';
-import type { AttentionBuffers, ConfigProblem, KernelDescriptor, Tiles, Tunable } from './types.js';
+import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from './types.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
 export const FLASH_MAX_REGISTER_FLOATS = 256;
@@ -273,29 +273,11 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     flops: attentionFlops,
 
     bytesMoved(s, tiles) {
-      // Q, K, V read in the kernel's storage type; O written as f32. K and V once per query tile,
-      // only the tiles a causal workgroup loads.
-      const br = tiles.br!;
-      const bc = tiles.bc!;
-      const inBytes = s.headDim * (f16 ? 2 : 4);
-      let kvRows = 0;
-      for (let row0 = 0; row0 < s.seqQ; row0 += br) {
-        const rowEnd = Math.min(row0 + br, s.seqQ);
-        const kEnd = s.causal ? Math.max(0, Math.min(s.seqK, rowEnd + s.seqK - s.seqQ)) : s.seqK;
-        kvRows += Math.min(Math.ceil(kEnd / bc) * bc, s.seqK);
-      }
-      const perHead = s.seqQ * inBytes + s.seqQ * s.headDim * 4 + 2 * kvRows * inBytes;
-      return s.batch * s.heads * perHead;
+      return flashBytesMoved(s, tiles.br!, tiles.bc!, f16 ? 2 : 4);
     },
 
     scratch(s) {
-      if (!f16) return [];
-      const sizes = tensorSizes(s);
-      return [
-        { name: 'Q (f16, pre-scaled)', bytes: sizes.q * 2 },
-        { name: 'K (f16)', bytes: sizes.k * 2 },
-        { name: 'V (f16)', bytes: sizes.v * 2 },
-      ];
+      return f16 ? f16Scratch(s) : [];
     },
 
     async prepare(device, s, tiles, caps) {
@@ -349,7 +331,33 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
   return kernel;
 }
 
-function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline> {
+/**
+ * Global-memory traffic of a flash kernel: Q read once and O written once (f32), K and V read once
+ * per query tile of `br` rows (only the tiles a causal workgroup loads), in `inBytes` per value.
+ */
+export function flashBytesMoved(s: ResolvedShape, br: number, bc: number, inBytes: number): number {
+  const rowBytes = s.headDim * inBytes;
+  let kvRows = 0;
+  for (let row0 = 0; row0 < s.seqQ; row0 += br) {
+    const rowEnd = Math.min(row0 + br, s.seqQ);
+    const kEnd = s.causal ? Math.max(0, Math.min(s.seqK, rowEnd + s.seqK - s.seqQ)) : s.seqK;
+    kvRows += Math.min(Math.ceil(kEnd / bc) * bc, s.seqK);
+  }
+  const perHead = s.seqQ * rowBytes + s.seqQ * s.headDim * 4 + 2 * kvRows * rowBytes;
+  return s.batch * s.heads * perHead;
+}
+
+/** The f16 copies of Q, K and V an f16 flash kernel binds (convertToF16). */
+export function f16Scratch(s: ResolvedShape): ScratchBuffer[] {
+  const sizes = tensorSizes(s);
+  return [
+    { name: 'Q (f16, pre-scaled)', bytes: sizes.q * 2 },
+    { name: 'K (f16)', bytes: sizes.k * 2 },
+    { name: 'V (f16)', bytes: sizes.v * 2 },
+  ];
+}
+
+export function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline> {
   return compilePipeline(device, {
     label: 'convert f32 to f16',
     code: composeShader(['convert_f16.wgsl']),
@@ -361,7 +369,7 @@ function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline> {
  * Makes the f16 copies of Q (pre-scaled by scale·log2 e), K and V that the f16 kernel reads. Runs
  * once per binding, outside any timed dispatch: the tensors are the session's, already uploaded.
  */
-function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: AttentionBuffers, s: ResolvedShape, caps: DeviceCaps) {
+export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: AttentionBuffers, s: ResolvedShape, caps: DeviceCaps) {
   const sizes = tensorSizes(s);
   const made: GPUBuffer[] = [];
   const encoder = device.createCommandEncoder({ label: 'convert to f16' });

@@ -1,10 +1,11 @@
 import { AttentionInputError } from '../errors.js';
 import { flashF16Kernel, flashKernel } from './flash.js';
+import { flashMmaKernel } from './flash-mma.js';
 import { naiveKernel } from './naive.js';
 import type { KernelDescriptor } from './types.js';
 
 /** Every kernel the harness can run, by name. Add a kernel here and the CLI, page and tests see it. */
-export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel, flashF16Kernel];
+export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel, flashF16Kernel, flashMmaKernel];
 
 export function kernelNames(): string[] {
   return KERNELS.map((k) => k.name);
