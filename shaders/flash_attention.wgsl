@@ -119,9 +119,10 @@ fn store_kv_tile(staged: array<vec4<f32>, STAGE>, lid: u32) {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let b = wid.z;
-  let h = wid.y;
-  let row0 = query_tile(wid.x, BR) * BR;
+  let item = work_item(wid, BR);
+  let b = item.z;
+  let h = item.y;
+  let row0 = item.x * BR;
   let q_base = (b * p.heads + h) * p.seq_q * D4;
   let kv_base = (b * p.kv_heads + h / p.group_size) * p.seq_k * D4;
   let rg = lid / ROW_THREADS;

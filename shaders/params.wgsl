@@ -18,10 +18,20 @@ struct Params {
   _pad: u32,
 }
 
-// The query tile a flash workgroup takes. Workgroups start in dispatch order (x fastest) and, under
-// the causal mask, a tile's work grows with its index: handing out the last tiles first leaves the
-// cheapest ones to fill the GPU at the end of the dispatch instead of one long tile running alone.
-fn query_tile(wid_x: u32, rows_per_tile: u32) -> u32 {
-  let count = (p.seq_q + rows_per_tile - 1u) / rows_per_tile;
-  return select(wid_x, count - 1u - wid_x, p.causal != 0u);
+// The (query tile, head, batch) a flash workgroup takes, from its id in the (tiles, heads, batch)
+// grid. Workgroups start roughly in linear order, x fastest. Without the causal mask every tile
+// costs the same and the grid is taken as it is (a head's tiles run together and share its K and V
+// in L2). Under the mask a tile's work grows with its index, so the order runs over tiles, heaviest
+// first, with every head and batch inside each tile: the longest workgroups of all heads start
+// first and the cheapest fill the GPU at the end of the dispatch, instead of the last heads' long
+// tiles starting late and running alone.
+fn work_item(wid: vec3<u32>, rows_per_tile: u32) -> vec3<u32> {
+  if (p.causal == 0u) {
+    return wid;
+  }
+  let tiles = (p.seq_q + rows_per_tile - 1u) / rows_per_tile;
+  let lanes = p.heads * p.batch;
+  let linear = wid.x + tiles * (wid.y + p.heads * wid.z);
+  let rest = linear % lanes;
+  return vec3<u32>(tiles - 1u - linear / lanes, rest % p.heads, rest / p.heads);
 }
