@@ -61,25 +61,6 @@ fn half2(x: u32) -> vec2<f16> {
   return bitcast<vec2<f16>>(x);
 }
 
-fn fetch_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) -> array<vec4<u32>, STAGE> {
-  var staged: array<vec4<u32>, STAGE>;
-  // @unroll
-  for (var it = 0u; it < STAGE; it++) {
-    let idx = it * WORKGROUP_SIZE + lid;
-    var val = vec4<u32>(0u);
-    if ((BC * D8 % WORKGROUP_SIZE == 0u || idx < BC * D8) && row0 + idx / D8 < p.seq_k) {
-      let at = base + row0 * D8 + idx;
-      if (src_is_k) {
-        val = k[at];
-      } else {
-        val = v[at];
-      }
-    }
-    staged[it] = val;
-  }
-  return staged;
-}
-
 fn store_kv_tile(staged: array<vec4<u32>, STAGE>, lid: u32) {
   // @unroll
   for (var it = 0u; it < STAGE; it++) {

@@ -95,27 +95,6 @@ fn store_h8(at: u32, val: vec4<u32>) {
   tile_h[at + 7u] = d.y;
 }
 
-// This invocation's share of rows [row0, row0 + BC) of K or V, zero past seq_k; consecutive
-// invocations take consecutive vec4s of a row (coalesced loads).
-fn fetch_kv_tile(src_is_k: bool, base: u32, row0: u32, lid: u32) -> array<vec4<u32>, STAGE> {
-  var staged: array<vec4<u32>, STAGE>;
-  // @unroll
-  for (var it = 0u; it < STAGE; it++) {
-    let idx = it * WORKGROUP_SIZE + lid;
-    var val = vec4<u32>(0u);
-    if ((BC * D8 % WORKGROUP_SIZE == 0u || idx < BC * D8) && row0 + idx / D8 < p.seq_k) {
-      let at = base + row0 * D8 + idx;
-      if (src_is_k) {
-        val = k[at];
-      } else {
-        val = v[at];
-      }
-    }
-    staged[it] = val;
-  }
-  return staged;
-}
-
 fn store_kv_tile(offset: u32, staged: array<vec4<u32>, STAGE>, lid: u32) {
   // @unroll
   for (var it = 0u; it < STAGE; it++) {

@@ -4,6 +4,7 @@ import convertF16 from '../shaders/convert_f16.wgsl?raw';
 import flashAttention from '../shaders/flash_attention.wgsl?raw';
 import flashAttentionF16 from '../shaders/flash_attention_f16.wgsl?raw';
 import flashAttentionMma from '../shaders/flash_attention_mma.wgsl?raw';
+import flashKvFetchF16 from '../shaders/flash_kv_fetch_f16.wgsl?raw';
 import flashRowReduceSubgroup from '../shaders/flash_row_reduce_subgroup.wgsl?raw';
 import flashRowReduceWorkgroup from '../shaders/flash_row_reduce_workgroup.wgsl?raw';
 import flashScatterSubgroup from '../shaders/flash_scatter_subgroup.wgsl?raw';
@@ -21,6 +22,7 @@ export const SHADER_SOURCES = {
   'flash_attention.wgsl': flashAttention,
   'flash_attention_f16.wgsl': flashAttentionF16,
   'flash_attention_mma.wgsl': flashAttentionMma,
+  'flash_kv_fetch_f16.wgsl': flashKvFetchF16,
   'convert_f16.wgsl': convertF16,
   'flash_row_reduce_subgroup.wgsl': flashRowReduceSubgroup,
   'flash_row_reduce_workgroup.wgsl': flashRowReduceWorkgroup,

@@ -49,6 +49,23 @@ export function tensorProblems(s: ResolvedShape, caps: DeviceCaps): ConfigProble
   ];
 }
 
+/**
+ * Problems of a flash kernel's grid (one workgroup per query tile of `rowsPerTile` rows, head and
+ * batch) and of its four storage bindings (Q, K, V, O).
+ */
+export function flashGridProblems(s: ResolvedShape, rowsPerTile: number, caps: DeviceCaps): ConfigProblem[] {
+  const queryTiles = Math.ceil(s.seqQ / rowsPerTile);
+  const problems = [
+    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', queryTiles, `ceil(seqQ / Br) = ${queryTiles} query tiles`),
+    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.heads, `heads = ${s.heads}`),
+    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`),
+  ];
+  if (caps.limits.maxStorageBuffersPerShaderStage < 4) {
+    problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'Q, K, V and O'));
+  }
+  return problems;
+}
+
 /** Merges user tiles over defaults, refusing unknown keys and values outside a tunable's list. */
 export function resolveTiles(kernel: KernelDescriptor, defaults: Tiles, given: Partial<Tiles> | undefined): Tiles {
   const tiles: Tiles = { ...defaults };

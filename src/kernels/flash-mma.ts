@@ -3,7 +3,7 @@ import type { DeviceCaps, SubgroupMatrixConfig } from '../gpu/caps.js';
 import { bindBuffers, compilePipeline } from '../gpu/pipelines.js';
 import { composeShader } from '../shaders.js';
 import { specialize, unrollLoops } from '../specialize.js';
-import { attentionFlops, overLimit, ruleProblem, tensorProblems, tilesLabel } from './common.js';
+import { attentionFlops, flashGridProblems, overLimit, ruleProblem, tensorProblems, tilesLabel } from './common.js';
 import { FLASH_MAX_REGISTER_FLOATS, compileF16Converter, convertToF16, f16Scratch, flashBytesMoved } from './flash.js';
 import type { ConfigProblem, KernelDescriptor, Tiles, Tunable } from './types.js';
 
@@ -108,7 +108,7 @@ export const flashMmaKernel: KernelDescriptor = {
   title: 'FlashAttention-2 on subgroup matrices (f16, tensor cores)',
   description:
     'QKᵀ and PV as cooperative matrix multiplies (chromium-experimental-subgroup-matrix: tensor cores on NVIDIA) on f16 Q (pre-scaled), K, V and P with f32 accumulation; softmax on the lanes through workgroup memory, O rescaled only when a row max grows by more than 2⁸.',
-  shaderFiles: ['params.wgsl', 'flash_attention_mma.wgsl', 'convert_f16.wgsl'],
+  shaderFiles: ['params.wgsl', 'flash_kv_fetch_f16.wgsl', 'flash_attention_mma.wgsl', 'convert_f16.wgsl'],
   tunables: TUNABLES,
   requiredFeatures: ['shader-f16', 'subgroups', SUBGROUP_MATRIX],
   precision: 'f16',
@@ -179,13 +179,7 @@ export const flashMmaKernel: KernelDescriptor = {
         ),
       );
     }
-    const queryTiles = Math.ceil(s.seqQ / geo.br);
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', queryTiles, `ceil(seqQ / Br) = ${queryTiles} query tiles`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.heads, `heads = ${s.heads}`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
-    if (caps.limits.maxStorageBuffersPerShaderStage < 4) {
-      problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'Q, K, V and O'));
-    }
+    problems.push(...flashGridProblems(s, geo.br, caps));
     return problems;
   },
 
@@ -233,7 +227,7 @@ export const flashMmaKernel: KernelDescriptor = {
 /** The WGSL module of one configuration: consts specialized, marked loops unrolled. */
 export function mmaShaderCode(headDim: number, tiles: Tiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
   return unrollLoops(
-    specialize(composeShader(['params.wgsl', 'flash_attention_mma.wgsl']), {
+    specialize(composeShader(['params.wgsl', 'flash_kv_fetch_f16.wgsl', 'flash_attention_mma.wgsl']), {
       HEAD_DIM: headDim,
       SG_M: config.M,
       SG_N: config.N,

@@ -4,7 +4,7 @@ import { type CompiledPipeline, bindBuffers, compilePipeline } from '../gpu/pipe
 import { type ShaderFile, composeShader } from '../shaders.js';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
 import { specialize, unrollLoops } from '../specialize.js';
-import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from './common.js';
+import { attentionFlops, flashGridProblems, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from './common.js';
 import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from './types.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
@@ -178,7 +178,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
       'flash_row_reduce_workgroup.wgsl',
       'flash_scatter_subgroup.wgsl',
       'flash_scatter_workgroup.wgsl',
-      ...(f16 ? (['convert_f16.wgsl'] as const) : []),
+      ...(f16 ? (['flash_kv_fetch_f16.wgsl', 'convert_f16.wgsl'] as const) : []),
     ],
     tunables: TUNABLES,
     searchSpace: SEARCH_SPACE,
@@ -259,14 +259,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
           );
         }
       }
-      problems.push(
-        ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqQ / br!), `ceil(seqQ / Br) = ${Math.ceil(s.seqQ / br!)} query tiles`),
-      );
-      problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.heads, `heads = ${s.heads}`));
-      problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
-      if (caps.limits.maxStorageBuffersPerShaderStage < 4) {
-        problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'Q, K, V and O'));
-      }
+      problems.push(...flashGridProblems(s, br!, caps));
       return problems;
     },
 
@@ -288,7 +281,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
         viaSubgroups ? 'flash_scatter_subgroup.wgsl' : 'flash_scatter_workgroup.wgsl',
       ];
       const code = unrollLoops(
-        specialize(composeShader(['params.wgsl', ...reduceFiles, variant.shader]), {
+        specialize(composeShader(['params.wgsl', ...reduceFiles, ...(f16 ? (['flash_kv_fetch_f16.wgsl'] as const) : []), variant.shader]), {
           HEAD_DIM: s.headDim,
           BR: tiles.br!,
           BC: tiles.bc!,
