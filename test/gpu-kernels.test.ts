@@ -53,6 +53,21 @@ describe('f16 kernels on a device without shader-f16', () => {
   });
 });
 
+describe('flash-mma on a device without subgroup matrices', () => {
+  it('is refused before any GPU work, naming each missing feature', async () => {
+    expect(gpu.caps.features).not.toContain('chromium-experimental-subgroup-matrix');
+    const inputs = randomInputs(conformanceShapes(64)[3]!, 1);
+    const error = await runAttention(gpu, inputs, { kernel: 'flash-mma' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    const limits = (error as ConfigError).problems.map((p) => p.limit);
+    expect(limits).toContain('feature chromium-experimental-subgroup-matrix');
+    for (const feature of ['shader-f16', 'subgroups']) {
+      expect(limits.includes(`feature ${feature}`)).toBe(!gpu.caps.features.includes(feature));
+    }
+    expect((error as Error).message).toMatch(/needs the "chromium-experimental-subgroup-matrix" feature, which this device lacks/);
+  });
+});
+
 describe('both kernels agree on larger and unusual shapes', () => {
   it('batch 2, 8 query heads over 2 KV heads, 300 × 517, causal, d = 64', async () => {
     const shape = { batch: 2, heads: 8, kvHeads: 2, seqQ: 300, seqK: 517, headDim: 64, causal: true };
