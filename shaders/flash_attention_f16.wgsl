@@ -9,6 +9,8 @@
 // of d / (2·ROW_THREADS) terms per lane, added across lanes in f32 by the reduce-scatter; the
 // running max and sum and the output accumulator (to which each tile's f16 partial P·V is added
 // after the rescale) are f32.
+// Composed after params.wgsl (work_item), the row reductions and reduce-scatters, and
+// flash_kv_fetch_f16.wgsl (fetch_kv_tile).
 enable f16;
 
 const HEAD_DIM: u32 = 64u;

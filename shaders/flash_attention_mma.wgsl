@@ -17,6 +17,7 @@
 // the first tiles.
 //
 // Q arrives pre-scaled by scale·log2(e) (convert_f16.wgsl), so S is already in exp2 units.
+// Composed after params.wgsl (work_item) and flash_kv_fetch_f16.wgsl (fetch_kv_tile).
 diagnostic(off, chromium.subgroup_matrix_uniformity);
 diagnostic(off, subgroup_uniformity);
 enable f16;
