@@ -2,12 +2,12 @@
 // the browser. See the README's "Library" section.
 export { createDevice, type AttentionDevice, type AdapterSummary, type CreateDeviceOptions, isSoftwareAdapter } from './gpu/device.js';
 export { type DeviceCaps, type DeviceLimits, DEFAULT_LIMITS, LIMIT_NAMES, defaultCaps } from './gpu/caps.js';
-export { runAttention, type RunOptions, type RunResult } from './run.js';
-export { benchmark, type BenchmarkConfig } from './benchmark.js';
-export { ShapeFixture, type ReferenceFn } from './fixture.js';
-export { referenceAttention, referenceSampleRows } from './reference.js';
-export { compareOutputs, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './compare.js';
-export { type AttentionInputs, randomInputs, validateInputs } from './inputs.js';
+export { runAttention, type RunOptions, type RunResult } from './harness/run.js';
+export { benchmark, type BenchmarkConfig } from './harness/benchmark.js';
+export { ShapeFixture, type ReferenceFn } from './harness/fixture.js';
+export { referenceAttention, referenceSampleRows } from './attention/dense/reference.js';
+export { compareOutputs, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './harness/compare.js';
+export { type AttentionInputs, randomInputs, validateInputs } from './attention/dense/inputs.js';
 export {
   type AttentionShape,
   type ResolvedShape,
@@ -17,14 +17,14 @@ export {
   visibleKeys,
   unmaskedPairsPerHead,
   shapeLabel,
-} from './shape.js';
-export { KERNELS, getKernel, kernelNames } from './kernels/registry.js';
-export { tileSpace, tilesLabel, resolveTiles } from './kernels/common.js';
-export type { KernelDescriptor, Tiles, Tunable, ConfigProblem, ScratchBuffer } from './kernels/types.js';
-export { planRun, type RunPlan } from './plan.js';
+} from './attention/dense/shape.js';
+export { KERNELS, getKernel, kernelNames } from './attention/registry.js';
+export { tileSpace, tilesLabel, resolveTiles } from './attention/common.js';
+export type { KernelDescriptor, Tiles, Tunable, ConfigProblem, ScratchBuffer } from './attention/types.js';
+export { planRun, type RunPlan } from './harness/plan.js';
 export { AttentionInputError, ConfigError, DeviceLimitError, GpuError, GpuTimeoutError, TileError } from './errors.js';
-export { summarize, quantile, type TimingSummary } from './stats.js';
-export { specialize } from './specialize.js';
+export { summarize, quantile, type TimingSummary } from './harness/stats.js';
+export { specialize } from './wgsl/specialize.js';
 export {
   ResultsFileSchema,
   ResultSchema,
@@ -38,4 +38,4 @@ export {
 } from './results/schema.js';
 export { toCsv, CSV_COLUMNS } from './results/csv.js';
 export { resultsContext, TOOL } from './results/context.js';
-export { autotune, neighboursOf, type AutotuneOptions, type KernelTuning } from './autotune.js';
+export { autotune, neighboursOf, type AutotuneOptions, type KernelTuning } from './harness/autotune.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareOutputs, gatherRows, quantile, summarize } from '../src/index.js';
-import { gcdBig } from '../src/stats.js';
+import { gcdBig } from '../src/harness/stats.js';
 import { isCoarse, timestampQuantumNs } from '../src/gpu/timer.js';
 
 const tol = { atol: 1e-3, rtol: 1e-2 };

@@ -16,8 +16,8 @@ import {
   runAttention,
   shapeLabel,
 } from '../src/index.js';
-import { flashGeometry, flashKernel } from '../src/kernels/flash.js';
-import { resolveShape } from '../src/shape.js';
+import { flashGeometry, flashKernel } from '../src/attention/dense/flash/kernel.js';
+import { resolveShape } from '../src/attention/dense/shape.js';
 import { conformanceGroups, conformanceShapes, runConformanceCase } from '../bench/conformance.js';
 import { sharedDevice } from './helpers/gpu.js';
 

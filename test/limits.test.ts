@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIMITS, TileError, defaultCaps, getKernel, planRun, resolveShape, tileSpace } from '../src/index.js';
-import { searchSpace } from '../src/kernels/common.js';
-import { flashGeometry, flashKernel } from '../src/kernels/flash.js';
-import { naiveKernel } from '../src/kernels/naive.js';
+import { searchSpace } from '../src/attention/common.js';
+import { flashGeometry, flashKernel } from '../src/attention/dense/flash/kernel.js';
+import { naiveKernel } from '../src/attention/dense/naive/kernel.js';
 
 const shape = (over: Partial<Parameters<typeof resolveShape>[0]> = {}) =>
   resolveShape({ batch: 1, heads: 4, kvHeads: 4, seqQ: 256, seqK: 256, headDim: 64, causal: false, ...over });

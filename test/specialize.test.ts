@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { specialize } from '../src/index.js';
-import { SHADER_SOURCES, composeShader } from '../src/shaders.js';
+import params from '../src/attention/dense/params.wgsl?raw';
+import flashF32 from '../src/attention/dense/flash/flash_f32.wgsl?raw';
+import rowReduceSubgroup from '../src/attention/dense/flash/row_reduce_subgroup.wgsl?raw';
+import rowReduceWorkgroup from '../src/attention/dense/flash/row_reduce_workgroup.wgsl?raw';
+import naivePv from '../src/attention/dense/naive/pv.wgsl?raw';
+import naiveScores from '../src/attention/dense/naive/scores.wgsl?raw';
+import { composeShader } from '../src/wgsl/compose.js';
 
 const src = `const BR: u32 = 64u;
 const SCALE: f32 = 1.0f;
@@ -35,15 +41,15 @@ describe('specialize', () => {
   });
 
   it('finds every tunable const the kernels set, once each, in the real shaders', () => {
-    const flash = composeShader(['params.wgsl', 'flash_row_reduce_workgroup.wgsl', 'flash_attention.wgsl']);
+    const flash = composeShader([params, rowReduceWorkgroup, flashF32]);
     expect(() => specialize(flash, { HEAD_DIM: 128, BR: 16, BC: 8, WORKGROUP_SIZE: 32, ROW_THREADS: 2 })).not.toThrow();
-    for (const file of ['naive_scores.wgsl', 'naive_pv.wgsl'] as const) {
-      expect(() => specialize(SHADER_SOURCES[file], { WORKGROUP_SIZE: 128, HEAD_DIM: 32 })).not.toThrow();
+    for (const source of [naiveScores, naivePv]) {
+      expect(() => specialize(source, { WORKGROUP_SIZE: 128, HEAD_DIM: 32 })).not.toThrow();
     }
   });
 
   it('lifts enable directives to the top of a composed module', () => {
-    const code = composeShader(['params.wgsl', 'flash_row_reduce_subgroup.wgsl', 'flash_attention.wgsl']);
+    const code = composeShader([params, rowReduceSubgroup, flashF32]);
     expect(code.startsWith('enable subgroups;\n')).toBe(true);
     expect(code.match(/enable subgroups;/g)).toHaveLength(1);
   });
@@ -62,7 +68,7 @@ fn f() {
 }`;
 
   it('expands a marked loop into const-indexed blocks and asserts the bound', async () => {
-    const { unrollLoops } = await import('../src/specialize.js');
+    const { unrollLoops } = await import('../src/wgsl/specialize.js');
     const out = unrollLoops(`const TM: u32 = 2u;\nfn f() {\n  var s: array<f32, 2>;\n  // @unroll\n  for (var m = 0u; m < TM; m++) {\n    s[m] = f32(m);\n  }\n}`, { TM: 2 });
     expect(out).toContain('{ const m = 0u;\n    s[m] = f32(m);\n  }');
     expect(out).toContain('{ const m = 1u;\n    s[m] = f32(m);\n  }');
@@ -71,7 +77,7 @@ fn f() {
   });
 
   it('expands nested loops and leaves unmarked ones alone', async () => {
-    const { unrollLoops } = await import('../src/specialize.js');
+    const { unrollLoops } = await import('../src/wgsl/specialize.js');
     const nested = `fn f() {\n  // @unroll\n  for (var m = 0u; m < TM; m++) {\n    // @unroll\n    for (var n = 0u; n < TN; n++) {\n      x[m * TN + n] = 0.0;\n    }\n    for (var c = 0u; c < 4u; c++) { y += 1.0; }\n  }\n}`;
     const out = unrollLoops(nested, { TM: 2, TN: 3 });
     expect(out.match(/const n = \du;/g)).toHaveLength(6);
@@ -85,7 +91,7 @@ fn f() {
   });
 
   it('refuses unknown bounds, break/continue and stray markers', async () => {
-    const { unrollLoops } = await import('../src/specialize.js');
+    const { unrollLoops } = await import('../src/wgsl/specialize.js');
     expect(() => unrollLoops(src, {})).toThrow(/no value for loop bound TM/);
     expect(() => unrollLoops('// @unroll\nfor (var i = 0u; i < N; i++) { if (x) { break; } }', { N: 2 })).toThrow(/break or continue/);
     expect(() => unrollLoops('// @unroll\nlet x = 1;', {})).toThrow(/not followed by a loop/);
@@ -94,9 +100,9 @@ fn f() {
   });
 
   it('unrolls the flash kernel into a module the real shader set accepts', async () => {
-    const { unrollLoops } = await import('../src/specialize.js');
-    const flash = specialize(composeShader(['params.wgsl', 'flash_row_reduce_workgroup.wgsl', 'flash_attention.wgsl']), { HEAD_DIM: 64, BR: 64, BC: 32, WORKGROUP_SIZE: 128, ROW_THREADS: 8 });
-    const { flashGeometry, unrollBounds } = await import('../src/kernels/flash.js');
+    const { unrollLoops } = await import('../src/wgsl/specialize.js');
+    const flash = specialize(composeShader([params, rowReduceWorkgroup, flashF32]), { HEAD_DIM: 64, BR: 64, BC: 32, WORKGROUP_SIZE: 128, ROW_THREADS: 8 });
+    const { flashGeometry, unrollBounds } = await import('../src/attention/dense/flash/kernel.js');
     const out = unrollLoops(flash, unrollBounds(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0, prefetch: 1 })));
     expect(out).not.toMatch(/^\s*\/\/\s*@unroll\s*$/m);
     expect(out).toContain('const_assert TM == 4u;');

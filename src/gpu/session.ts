@@ -1,9 +1,9 @@
 import { GpuError } from '../errors.js';
-import type { AttentionInputs } from '../inputs.js';
-import type { AttentionBuffers } from '../kernels/types.js';
-import { type ResolvedShape, tensorSizes } from '../shape.js';
+import type { AttentionInputs } from '../attention/dense/inputs.js';
+import type { AttentionBuffers } from '../attention/types.js';
+import { type ResolvedShape, tensorSizes } from '../attention/dense/shape.js';
 import { type AttentionDevice, assertUsable } from './device.js';
-import { PARAMS_BYTES, encodeParams } from './params.js';
+import { PARAMS_BYTES, encodeParams } from '../attention/dense/params.js';
 import { withTimeout } from './timeout.js';
 
 const SCOPES: GPUErrorFilter[] = ['validation', 'out-of-memory', 'internal'];

@@ -1,11 +1,11 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { KernelTuning } from '../../autotune.js';
+import type { KernelTuning } from '../../harness/autotune.js';
 import { type AttentionDevice, createDevice } from '../../gpu/device.js';
-import type { Tiles } from '../../kernels/types.js';
+import type { Tiles } from '../../attention/types.js';
 import { resultsContext } from '../../results/context.js';
 import { toCsv } from '../../results/csv.js';
 import { type ResultRecord, type ResultsContext, type ResultsFile, makeResultsFile, parseResultsFile } from '../../results/schema.js';
-import { type ResolvedShape, shapeLabel } from '../../shape.js';
+import { type ResolvedShape, shapeLabel } from '../../attention/dense/shape.js';
 import { FixtureCache } from '../engine/fixtures.js';
 import { WorkQueue } from '../engine/queue.js';
 import { type Case, type Progress, type RunContext, runCases, tuneKernels } from '../engine/runner.js';

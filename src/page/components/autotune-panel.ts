@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { tilesLabel } from '../../kernels/common.js';
-import { shapeLabel } from '../../shape.js';
+import { tilesLabel } from '../../attention/common.js';
+import { shapeLabel } from '../../attention/dense/shape.js';
 import type { TuningSummary } from '../app/controller.js';
 import { formatMs } from '../state/format.js';
 import { shared } from './styles.js';

@@ -1,7 +1,7 @@
 import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { DeviceCaps } from '../../gpu/caps.js';
-import { KERNELS } from '../../kernels/registry.js';
+import { KERNELS } from '../../attention/registry.js';
 import { LIMITS, type PageConfig, formatSeqList, parseSeqList, shapeProblem } from '../state/config.js';
 import { shared } from './styles.js';
 import './tile-editor.js';

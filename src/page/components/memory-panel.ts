@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import { type DeviceCaps, defaultCaps } from '../../gpu/caps.js';
-import { referenceSampleRows } from '../../reference.js';
+import { referenceSampleRows } from '../../attention/dense/reference.js';
 import { type PageConfig, shapeAt, shapeProblem } from '../state/config.js';
 import { formatBytes } from '../state/format.js';
 import { memoryRows } from '../state/memory.js';

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { KERNELS } from '../../kernels/registry.js';
+import { KERNELS } from '../../attention/registry.js';
 import type { ResultRecord } from '../../results/schema.js';
 import type { PageConfig } from '../state/config.js';
 import { loglogSlope, plotData } from '../state/plot-data.js';

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { tilesLabel } from '../../kernels/common.js';
+import { tilesLabel } from '../../attention/common.js';
 import type { ResultRecord } from '../../results/schema.js';
-import { shapeLabel } from '../../shape.js';
+import { shapeLabel } from '../../attention/dense/shape.js';
 import { formatRatio, matchBaseline, unmatchedBaseline } from '../state/baseline.js';
 import { formatError, formatMs, formatNumber } from '../state/format.js';
 import { AUTOTUNE_FINAL_TAG, sortForDisplay } from '../state/results.js';

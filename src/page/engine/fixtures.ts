@@ -1,6 +1,6 @@
 import type { AttentionDevice } from '../../gpu/device.js';
-import { ShapeFixture } from '../../fixture.js';
-import { type ResolvedShape, tensorSizes } from '../../shape.js';
+import { ShapeFixture } from '../../harness/fixture.js';
+import { type ResolvedShape, tensorSizes } from '../../attention/dense/shape.js';
 
 /** GPU memory the cached inputs of past shapes may keep (the current shape is always kept). */
 const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;

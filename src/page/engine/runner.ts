@@ -1,10 +1,10 @@
-import { type KernelTuning, autotune } from '../../autotune.js';
-import { benchmark } from '../../benchmark.js';
-import type { ReferenceFn } from '../../fixture.js';
+import { type KernelTuning, autotune } from '../../harness/autotune.js';
+import { benchmark } from '../../harness/benchmark.js';
+import type { ReferenceFn } from '../../harness/fixture.js';
 import type { AttentionDevice } from '../../gpu/device.js';
-import type { Tiles } from '../../kernels/types.js';
+import type { Tiles } from '../../attention/types.js';
 import type { ResultRecord } from '../../results/schema.js';
-import { type ResolvedShape, shapeLabel } from '../../shape.js';
+import { type ResolvedShape, shapeLabel } from '../../attention/dense/shape.js';
 import { SEED } from '../state/config.js';
 import { PAGE_TAG } from '../state/results.js';
 import type { FixtureCache } from './fixtures.js';

@@ -1,4 +1,4 @@
-import type { ReferenceFn } from '../../fixture.js';
+import type { ReferenceFn } from '../../harness/fixture.js';
 import type { ReferenceRequest, ReferenceResponse } from './protocol.js';
 
 interface Pending {

@@ -1,4 +1,4 @@
-import type { AttentionShape } from '../../shape.js';
+import type { AttentionShape } from '../../attention/dense/shape.js';
 
 /** A reference request: the inputs (copies, transferred) and the rows to compute (all when absent). */
 export interface ReferenceRequest {

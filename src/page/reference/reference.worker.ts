@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The float64 CPU reference, off the main thread: checking a large shape takes long enough in
 // JavaScript to freeze the page if it ran beside the UI.
-import { referenceAttention } from '../../reference.js';
+import { referenceAttention } from '../../attention/dense/reference.js';
 import type { ReferenceRequest, ReferenceResponse } from './protocol.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;

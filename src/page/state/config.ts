@@ -1,10 +1,10 @@
 import { AttentionInputError, ConfigError, TileError } from '../../errors.js';
 import type { DeviceCaps } from '../../gpu/caps.js';
-import { resolveTiles } from '../../kernels/common.js';
-import { KERNELS, getKernel } from '../../kernels/registry.js';
-import type { KernelDescriptor, Tiles } from '../../kernels/types.js';
-import { planRun } from '../../plan.js';
-import { type ResolvedShape, resolveShape } from '../../shape.js';
+import { resolveTiles } from '../../attention/common.js';
+import { KERNELS, getKernel } from '../../attention/registry.js';
+import type { KernelDescriptor, Tiles } from '../../attention/types.js';
+import { planRun } from '../../harness/plan.js';
+import { type ResolvedShape, resolveShape } from '../../attention/dense/shape.js';
 
 /**
  * Everything the user chooses on the page; the URL and local storage hold exactly this.

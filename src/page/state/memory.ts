@@ -1,6 +1,6 @@
 import type { DeviceCaps } from '../../gpu/caps.js';
-import { getKernel } from '../../kernels/registry.js';
-import { tensorSizes } from '../../shape.js';
+import { getKernel } from '../../attention/registry.js';
+import { tensorSizes } from '../../attention/dense/shape.js';
 import { type PageConfig, effectiveTiles, shapeAt, shapeProblem } from './config.js';
 
 export interface MemoryRow {

@@ -1,4 +1,4 @@
-import { KERNELS } from '../../kernels/registry.js';
+import { KERNELS } from '../../attention/registry.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { PAGE_TAG, isTimed } from './results.js';
 

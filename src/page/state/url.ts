@@ -1,5 +1,5 @@
-import { KERNELS } from '../../kernels/registry.js';
-import type { KernelDescriptor, Tiles } from '../../kernels/types.js';
+import { KERNELS } from '../../attention/registry.js';
+import type { KernelDescriptor, Tiles } from '../../attention/types.js';
 import { DEFAULT_CONFIG, LIMITS, type PageConfig, formatSeqList, parseSeqList } from './config.js';
 
 /*

@@ -1,4 +1,4 @@
-import { AttentionInputError } from './errors.js';
+import { AttentionInputError } from '../../errors.js';
 
 /**
  * The problem size of one attention call. Tensors are row-major float32:

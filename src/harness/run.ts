@@ -1,9 +1,9 @@
-import { type AttentionDevice, assertUsable } from './gpu/device.js';
-import { AttentionSession, guarded } from './gpu/session.js';
-import { type AttentionInputs, validateInputs } from './inputs.js';
-import type { Tiles } from './kernels/types.js';
+import { type AttentionDevice, assertUsable } from '../gpu/device.js';
+import { AttentionSession, guarded } from '../gpu/session.js';
+import { type AttentionInputs, validateInputs } from '../attention/dense/inputs.js';
+import type { Tiles } from '../attention/types.js';
 import { planRun } from './plan.js';
-import type { ResolvedShape } from './shape.js';
+import type { ResolvedShape } from '../attention/dense/shape.js';
 
 export interface RunOptions {
   /** Kernel name: 'naive' or 'flash' (see KERNELS). */

@@ -1,7 +1,7 @@
 import { AttentionInputError } from '../errors.js';
-import { flashF16Kernel, flashKernel } from './flash.js';
-import { flashMmaKernel } from './flash-mma.js';
-import { naiveKernel } from './naive.js';
+import { flashF16Kernel, flashKernel } from './dense/flash/kernel.js';
+import { flashMmaKernel } from './dense/flash-mma/kernel.js';
+import { naiveKernel } from './dense/naive/kernel.js';
 import type { KernelDescriptor } from './types.js';
 
 /** Every kernel the harness can run, by name. Add a kernel here and the CLI, page and tests see it. */

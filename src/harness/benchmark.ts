@@ -1,15 +1,15 @@
 import { type Comparison, type Tolerance, compareOutputs, gatherRows } from './compare.js';
-import { AttentionInputError, ConfigError, TileError } from './errors.js';
-import { type AttentionDevice, assertUsable } from './gpu/device.js';
-import { describeError, guarded } from './gpu/session.js';
-import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs } from './gpu/timer.js';
-import { withTimeout } from './gpu/timeout.js';
-import { getKernel } from './kernels/registry.js';
-import type { BoundKernel, Tiles } from './kernels/types.js';
+import { AttentionInputError, ConfigError, TileError } from '../errors.js';
+import { type AttentionDevice, assertUsable } from '../gpu/device.js';
+import { describeError, guarded } from '../gpu/session.js';
+import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs } from '../gpu/timer.js';
+import { withTimeout } from '../gpu/timeout.js';
+import { getKernel } from '../attention/registry.js';
+import type { BoundKernel, Tiles } from '../attention/types.js';
 import { planRun } from './plan.js';
 import { type ReferenceFn, ShapeFixture } from './fixture.js';
-import type { ResultRecord } from './results/schema.js';
-import { type AttentionShape, resolveShape } from './shape.js';
+import type { ResultRecord } from '../results/schema.js';
+import { type AttentionShape, resolveShape } from '../attention/dense/shape.js';
 import { summarize } from './stats.js';
 
 

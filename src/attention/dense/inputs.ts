@@ -1,5 +1,5 @@
-import { AttentionInputError } from './errors.js';
-import { createRng, fillUniform } from './rng.js';
+import { AttentionInputError } from '../../errors.js';
+import { createRng, fillUniform } from '../../rng.js';
 import { type AttentionShape, type ResolvedShape, resolveShape, tensorSizes } from './shape.js';
 
 /** Q, K and V in the row-major layout described on AttentionShape, plus the shape itself. */

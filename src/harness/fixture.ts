@@ -1,8 +1,8 @@
-import { AttentionSession } from './gpu/session.js';
-import type { AttentionDevice } from './gpu/device.js';
-import { type AttentionInputs, randomInputs } from './inputs.js';
-import { referenceAttention, referenceSampleRows } from './reference.js';
-import { type AttentionShape, type ResolvedShape, resolveShape } from './shape.js';
+import { AttentionSession } from '../gpu/session.js';
+import type { AttentionDevice } from '../gpu/device.js';
+import { type AttentionInputs, randomInputs } from '../attention/dense/inputs.js';
+import { referenceAttention, referenceSampleRows } from '../attention/dense/reference.js';
+import { type AttentionShape, type ResolvedShape, resolveShape } from '../attention/dense/shape.js';
 
 /** Computes reference rows (all when rows is undefined); the page passes one that runs in a worker. */
 export type ReferenceFn = (inputs: AttentionInputs, rows: number[] | undefined) => Promise<Float64Array> | Float64Array;

@@ -1,11 +1,20 @@
-import { F16_TOLERANCE, F32_TOLERANCE } from '../compare.js';
-import type { DeviceCaps } from '../gpu/caps.js';
-import { type CompiledPipeline, bindBuffers, compilePipeline } from '../gpu/pipelines.js';
-import { type ShaderFile, composeShader } from '../shaders.js';
+import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
+import type { DeviceCaps } from '../../../gpu/caps.js';
+import { type CompiledPipeline, bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
+import { composeShader } from '../../../wgsl/compose.js';
+import convertF16Source from '../../../wgsl/convert_f16.wgsl?raw';
+import kvFetchF16 from '../kv_fetch_f16.wgsl?raw';
+import params from '../params.wgsl?raw';
+import flashF16Source from './flash_f16.wgsl?raw';
+import flashF32Source from './flash_f32.wgsl?raw';
+import rowReduceSubgroup from './row_reduce_subgroup.wgsl?raw';
+import rowReduceWorkgroup from './row_reduce_workgroup.wgsl?raw';
+import scatterSubgroup from './scatter_subgroup.wgsl?raw';
+import scatterWorkgroup from './scatter_workgroup.wgsl?raw';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
-import { specialize, unrollLoops } from '../specialize.js';
-import { attentionFlops, flashGridProblems, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from './common.js';
-import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from './types.js';
+import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
+import { attentionFlops, flashGridProblems, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from '../../common.js';
+import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from '../../types.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
 export const FLASH_MAX_REGISTER_FLOATS = 256;
@@ -15,7 +24,6 @@ export interface FlashVariant {
   name: string;
   title: string;
   description: string;
-  shader: 'flash_attention.wgsl' | 'flash_attention_f16.wgsl';
   precision: 'f32' | 'f16';
   /** Values per 16-byte vector in the tiles: 4 f32 or 8 f16. */
   lanes: 4 | 8;
@@ -171,15 +179,6 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     name: variant.name,
     title: variant.title,
     description: variant.description,
-    shaderFiles: [
-      'params.wgsl',
-      variant.shader,
-      'flash_row_reduce_subgroup.wgsl',
-      'flash_row_reduce_workgroup.wgsl',
-      'flash_scatter_subgroup.wgsl',
-      'flash_scatter_workgroup.wgsl',
-      ...(f16 ? (['flash_kv_fetch_f16.wgsl', 'convert_f16.wgsl'] as const) : []),
-    ],
     tunables: TUNABLES,
     searchSpace: SEARCH_SPACE,
     requiredFeatures: f16 ? ['shader-f16'] : [],
@@ -276,12 +275,9 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     async prepare(device, s, tiles, caps) {
       const geo = flashGeometry(s.headDim, tiles, lanes);
       const viaSubgroups = geo.reduction === 'subgroup';
-      const reduceFiles: ShaderFile[] = [
-        viaSubgroups ? 'flash_row_reduce_subgroup.wgsl' : 'flash_row_reduce_workgroup.wgsl',
-        viaSubgroups ? 'flash_scatter_subgroup.wgsl' : 'flash_scatter_workgroup.wgsl',
-      ];
+      const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
       const code = unrollLoops(
-        specialize(composeShader(['params.wgsl', ...reduceFiles, ...(f16 ? (['flash_kv_fetch_f16.wgsl'] as const) : []), variant.shader]), {
+        specialize(composeShader([params, ...reduceFiles, ...(f16 ? [kvFetchF16] : []), f16 ? flashF16Source : flashF32Source]), {
           HEAD_DIM: s.headDim,
           BR: tiles.br!,
           BC: tiles.bc!,
@@ -353,7 +349,7 @@ export function f16Scratch(s: ResolvedShape): ScratchBuffer[] {
 export function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline> {
   return compilePipeline(device, {
     label: 'convert f32 to f16',
-    code: composeShader(['convert_f16.wgsl']),
+    code: convertF16Source,
     bindings: ['uniform', 'read-only-storage', 'storage'],
   });
 }
@@ -411,7 +407,6 @@ export const flashKernel = makeFlashKernel({
   title: 'FlashAttention-2 (tiled online softmax, f32)',
   description:
     'One workgroup per tile of Br query rows; K/V tiles of Bc rows stream through workgroup memory with a running row max and sum. S and P never reach global memory.',
-  shader: 'flash_attention.wgsl',
   precision: 'f32',
   lanes: 4,
   preferred: PREFERRED_F32,
@@ -422,7 +417,6 @@ export const flashF16Kernel = makeFlashKernel({
   title: 'FlashAttention-2, f16 storage and products',
   description:
     'The flash kernel on f16 copies of Q (pre-scaled), K and V, with packed f16 multiply-adds; row max, row sum and the output accumulator stay f32. Needs shader-f16.',
-  shader: 'flash_attention_f16.wgsl',
   precision: 'f16',
   lanes: 8,
   preferred: PREFERRED_F16,

@@ -1,9 +1,9 @@
-import type { ResolvedShape } from '../shape.js';
+import type { ResolvedShape } from './shape.js';
 
-/** Size of the Params struct in shaders/params.wgsl. */
+/** Size of the Params struct in params.wgsl. */
 export const PARAMS_BYTES = 48;
 
-/** Encodes a shape as the uniform block every kernel reads (field order of shaders/params.wgsl). */
+/** Encodes a shape as the uniform block every kernel reads (field order of params.wgsl). */
 export function encodeParams(s: ResolvedShape): ArrayBuffer {
   const buffer = new ArrayBuffer(PARAMS_BYTES);
   const u32 = new Uint32Array(buffer);

@@ -1,12 +1,12 @@
 import { benchmark } from './benchmark.js';
 import { type ReferenceFn, ShapeFixture } from './fixture.js';
-import type { AttentionDevice } from './gpu/device.js';
-import { searchSpace } from './kernels/common.js';
-import { KERNELS, getKernel } from './kernels/registry.js';
-import type { KernelDescriptor, Tiles } from './kernels/types.js';
-import type { ResultRecord } from './results/schema.js';
-import { createRng } from './rng.js';
-import { type AttentionShape, resolveShape } from './shape.js';
+import type { AttentionDevice } from '../gpu/device.js';
+import { searchSpace } from '../attention/common.js';
+import { KERNELS, getKernel } from '../attention/registry.js';
+import type { KernelDescriptor, Tiles } from '../attention/types.js';
+import type { ResultRecord } from '../results/schema.js';
+import { createRng } from '../rng.js';
+import { type AttentionShape, resolveShape } from '../attention/dense/shape.js';
 
 export interface AutotuneOptions {
   /** Kernels to tune (default: all). */

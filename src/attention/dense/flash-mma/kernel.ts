@@ -1,11 +1,14 @@
-import { F16_TOLERANCE } from '../compare.js';
-import type { DeviceCaps, SubgroupMatrixConfig } from '../gpu/caps.js';
-import { bindBuffers, compilePipeline } from '../gpu/pipelines.js';
-import { composeShader } from '../shaders.js';
-import { specialize, unrollLoops } from '../specialize.js';
-import { attentionFlops, flashGridProblems, overLimit, ruleProblem, tensorProblems, tilesLabel } from './common.js';
-import { FLASH_MAX_REGISTER_FLOATS, compileF16Converter, convertToF16, f16Scratch, flashBytesMoved } from './flash.js';
-import type { ConfigProblem, KernelDescriptor, Tiles, Tunable } from './types.js';
+import { F16_TOLERANCE } from '../../../harness/compare.js';
+import type { DeviceCaps, SubgroupMatrixConfig } from '../../../gpu/caps.js';
+import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
+import { composeShader } from '../../../wgsl/compose.js';
+import params from '../params.wgsl?raw';
+import kvFetchF16 from '../kv_fetch_f16.wgsl?raw';
+import mmaSource from './flash_mma.wgsl?raw';
+import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
+import { attentionFlops, flashGridProblems, overLimit, ruleProblem, tensorProblems, tilesLabel } from '../../common.js';
+import { FLASH_MAX_REGISTER_FLOATS, compileF16Converter, convertToF16, f16Scratch, flashBytesMoved } from '../flash/kernel.js';
+import type { ConfigProblem, KernelDescriptor, Tiles, Tunable } from '../../types.js';
 
 const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
@@ -108,7 +111,6 @@ export const flashMmaKernel: KernelDescriptor = {
   title: 'FlashAttention-2 on subgroup matrices (f16, tensor cores)',
   description:
     'QKᵀ and PV as cooperative matrix multiplies (chromium-experimental-subgroup-matrix: tensor cores on NVIDIA) on f16 Q (pre-scaled), K, V and P with f32 accumulation; softmax on the lanes through workgroup memory, O rescaled only when a row max grows by more than 2⁸.',
-  shaderFiles: ['params.wgsl', 'flash_kv_fetch_f16.wgsl', 'flash_attention_mma.wgsl', 'convert_f16.wgsl'],
   tunables: TUNABLES,
   requiredFeatures: ['shader-f16', 'subgroups', SUBGROUP_MATRIX],
   precision: 'f16',
@@ -227,7 +229,7 @@ export const flashMmaKernel: KernelDescriptor = {
 /** The WGSL module of one configuration: consts specialized, marked loops unrolled. */
 export function mmaShaderCode(headDim: number, tiles: Tiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
   return unrollLoops(
-    specialize(composeShader(['params.wgsl', 'flash_kv_fetch_f16.wgsl', 'flash_attention_mma.wgsl']), {
+    specialize(composeShader([params, kvFetchF16, mmaSource]), {
       HEAD_DIM: headDim,
       SG_M: config.M,
       SG_N: config.N,

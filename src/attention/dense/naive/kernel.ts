@@ -1,11 +1,15 @@
-import { F32_TOLERANCE } from '../compare.js';
-import type { DeviceCaps } from '../gpu/caps.js';
-import { bindBuffers, compilePipeline } from '../gpu/pipelines.js';
-import { composeShader } from '../shaders.js';
+import { F32_TOLERANCE } from '../../../harness/compare.js';
+import type { DeviceCaps } from '../../../gpu/caps.js';
+import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
+import { composeShader } from '../../../wgsl/compose.js';
+import params from '../params.wgsl?raw';
+import pvSource from './pv.wgsl?raw';
+import scoresSource from './scores.wgsl?raw';
+import softmaxSource from './softmax.wgsl?raw';
 import type { ResolvedShape } from '../shape.js';
-import { specialize } from '../specialize.js';
-import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems } from './common.js';
-import type { ConfigProblem, KernelDescriptor, Tiles } from './types.js';
+import { specialize } from '../../../wgsl/specialize.js';
+import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems } from '../../common.js';
+import type { ConfigProblem, KernelDescriptor, Tiles } from '../../types.js';
 
 const WORKGROUP_SIZES = [32, 64, 128, 256, 512, 1024] as const;
 
@@ -23,7 +27,6 @@ export const naiveKernel: KernelDescriptor = {
   title: 'Naive (3 passes, S and P in global memory)',
   description:
     'Scores, row softmax and P·V as three dispatches; S and P (B·H·Nq·Nk floats each) live in global memory.',
-  shaderFiles: ['params.wgsl', 'naive_scores.wgsl', 'naive_softmax.wgsl', 'naive_pv.wgsl'],
   tunables: [
     { key: 'wgScores', label: 'Scores workgroup size', help: 'Invocations per workgroup of the S = QKᵀ pass (one per score).', values: WORKGROUP_SIZES },
     { key: 'wgSoftmax', label: 'Softmax workgroup size', help: 'Invocations per workgroup of the softmax pass (one per row).', values: WORKGROUP_SIZES },
@@ -89,7 +92,7 @@ export const naiveKernel: KernelDescriptor = {
     const [scores, softmax, pv] = await Promise.all([
       compilePipeline(device, {
         label: `naive scores wg=${tiles.wgScores}`,
-        code: specialize(composeShader(['params.wgsl', 'naive_scores.wgsl']), {
+        code: specialize(composeShader([params, scoresSource]), {
           WORKGROUP_SIZE: tiles.wgScores!,
           HEAD_DIM: s.headDim,
         }),
@@ -97,12 +100,12 @@ export const naiveKernel: KernelDescriptor = {
       }),
       compilePipeline(device, {
         label: `naive softmax wg=${tiles.wgSoftmax}`,
-        code: specialize(composeShader(['params.wgsl', 'naive_softmax.wgsl']), { WORKGROUP_SIZE: tiles.wgSoftmax! }),
+        code: specialize(composeShader([params, softmaxSource]), { WORKGROUP_SIZE: tiles.wgSoftmax! }),
         bindings: ['uniform', 'read-only-storage', 'storage'],
       }),
       compilePipeline(device, {
         label: `naive pv wg=${tiles.wgPv}`,
-        code: specialize(composeShader(['params.wgsl', 'naive_pv.wgsl']), {
+        code: specialize(composeShader([params, pvSource]), {
           WORKGROUP_SIZE: tiles.wgPv!,
           HEAD_DIM: s.headDim,
         }),

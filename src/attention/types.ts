@@ -1,6 +1,6 @@
-import type { Tolerance } from '../compare.js';
+import type { Tolerance } from '../harness/compare.js';
 import type { DeviceCaps } from '../gpu/caps.js';
-import type { ResolvedShape } from '../shape.js';
+import type { ResolvedShape } from './dense/shape.js';
 
 /** Tile parameters of one kernel configuration, by tunable key (e.g. { br: 64, bc: 32, wg: 128, rowThreads: 8 }). */
 export type Tiles = Record<string, number>;
@@ -67,8 +67,6 @@ export interface KernelDescriptor {
   name: string;
   title: string;
   description: string;
-  /** The .wgsl files (in shaders/) the kernel is built from. */
-  shaderFiles: readonly string[];
   tunables: readonly Tunable[];
   /**
    * Values the autotuner searches, by tunable; tunables not listed stay at the default for the
