@@ -1,7 +1,7 @@
 import { TileError } from '../errors.js';
 import type { DeviceCaps, DeviceLimits } from '../gpu/caps.js';
 import { type ResolvedShape, tensorSizes, unmaskedPairsPerHead } from './dense/shape.js';
-import type { ConfigProblem, KernelDescriptor, Tiles } from './types.js';
+import type { ConfigProblem, KernelDescriptor, Tiles } from './legacy-types.js';
 
 /** 2 FLOPs (multiply and add) per head-dim element, for QKᵀ and again for PV, per unmasked pair. */
 export function attentionFlops(s: ResolvedShape): number {

@@ -2,7 +2,7 @@ import { AttentionInputError } from '../errors.js';
 import { flashF16Kernel, flashKernel } from './dense/flash/kernel.js';
 import { flashMmaKernel } from './dense/flash-mma/kernel.js';
 import { naiveKernel } from './dense/naive/kernel.js';
-import type { KernelDescriptor } from './types.js';
+import type { KernelDescriptor } from './legacy-types.js';
 
 /** Every kernel the harness can run, by name. Add a kernel here and the CLI, page and tests see it. */
 export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel, flashF16Kernel, flashMmaKernel];

@@ -1,6 +1,6 @@
 import { GpuError } from '../errors.js';
 import type { AttentionInputs } from '../attention/dense/inputs.js';
-import type { AttentionBuffers } from '../attention/types.js';
+import type { AttentionBuffers } from '../attention/legacy-types.js';
 import { type ResolvedShape, tensorSizes } from '../attention/dense/shape.js';
 import { type AttentionDevice, assertUsable } from './device.js';
 import { PARAMS_BYTES, encodeParams } from '../attention/dense/params.js';

@@ -5,7 +5,7 @@ import { describeError, guarded } from '../gpu/session.js';
 import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs } from '../gpu/timer.js';
 import { withTimeout } from '../gpu/timeout.js';
 import { getKernel } from '../attention/registry.js';
-import type { BoundKernel, Tiles } from '../attention/types.js';
+import type { BoundKernel, Tiles } from '../attention/legacy-types.js';
 import { planRun } from './plan.js';
 import { type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { ResultRecord } from '../results/schema.js';

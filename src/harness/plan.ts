@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { DeviceCaps } from '../gpu/caps.js';
 import { resolveTiles } from '../attention/common.js';
 import { getKernel } from '../attention/registry.js';
-import type { KernelDescriptor, Tiles } from '../attention/types.js';
+import type { KernelDescriptor, Tiles } from '../attention/legacy-types.js';
 import { type AttentionShape, type ResolvedShape, resolveShape } from '../attention/dense/shape.js';
 
 /** A kernel, a shape and tiles that have passed every check against a device. */

@@ -1,7 +1,7 @@
 import { type AttentionDevice, assertUsable } from '../gpu/device.js';
 import { AttentionSession, guarded } from '../gpu/session.js';
 import { type AttentionInputs, validateInputs } from '../attention/dense/inputs.js';
-import type { Tiles } from '../attention/types.js';
+import type { Tiles } from '../attention/legacy-types.js';
 import { planRun } from './plan.js';
 import type { ResolvedShape } from '../attention/dense/shape.js';
 

@@ -8,7 +8,7 @@ import mmaSource from './flash_mma.wgsl?raw';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { attentionFlops, flashGridProblems, overLimit, ruleProblem, tensorProblems, tilesLabel } from '../../common.js';
 import { FLASH_MAX_REGISTER_FLOATS, compileF16Converter, convertToF16, f16Scratch, flashBytesMoved } from '../flash/kernel.js';
-import type { ConfigProblem, KernelDescriptor, Tiles, Tunable } from '../../types.js';
+import type { ConfigProblem, KernelDescriptor, Tiles, Tunable } from '../../legacy-types.js';
 
 const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 

@@ -14,7 +14,7 @@ import scatterWorkgroup from './scatter_workgroup.wgsl?raw';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { attentionFlops, flashGridProblems, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from '../../common.js';
-import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from '../../types.js';
+import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from '../../legacy-types.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
 export const FLASH_MAX_REGISTER_FLOATS = 256;

@@ -9,7 +9,7 @@ import softmaxSource from './softmax.wgsl?raw';
 import type { ResolvedShape } from '../shape.js';
 import { specialize } from '../../../wgsl/specialize.js';
 import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems } from '../../common.js';
-import type { ConfigProblem, KernelDescriptor, Tiles } from '../../types.js';
+import type { ConfigProblem, KernelDescriptor, Tiles } from '../../legacy-types.js';
 
 const WORKGROUP_SIZES = [32, 64, 128, 256, 512, 1024] as const;
 
