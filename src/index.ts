@@ -20,7 +20,7 @@ export {
 } from './attention/dense/shape.js';
 export { KERNELS, getKernel, kernelNames } from './attention/registry.js';
 export { tileSpace, tilesLabel, resolveTiles } from './attention/common.js';
-export type { KernelDescriptor, Tiles, Tunable, ConfigProblem, ScratchBuffer } from './attention/legacy-types.js';
+export type { KernelDescriptor, Tiles, Tunable, ConfigProblem, ScratchBuffer } from './attention/types.js';
 export { planRun, type RunPlan } from './harness/plan.js';
 export { AttentionInputError, ConfigError, DeviceLimitError, GpuError, GpuTimeoutError, TileError } from './errors.js';
 export { summarize, quantile, type TimingSummary } from './harness/stats.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIMITS, defaultCaps, planRun, resolveShape } from '../src/index.js';
 import { MMA_CONFORMANCE_TILES } from '../bench/conformance.js';
 import { flashMmaKernel, mmaConfig, mmaGeometry, mmaShaderCode } from '../src/attention/dense/flash-mma/kernel.js';
-import type { Tiles } from '../src/attention/legacy-types.js';
+import type { Tiles } from '../src/attention/types.js';
 
 const F16_16 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
 // What Dawn reports on an H100 (Vulkan): 48 KiB of workgroup memory, subgroups of 32.

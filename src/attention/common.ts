@@ -1,12 +1,6 @@
 import { TileError } from '../errors.js';
 import type { DeviceCaps, DeviceLimits } from '../gpu/caps.js';
-import { type ResolvedShape, tensorSizes, unmaskedPairsPerHead } from './dense/shape.js';
-import type { ConfigProblem, KernelDescriptor, Tiles } from './legacy-types.js';
-
-/** 2 FLOPs (multiply and add) per head-dim element, for QKᵀ and again for PV, per unmasked pair. */
-export function attentionFlops(s: ResolvedShape): number {
-  return 4 * s.headDim * s.batch * s.heads * unmaskedPairsPerHead(s);
-}
+import type { ConfigProblem, KernelDescriptor, Tiles } from './types.js';
 
 /** A problem when `requested` exceeds the device limit `limit`. */
 export function overLimit(
@@ -39,36 +33,9 @@ function formatCount(value: number, limit: string): string {
   return `${value} bytes`;
 }
 
-/** Problems shared by every kernel: the size of the Q/K/V/O bindings. */
-export function tensorProblems(s: ResolvedShape, caps: DeviceCaps): ConfigProblem[] {
-  const sizes = tensorSizes(s);
-  return [
-    ...overLimit(caps, 'maxStorageBufferBindingSize', sizes.q * 4, 'Q (and O)'),
-    ...overLimit(caps, 'maxStorageBufferBindingSize', sizes.k * 4, 'K (and V)'),
-    ...overLimit(caps, 'maxBufferSize', Math.max(sizes.q, sizes.k) * 4, 'the largest tensor buffer'),
-  ];
-}
-
-/**
- * Problems of a flash kernel's grid (one workgroup per query tile of `rowsPerTile` rows, head and
- * batch) and of its four storage bindings (Q, K, V, O).
- */
-export function flashGridProblems(s: ResolvedShape, rowsPerTile: number, caps: DeviceCaps): ConfigProblem[] {
-  const queryTiles = Math.ceil(s.seqQ / rowsPerTile);
-  const problems = [
-    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', queryTiles, `ceil(seqQ / Br) = ${queryTiles} query tiles`),
-    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.heads, `heads = ${s.heads}`),
-    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`),
-  ];
-  if (caps.limits.maxStorageBuffersPerShaderStage < 4) {
-    problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'Q, K, V and O'));
-  }
-  return problems;
-}
-
 /** Merges user tiles over defaults, refusing unknown keys and values outside a tunable's list. */
 export function resolveTiles(kernel: KernelDescriptor, defaults: Tiles, given: Partial<Tiles> | undefined): Tiles {
-  const tiles: Tiles = { ...defaults };
+  const tiles: Record<string, number> = { ...defaults };
   for (const [key, value] of Object.entries(given ?? {})) {
     if (value === undefined) continue;
     const tunable = kernel.tunables.find((t) => t.key === key);
@@ -109,7 +76,7 @@ export function searchSpace(kernel: KernelDescriptor, defaults: Tiles): Tiles[] 
   if (!kernel.searchSpace) return tileSpace(kernel);
   let configs: Tiles[] = [{}];
   for (const t of kernel.tunables) {
-    const values = kernel.searchSpace[t.key] ?? [defaults[t.key]!];
+    const values: readonly number[] = (kernel.searchSpace as Record<string, readonly number[] | undefined>)[t.key] ?? [defaults[t.key]!];
     configs = configs.flatMap((c) => values.map((v) => ({ ...c, [t.key]: v })));
   }
   return configs;

@@ -1,11 +1,12 @@
 import { AttentionInputError } from '../errors.js';
-import { flashF16Kernel, flashKernel } from './dense/flash/kernel.js';
-import { flashMmaKernel } from './dense/flash-mma/kernel.js';
-import { naiveKernel } from './dense/naive/kernel.js';
-import type { KernelDescriptor } from './legacy-types.js';
+import { dense } from './dense/index.js';
+import type { Family, KernelDescriptor, Problem } from './types.js';
 
-/** Every kernel the harness can run, by name. Add a kernel here and the CLI, page and tests see it. */
-export const KERNELS: readonly KernelDescriptor[] = [naiveKernel, flashKernel, flashF16Kernel, flashMmaKernel];
+/** Every family, one line each: the CLI, the page, the harness and the tests read this list. */
+export const FAMILIES: readonly Family[] = [dense];
+
+/** Every kernel of every family, by name. */
+export const KERNELS: readonly KernelDescriptor[] = FAMILIES.flatMap((f) => f.kernels);
 
 export function kernelNames(): string[] {
   return KERNELS.map((k) => k.name);
@@ -17,4 +18,18 @@ export function getKernel(name: string): KernelDescriptor {
     throw new AttentionInputError(`unknown kernel "${name}"; known kernels: ${kernelNames().join(', ')}`);
   }
   return kernel;
+}
+
+export function familyNames(): string[] {
+  return FAMILIES.map((f) => f.problem.family);
+}
+
+export function getFamily(name: string): Family {
+  const family = FAMILIES.find((f) => f.problem.family === name);
+  if (!family) throw new AttentionInputError(`unknown family "${name}"; known families: ${familyNames().join(', ')}`);
+  return family;
+}
+
+export function getProblem(name: string): Problem<any> {
+  return getFamily(name).problem;
 }

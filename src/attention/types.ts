@@ -226,3 +226,9 @@ export interface KernelDescriptor<S extends object = any, T extends Tiles = any>
   /** The conformance matrix of this kernel: tile configurations, each run on the problem's conformance shapes. */
   conformance: readonly ConformanceGroup<T>[];
 }
+
+/** A family: its problem and every kernel that computes it (src/attention/<family>/index.ts). */
+export interface Family {
+  problem: Problem<any>;
+  kernels: readonly KernelDescriptor[];
+}

@@ -10,6 +10,9 @@ export interface PipelineSpec {
 }
 
 export interface CompiledPipeline {
+  label: string;
+  /** The WGSL as compiled. */
+  code: string;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   /** Wall time to create this pipeline (asynchronously), measured when it was first built. */
@@ -17,7 +20,7 @@ export interface CompiledPipeline {
   cached: boolean;
 }
 
-type Entry = Promise<Omit<CompiledPipeline, 'cached'>>;
+type Entry = Promise<Omit<CompiledPipeline, 'cached' | 'label' | 'code'>>;
 const cache = new WeakMap<GPUDevice, Map<string, Entry>>();
 
 /**
@@ -33,11 +36,11 @@ export async function compilePipeline(device: GPUDevice, spec: PipelineSpec): Pr
   }
   const key = `${spec.bindings.join(',')}\n${spec.code}`;
   const hit = perDevice.get(key);
-  if (hit) return { ...(await hit), cached: true };
+  if (hit) return { ...(await hit), cached: true, label: spec.label, code: spec.code };
   const entry = build(device, spec);
   perDevice.set(key, entry);
   try {
-    return { ...(await entry), cached: false };
+    return { ...(await entry), cached: false, label: spec.label, code: spec.code };
   } catch (error) {
     perDevice.delete(key);
     throw error;

@@ -1,5 +1,5 @@
 import { gcdBig } from '../harness/stats.js';
-import type { BoundKernel } from '../attention/legacy-types.js';
+import type { BoundKernel } from '../attention/types.js';
 import type { AttentionDevice } from './device.js';
 import { guarded } from './session.js';
 import { withTimeout } from './timeout.js';

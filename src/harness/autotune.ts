@@ -3,7 +3,7 @@ import { type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { AttentionDevice } from '../gpu/device.js';
 import { searchSpace } from '../attention/common.js';
 import { KERNELS, getKernel } from '../attention/registry.js';
-import type { KernelDescriptor, Tiles } from '../attention/legacy-types.js';
+import type { KernelDescriptor, Tiles } from '../attention/types.js';
 import type { ResultRecord } from '../results/schema.js';
 import { createRng } from '../rng.js';
 import { type AttentionShape, resolveShape } from '../attention/dense/shape.js';

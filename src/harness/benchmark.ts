@@ -1,21 +1,21 @@
-import { type Comparison, type Tolerance, compareOutputs, gatherRows } from './compare.js';
+import { type Tolerance, compareExpected, mergeComparisons } from './compare.js';
 import { AttentionInputError, ConfigError, TileError } from '../errors.js';
 import { type AttentionDevice, assertUsable } from '../gpu/device.js';
 import { describeError, guarded } from '../gpu/session.js';
 import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs } from '../gpu/timer.js';
 import { withTimeout } from '../gpu/timeout.js';
 import { getKernel } from '../attention/registry.js';
-import type { BoundKernel, Tiles } from '../attention/legacy-types.js';
+import type { BoundKernel, RawShape, Tiles } from '../attention/types.js';
 import { planRun } from './plan.js';
-import { type ReferenceFn, ShapeFixture } from './fixture.js';
+import { DEFAULT_REFERENCE_BUDGET, type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { ResultRecord } from '../results/schema.js';
-import { type AttentionShape, resolveShape } from '../attention/dense/shape.js';
 import { summarize } from './stats.js';
 
 
 export interface BenchmarkConfig {
   kernel: string;
-  shape: AttentionShape;
+  /** The shape fields of the kernel's problem (defaults fill the rest). */
+  shape: RawShape | object;
   tiles?: Partial<Tiles>;
   /** Untimed runs before timing (default 2), which also calibrate the timestamps. */
   warmup?: number;
@@ -69,23 +69,26 @@ const MAX_DISPATCHES_PER_SAMPLE = 1000;
 export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): Promise<ResultRecord> {
   assertUsable(gpu);
   const kernel = getKernel(config.kernel);
-  const shape = resolveShape(config.shape);
+  const problem = kernel.problem;
+  const shape = problem.resolve(config.shape as RawShape);
   const seed = config.seed ?? 1;
   const tolerance = config.tolerance ?? kernel.tolerance;
   const base = {
+    family: problem.family,
     kernel: kernel.name,
     precision: kernel.precision,
-    shape,
-    flops: kernel.flops(shape),
+    shape: shape as ResultRecord['shape'],
+    flops: problem.flops(shape),
+    minBytes: problem.minimalBytes(shape),
     seed,
     ...(config.tag ? { tag: config.tag } : {}),
   };
-  if (config.fixture && !config.fixture.matches(shape, seed)) {
+  if (config.fixture && !config.fixture.matches(problem, shape, seed)) {
     throw new AttentionInputError('benchmark: the fixture was made for another shape or seed');
   }
   let plan;
   try {
-    plan = planRun(gpu.caps, kernel.name, shape, config.tiles);
+    plan = planRun(gpu.caps, kernel, shape, config.tiles);
   } catch (error) {
     if (error instanceof ConfigError) {
       // The models still say what the configuration would move and allocate: that is the point
@@ -115,22 +118,24 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     pipelineCached = prepared.cached;
     abort();
     let fixture = config.fixture;
-    if (!fixture) fixture = ownFixture = await ShapeFixture.create(gpu, shape, seed);
+    if (!fixture) fixture = ownFixture = await ShapeFixture.create(gpu, problem, shape, seed);
     const { session } = fixture;
     bound = await guarded(gpu, `binding ${kernel.name}`, () => prepared.bind(session.buffers));
     const timer = new GpuTimer(gpu);
 
     // Correctness first, on a poisoned output so that unwritten elements fail.
     config.onStage?.('check');
-    session.poisonOutput();
+    // A kernel that updates a state in place left the previous run's there: start from the inputs.
+    if (problem.tensors(shape).some((t) => t.role === 'state')) fixture.restore();
+    session.poisonOutputs();
     const firstStart = performance.now();
     await submit(gpu, bound, 1, timeoutMs);
     const firstMs = performance.now() - firstStart;
     let check: ResultRecord['check'] = null;
     if (config.check ?? true) {
-      const output = await session.readOutput(timeoutMs);
+      const outputs = await session.read(timeoutMs);
       abort();
-      check = await checkOutput(fixture, output, tolerance, config);
+      check = await checkOutputs(fixture, outputs, tolerance, config);
     }
     abort();
 
@@ -222,17 +227,17 @@ async function submit(gpu: AttentionDevice, bound: BoundKernel, dispatches: numb
   await withTimeout(gpu.device.queue.onSubmittedWorkDone(), timeoutMs, 'the kernel');
 }
 
-async function checkOutput(
+async function checkOutputs(
   fixture: ShapeFixture,
-  output: Float32Array,
+  outputs: Awaited<ReturnType<ShapeFixture['session']['read']>>,
   tolerance: Tolerance,
   config: BenchmarkConfig,
 ): Promise<NonNullable<ResultRecord['check']>> {
-  const { rows, values } = await fixture.reference(config.referenceBudget, config.reference);
-  const actual = rows ? gatherRows(output, rows, fixture.shape.headDim) : output;
-  const cmp: Comparison = compareOutputs(actual, values, tolerance);
+  const expected = await fixture.reference(config.referenceBudget ?? DEFAULT_REFERENCE_BUDGET, config.reference);
+  const cmp = mergeComparisons(Object.values(compareExpected(expected, outputs, tolerance)));
+  const sampled = Object.values(expected).filter((e) => e.rows);
   return {
-    rows: rows ? rows.length : 'all',
+    rows: sampled.length === 0 ? 'all' : sampled.reduce((n, e) => n + e.rows!.length, 0),
     maxAbsError: Number.isFinite(cmp.maxAbsError) ? cmp.maxAbsError : null,
     maxRelError: Number.isFinite(cmp.maxRelError) ? cmp.maxRelError : null,
     mismatches: cmp.mismatches,
@@ -243,7 +248,7 @@ async function checkOutput(
 }
 
 function emptyRecord(
-  base: Pick<ResultRecord, 'kernel' | 'precision' | 'shape' | 'flops' | 'seed' | 'tag'>,
+  base: Pick<ResultRecord, 'family' | 'kernel' | 'precision' | 'shape' | 'flops' | 'minBytes' | 'seed' | 'tag'>,
   tiles: Tiles,
   status: 'skipped' | 'error',
   reason: string,

@@ -1,3 +1,6 @@
+import { fromHalfArray } from '../attention/half.js';
+import type { Expected, HostTensor } from '../attention/types.js';
+
 /** How close a kernel's output must be to the float64 reference: |out − ref| ≤ atol + rtol·|ref|. */
 export interface Tolerance {
   atol: number;
@@ -77,4 +80,37 @@ export function gatherRows(full: ArrayLike<number>, rows: ArrayLike<number>, wid
     for (let c = 0; c < width; c++) out[r * width + c] = full[base + c]!;
   }
   return out;
+}
+
+/** Element values of a host tensor as numbers (f16 bits decoded). */
+export function tensorValues(data: HostTensor): ArrayLike<number> {
+  return data instanceof Uint16Array ? fromHalfArray(data) : data;
+}
+
+/**
+ * Compares every tensor the reference covers with the kernel's read-back: whole tensors, or the
+ * reference's rows. One Comparison per tensor; the worst decides.
+ */
+export function compareExpected(expected: Expected, actual: Readonly<Record<string, HostTensor>>, tolerance: Tolerance): Record<string, Comparison> {
+  const out: Record<string, Comparison> = {};
+  for (const [name, want] of Object.entries(expected)) {
+    const got = actual[name];
+    if (!got) throw new RangeError(`the kernel produced no tensor ${name} to compare`);
+    const values = tensorValues(got);
+    const picked = want.rows ? gatherRows(values, want.rows, want.rowWidth) : values;
+    out[name] = compareOutputs(picked, want.values, tolerance);
+  }
+  return out;
+}
+
+/** The comparisons of several tensors as one: the largest errors, every mismatch. */
+export function mergeComparisons(list: readonly Comparison[]): Comparison {
+  return {
+    maxAbsError: Math.max(0, ...list.map((c) => c.maxAbsError)),
+    maxRelError: Math.max(0, ...list.map((c) => c.maxRelError)),
+    mismatches: list.reduce((s, c) => s + c.mismatches, 0),
+    worstIndex: list.find((c) => c.mismatches > 0)?.worstIndex ?? -1,
+    compared: list.reduce((s, c) => s + c.compared, 0),
+    ok: list.every((c) => c.ok),
+  };
 }

@@ -1,57 +1,60 @@
-import { AttentionSession } from '../gpu/session.js';
+import type { Expected, HostTensors, Problem, RawShape } from '../attention/types.js';
+import { shapeKey } from '../attention/fields.js';
 import type { AttentionDevice } from '../gpu/device.js';
-import { type AttentionInputs, randomInputs } from '../attention/dense/inputs.js';
-import { referenceAttention, referenceSampleRows } from '../attention/dense/reference.js';
-import { type AttentionShape, type ResolvedShape, resolveShape } from '../attention/dense/shape.js';
+import { TensorSession } from '../gpu/tensors.js';
 
-/** Computes reference rows (all when rows is undefined); the page passes one that runs in a worker. */
-export type ReferenceFn = (inputs: AttentionInputs, rows: number[] | undefined) => Promise<Float64Array> | Float64Array;
+/** Multiply-adds the reference may spend before it samples rows instead. */
+export const DEFAULT_REFERENCE_BUDGET = 64e6;
+
+/** Computes the reference (e.g. in a Web Worker on the page); default: the problem's, on this thread. */
+export type ReferenceFn = (problem: Problem<any>, shape: object, inputs: HostTensors, budget: number) => Promise<Expected> | Expected;
+
+const onThisThread: ReferenceFn = (problem, shape, inputs, budget) => problem.reference(shape, inputs, budget);
 
 /**
  * Everything about one shape that does not depend on the kernel: the seeded inputs, their GPU
- * buffers and the reference output. Built once and shared by every kernel and tile configuration
+ * buffers and the reference. Built once and shared by every kernel and tile configuration
  * benchmarked on that shape (a sweep, the autotuner, the page), so inputs are generated, uploaded
  * and checked against the CPU reference once per shape rather than once per configuration.
  */
-export class ShapeFixture {
-  private readonly expected = new Map<string, Promise<{ rows: number[] | undefined; values: Float64Array }>>();
+export class ShapeFixture<S extends object = any> {
+  private readonly expected = new Map<string, Promise<Expected>>();
 
   private constructor(
-    readonly shape: ResolvedShape,
+    readonly problem: Problem<S>,
+    readonly shape: S,
     readonly seed: number,
-    readonly inputs: AttentionInputs,
-    readonly session: AttentionSession,
+    readonly inputs: HostTensors,
+    readonly session: TensorSession,
   ) {}
 
-  static async create(gpu: AttentionDevice, shape: AttentionShape, seed = 1): Promise<ShapeFixture> {
-    const resolved = resolveShape(shape);
-    const inputs = randomInputs(resolved, seed);
-    const session = await AttentionSession.create(gpu, resolved);
+  static async create<S extends object>(gpu: AttentionDevice, problem: Problem<S>, shape: RawShape | S, seed = 1): Promise<ShapeFixture<S>> {
+    const resolved = problem.resolve(shape as RawShape);
+    const inputs = problem.inputs(resolved, seed);
+    problem.validate(resolved, inputs);
+    const session = await TensorSession.create(gpu, problem.tensors(resolved));
     session.upload(inputs);
-    return new ShapeFixture(resolved, seed, inputs, session);
+    return new ShapeFixture(problem, resolved, seed, inputs, session);
   }
 
-  /** Whether this fixture serves a benchmark of `shape` with `seed`. */
-  matches(shape: AttentionShape, seed: number): boolean {
-    const s = resolveShape(shape);
-    const f = this.shape;
-    return (
-      seed === this.seed &&
-      s.batch === f.batch && s.heads === f.heads && s.kvHeads === f.kvHeads && s.seqQ === f.seqQ &&
-      s.seqK === f.seqK && s.headDim === f.headDim && s.causal === f.causal && s.scale === f.scale
-    );
+  /** Whether this fixture serves a benchmark of `shape` (of `problem`) with `seed`. */
+  matches(problem: Problem<any>, shape: RawShape | object, seed: number): boolean {
+    if (problem !== this.problem || seed !== this.seed) return false;
+    const resolved = problem.resolve(shape as RawShape);
+    return shapeKey(problem.fields, resolved) === shapeKey(problem.fields, this.shape);
   }
 
-  /**
-   * Reference rows to compare with: all of them when the budget allows, else a fixed sample
-   * (referenceSampleRows). Computed once per budget and reference function.
-   */
-  reference(budgetMacs: number | undefined, fn: ReferenceFn = referenceAttention): Promise<{ rows: number[] | undefined; values: Float64Array }> {
-    const key = `${budgetMacs ?? 'default'}|${fn === referenceAttention ? 'cpu' : 'custom'}`;
+  /** Puts the inputs and states back (a kernel that updates a state in place changes them). */
+  restore(): void {
+    this.session.upload(this.inputs);
+  }
+
+  /** The reference: everything when the budget allows, else a fixed sample of rows. Computed once per budget and function. */
+  reference(budget = DEFAULT_REFERENCE_BUDGET, fn: ReferenceFn = onThisThread): Promise<Expected> {
+    const key = `${budget}|${fn === onThisThread ? 'cpu' : 'custom'}`;
     let entry = this.expected.get(key);
     if (!entry) {
-      const rows = referenceSampleRows(this.inputs, budgetMacs);
-      entry = Promise.resolve(fn(this.inputs, rows)).then((values) => ({ rows, values }));
+      entry = Promise.resolve(fn(this.problem, this.shape, this.inputs, budget));
       entry.catch(() => this.expected.delete(key));
       this.expected.set(key, entry);
     }

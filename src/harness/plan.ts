@@ -2,24 +2,23 @@ import { ConfigError } from '../errors.js';
 import type { DeviceCaps } from '../gpu/caps.js';
 import { resolveTiles } from '../attention/common.js';
 import { getKernel } from '../attention/registry.js';
-import type { KernelDescriptor, Tiles } from '../attention/legacy-types.js';
-import { type AttentionShape, type ResolvedShape, resolveShape } from '../attention/dense/shape.js';
+import type { KernelDescriptor, RawShape, Tiles } from '../attention/types.js';
 
-/** A kernel, a shape and tiles that have passed every check against a device. */
-export interface RunPlan {
-  kernel: KernelDescriptor;
-  shape: ResolvedShape;
+/** A kernel, a resolved shape of its problem and tiles that have passed every check against a device. */
+export interface RunPlan<S extends object = any> {
+  kernel: KernelDescriptor<S>;
+  shape: S;
   tiles: Tiles;
 }
 
 /**
- * Resolves and checks a run before any GPU work: the kernel name, the shape, the tiles (defaults
- * filled in) and the device's features and limits. Throws AttentionInputError, TileError or
- * ConfigError, each naming the value and the limit.
+ * Resolves and checks a run before any GPU work: the kernel, the shape (through the kernel's
+ * problem), the tiles (defaults filled in) and the device's features and limits. Throws
+ * AttentionInputError, TileError or ConfigError, each naming the value and the limit.
  */
-export function planRun(caps: DeviceCaps, kernelName: string, shape: AttentionShape, tiles?: Partial<Tiles>): RunPlan {
-  const kernel = getKernel(kernelName);
-  const resolved = resolveShape(shape);
+export function planRun(caps: DeviceCaps, kernelOrName: string | KernelDescriptor, shape: RawShape | object, tiles?: Partial<Tiles>): RunPlan {
+  const kernel = typeof kernelOrName === 'string' ? getKernel(kernelOrName) : kernelOrName;
+  const resolved = kernel.problem.resolve(shape as RawShape);
   const missing = kernel.requiredFeatures.filter((f) => !caps.features.includes(f));
   if (missing.length > 0) {
     throw new ConfigError(

@@ -6,21 +6,15 @@ import { z } from 'zod';
  * `version` changes only when a known field changes meaning.
  */
 export const RESULTS_FORMAT = 'webgpu-attention-results';
-export const RESULTS_VERSION = 1;
+export const RESULTS_VERSION = 2;
+/** Versions this build reads: 1 (dense attention only, no family field) and 2 (a family per record). */
+export const READABLE_VERSIONS = [1, 2] as const;
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const nullableNumber = z.number().nullable();
 
-export const ShapeSchema = z.object({
-  batch: z.number().int().positive(),
-  heads: z.number().int().positive(),
-  kvHeads: z.number().int().positive(),
-  seqQ: z.number().int().positive(),
-  seqK: z.number().int().positive(),
-  headDim: z.number().int().positive(),
-  causal: z.boolean(),
-  scale: finite,
-});
+/** A family's resolved shape: its fields (see the family's problem), numbers, flags, choices or lists. */
+export const ShapeSchema = z.record(z.string(), z.union([finite, z.boolean(), z.string(), z.array(finite)]));
 
 export const TimingSchema = z.object({
   method: z.enum(['timestamp', 'timestamp-coarse', 'wall']),
@@ -45,6 +39,8 @@ export const CheckSchema = z.object({
 });
 
 export const ResultSchema = z.object({
+  /** The attention family whose problem `shape` describes (version 1 files: dense). */
+  family: z.string().min(1).default('dense'),
   kernel: z.string().min(1),
   /** ok: ran and matched the reference; failed: ran but did not match; skipped: cannot run here (see reason); error: the GPU failed. */
   status: z.enum(['ok', 'failed', 'skipped', 'error']),
@@ -60,6 +56,8 @@ export const ResultSchema = z.object({
   /** Useful FLOPs (4·d per unmasked query–key pair) and the kernel's modelled global-memory bytes. */
   flops: z.number().nonnegative(),
   bytes: z.number().nonnegative(),
+  /** The problem's minimal bytes: every input read once and every output written once, whatever the kernel. */
+  minBytes: z.number().nonnegative().optional(),
   tflops: nullableNumber,
   gbps: nullableNumber,
   /** Bytes the kernel allocates beyond Q, K, V and O (S and P for naive). */
@@ -107,15 +105,15 @@ export const ContextSchema = z.object({
 
 export const ResultsFileSchema = z.object({
   format: z.literal(RESULTS_FORMAT),
-  version: z.literal(RESULTS_VERSION),
+  version: z.union([z.literal(1), z.literal(2)]),
   context: ContextSchema,
   results: z.array(ResultSchema),
 });
 
 export type ResultShape = z.infer<typeof ShapeSchema>;
-export type ResultRecord = z.infer<typeof ResultSchema>;
+export type ResultRecord = z.output<typeof ResultSchema>;
 export type ResultsContext = z.infer<typeof ContextSchema>;
-export type ResultsFile = z.infer<typeof ResultsFileSchema>;
+export type ResultsFile = z.output<typeof ResultsFileSchema>;
 
 /** Parses a results file (JSON text or an object); throws with every problem's path when it does not conform. */
 export function parseResultsFile(input: string | unknown): ResultsFile {
@@ -132,7 +130,8 @@ export function parseResultsFile(input: string | unknown): ResultsFile {
     const issues = parsed.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`not a valid results file:\n  ${issues.join('\n  ')}`);
   }
-  return parsed.data;
+  // Version 1 shapes are dense shapes; the family default above already says so.
+  return { ...parsed.data, version: RESULTS_VERSION };
 }
 
 export function makeResultsFile(context: ResultsContext, results: ResultRecord[]): ResultsFile {

@@ -23,3 +23,10 @@ export function encodeParams(s: ResolvedShape): ArrayBuffer {
   u32[11] = 0;
   return buffer;
 }
+
+/** A uniform buffer holding the shape's Params, for one bound kernel. */
+export function createParamsBuffer(device: GPUDevice, s: ResolvedShape): GPUBuffer {
+  const buffer = device.createBuffer({ label: 'params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, encodeParams(s));
+  return buffer;
+}

@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { KernelTuning } from '../../harness/autotune.js';
 import { type AttentionDevice, createDevice } from '../../gpu/device.js';
-import type { Tiles } from '../../attention/legacy-types.js';
+import type { Tiles } from '../../attention/types.js';
 import { resultsContext } from '../../results/context.js';
 import { toCsv } from '../../results/csv.js';
 import { type ResultRecord, type ResultsContext, type ResultsFile, makeResultsFile, parseResultsFile } from '../../results/schema.js';

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { type DeviceCaps, defaultCaps } from '../../gpu/caps.js';
-import type { KernelDescriptor, Tiles } from '../../attention/legacy-types.js';
+import type { KernelDescriptor, Tiles } from '../../attention/types.js';
 import { type PageConfig, effectiveTiles, kernelProblems, referenceShape, tileValueProblem } from '../state/config.js';
 import { shared } from './styles.js';
 

@@ -2,7 +2,7 @@ import { type KernelTuning, autotune } from '../../harness/autotune.js';
 import { benchmark } from '../../harness/benchmark.js';
 import type { ReferenceFn } from '../../harness/fixture.js';
 import type { AttentionDevice } from '../../gpu/device.js';
-import type { Tiles } from '../../attention/legacy-types.js';
+import type { Tiles } from '../../attention/types.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { type ResolvedShape, shapeLabel } from '../../attention/dense/shape.js';
 import { SEED } from '../state/config.js';

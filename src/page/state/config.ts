@@ -2,7 +2,7 @@ import { AttentionInputError, ConfigError, TileError } from '../../errors.js';
 import type { DeviceCaps } from '../../gpu/caps.js';
 import { resolveTiles } from '../../attention/common.js';
 import { KERNELS, getKernel } from '../../attention/registry.js';
-import type { KernelDescriptor, Tiles } from '../../attention/legacy-types.js';
+import type { KernelDescriptor, Tiles } from '../../attention/types.js';
 import { planRun } from '../../harness/plan.js';
 import { type ResolvedShape, resolveShape } from '../../attention/dense/shape.js';
 

@@ -1,5 +1,5 @@
 import { KERNELS } from '../../attention/registry.js';
-import type { Tiles } from '../../attention/legacy-types.js';
+import type { Tiles } from '../../attention/types.js';
 import type { ResultRecord } from '../../results/schema.js';
 
 /** Tag of rows measured by Run and live tile edits: one per kernel and shape, the latest wins. */

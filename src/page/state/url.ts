@@ -1,5 +1,5 @@
 import { KERNELS } from '../../attention/registry.js';
-import type { KernelDescriptor, Tiles } from '../../attention/legacy-types.js';
+import type { KernelDescriptor, Tiles } from '../../attention/types.js';
 import { DEFAULT_CONFIG, LIMITS, type PageConfig, formatSeqList, parseSeqList } from './config.js';
 
 /*

@@ -6,9 +6,16 @@ import params from '../params.wgsl?raw';
 import kvFetchF16 from '../kv_fetch_f16.wgsl?raw';
 import mmaSource from './flash_mma.wgsl?raw';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
-import { attentionFlops, flashGridProblems, overLimit, ruleProblem, tensorProblems, tilesLabel } from '../../common.js';
+import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
+import { flashGridProblems, tensorProblems } from '../common.js';
+import { createParamsBuffer } from '../params.js';
+import { denseProblem } from '../problem.js';
+import type { ResolvedShape } from '../shape.js';
 import { FLASH_MAX_REGISTER_FLOATS, compileF16Converter, convertToF16, f16Scratch, flashBytesMoved } from '../flash/kernel.js';
-import type { ConfigProblem, KernelDescriptor, Tiles, Tunable } from '../../legacy-types.js';
+import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
+
+/** A flash-mma configuration (see TUNABLES). */
+export type MmaTiles = { readonly sgs: number; readonly rowBlocks: number; readonly bc: number };
 
 const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
@@ -35,8 +42,8 @@ export interface MmaGeometry {
 
 const pad16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-export function mmaGeometry(headDim: number, tiles: Tiles, config: SubgroupMatrixConfig, subgroupSize: number): MmaGeometry {
-  const { sgs, rowBlocks, bc } = tiles as Record<'sgs' | 'rowBlocks' | 'bc', number>;
+export function mmaGeometry(headDim: number, tiles: MmaTiles, config: SubgroupMatrixConfig, subgroupSize: number): MmaGeometry {
+  const { sgs, rowBlocks, bc } = tiles;
   const { M, N, K } = config;
   const br = sgs * rowBlocks * M;
   const workgroupSize = sgs * subgroupSize;
@@ -79,7 +86,7 @@ export function mmaGeometry(headDim: number, tiles: Tiles, config: SubgroupMatri
   };
 }
 
-const TUNABLES: Tunable[] = [
+const TUNABLES: Tunable<keyof MmaTiles>[] = [
   // One and two subgroups per workgroup are not offered: on the H100 (NVIDIA Vulkan driver 580,
   // Dawn in webgpu 0.6.2) every such configuration gave wrong outputs (zeros for a single key) in
   // the conformance run, while 4 and 8 passed every shape with the same code, tiles and shapes.
@@ -100,14 +107,15 @@ const TUNABLES: Tunable[] = [
 ];
 
 /** Measured defaults by head dim (H100, Dawn/Vulkan: bench/results/), tried in order. */
-const PREFERRED: Record<number, Tiles[]> = {
+const PREFERRED: Record<number, MmaTiles[]> = {
   32: [{ sgs: 4, rowBlocks: 1, bc: 32 }],
   64: [{ sgs: 4, rowBlocks: 1, bc: 32 }],
   128: [{ sgs: 4, rowBlocks: 1, bc: 16 }],
 };
 
-export const flashMmaKernel: KernelDescriptor = {
+export const flashMmaKernel: KernelDescriptor<ResolvedShape, MmaTiles> = {
   name: 'flash-mma',
+  problem: denseProblem,
   title: 'FlashAttention-2 on subgroup matrices (f16, tensor cores)',
   description:
     'QKᵀ and PV as cooperative matrix multiplies (chromium-experimental-subgroup-matrix: tensor cores on NVIDIA) on f16 Q (pre-scaled), K, V and P with f32 accumulation; softmax on the lanes through workgroup memory, O rescaled only when a row max grows by more than 2⁸.',
@@ -115,9 +123,16 @@ export const flashMmaKernel: KernelDescriptor = {
   requiredFeatures: ['shader-f16', 'subgroups', SUBGROUP_MATRIX],
   precision: 'f16',
   tolerance: F16_TOLERANCE,
+  // Defaults, two row blocks per subgroup (a Kᵀ/V matrix serving two), the smallest key tile (one
+  // matrix wide), the largest workgroups and tiles of 256 query rows.
+  conformance: [
+    { fixed: { headDim: 32 }, tiles: [{}, { sgs: 4, rowBlocks: 2, bc: 16 }, { sgs: 8, rowBlocks: 1, bc: 32 }, { sgs: 8, rowBlocks: 2, bc: 16 }] },
+    { fixed: { headDim: 64 }, tiles: [{}, { sgs: 4, rowBlocks: 2, bc: 16 }, { sgs: 4, rowBlocks: 2, bc: 32 }, { sgs: 8, rowBlocks: 1, bc: 32 }] },
+    { fixed: { headDim: 128 }, tiles: [{}, { sgs: 4, rowBlocks: 2, bc: 16 }, { sgs: 4, rowBlocks: 1, bc: 16 }] },
+  ],
 
   defaultTiles(shape, caps) {
-    const candidates: Tiles[] = [...(PREFERRED[shape.headDim] ?? PREFERRED[64]!)];
+    const candidates: MmaTiles[] = [...(PREFERRED[shape.headDim] ?? PREFERRED[64]!)];
     for (const sgs of [4, 8]) for (const rowBlocks of [1, 2]) for (const bc of [64, 32, 128, 16]) candidates.push({ sgs, rowBlocks, bc });
     return candidates.find((t) => flashMmaKernel.check(shape, t, caps).length === 0) ?? candidates[0]!;
   },
@@ -155,13 +170,13 @@ export const flashMmaKernel: KernelDescriptor = {
       );
       return problems;
     }
-    const { sgs, rowBlocks, bc } = tiles as Record<string, number>;
+    const { sgs, rowBlocks, bc } = tiles;
     if (s.headDim % 8 !== 0 || s.headDim % K !== 0 || s.headDim % N !== 0) {
       problems.push(
         ruleProblem('headDim % lcm(8, K, N)', s.headDim, Math.max(8, K, N), `flash-mma needs headDim to be a multiple of 8 and of the matrix shape's K = ${K} and N = ${N}, got ${s.headDim}`),
       );
     }
-    if (bc! % N !== 0 || bc! % K !== 0 || (bc! / 4) % (size / M) !== 0) {
+    if (bc % N !== 0 || bc % K !== 0 || (bc / 4) % (size / M) !== 0) {
       problems.push(ruleProblem('Bc % max(K, N)', bc!, Math.max(K, N), `Key tile Bc = ${bc} must be a multiple of the matrix shape's K = ${K} and N = ${N}`));
     }
     if (problems.length > 0) return problems;
@@ -185,10 +200,8 @@ export const flashMmaKernel: KernelDescriptor = {
     return problems;
   },
 
-  flops: attentionFlops,
-
   bytesMoved(s, tiles) {
-    return flashBytesMoved(s, mmaRows(tiles), tiles.bc!, 2);
+    return flashBytesMoved(s, mmaRows(tiles), tiles.bc, 2);
   },
 
   scratch: f16Scratch,
@@ -208,9 +221,11 @@ export const flashMmaKernel: KernelDescriptor = {
     return {
       compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter.cached ? 0 : converter.compileMs),
       cached: compiled.cached && converter.cached,
-      bind(buffers) {
-        const halves = convertToF16(device, converter, buffers, s, caps);
-        const group = bindBuffers(device, 'flash-mma', compiled.layout, [buffers.params, halves.q, halves.k, halves.v, buffers.o]);
+      shaders: [{ label: compiled.label, code: compiled.code }],
+      bind(tensors) {
+        const params = createParamsBuffer(device, s);
+        const halves = convertToF16(device, converter, tensors, s, caps);
+        const group = bindBuffers(device, 'flash-mma', compiled.layout, [params, halves.q, halves.k, halves.v, tensors.o!]);
         return {
           encode(pass) {
             pass.setPipeline(compiled.pipeline);
@@ -218,6 +233,7 @@ export const flashMmaKernel: KernelDescriptor = {
             pass.dispatchWorkgroups(Math.ceil(s.seqQ / geo.br), s.heads, s.batch);
           },
           destroy() {
+            params.destroy();
             halves.destroy();
           },
         };
@@ -227,7 +243,7 @@ export const flashMmaKernel: KernelDescriptor = {
 };
 
 /** The WGSL module of one configuration: consts specialized, marked loops unrolled. */
-export function mmaShaderCode(headDim: number, tiles: Tiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
+export function mmaShaderCode(headDim: number, tiles: MmaTiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
   return unrollLoops(
     specialize(composeShader([params, kvFetchF16, mmaSource]), {
       HEAD_DIM: headDim,
@@ -235,9 +251,9 @@ export function mmaShaderCode(headDim: number, tiles: Tiles, config: SubgroupMat
       SG_N: config.N,
       SG_K: config.K,
       SUBGROUP_SIZE: geo.subgroupSize,
-      SUBGROUPS: tiles.sgs!,
-      ROW_BLOCKS: tiles.rowBlocks!,
-      BC: tiles.bc!,
+      SUBGROUPS: tiles.sgs,
+      ROW_BLOCKS: tiles.rowBlocks,
+      BC: tiles.bc,
     }),
     geo.unrollBounds,
   );
@@ -247,6 +263,6 @@ export function mmaShaderCode(headDim: number, tiles: Tiles, config: SubgroupMat
  * Query rows per workgroup for the traffic model, which has no device at hand: M = 16, the
  * shape of every f16 configuration devices report today (NVIDIA, Intel, Apple's 8×8 aside).
  */
-function mmaRows(tiles: Tiles): number {
-  return tiles.sgs! * tiles.rowBlocks! * 16;
+function mmaRows(tiles: MmaTiles): number {
+  return tiles.sgs * tiles.rowBlocks * 16;
 }

@@ -13,11 +13,25 @@ import scatterSubgroup from './scatter_subgroup.wgsl?raw';
 import scatterWorkgroup from './scatter_workgroup.wgsl?raw';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
-import { attentionFlops, flashGridProblems, overLimit, ruleProblem, spreadGrid, tensorProblems, tilesLabel } from '../../common.js';
-import type { AttentionBuffers, ConfigProblem, KernelDescriptor, ScratchBuffer, Tiles, Tunable } from '../../legacy-types.js';
+import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
+import type { ConfigProblem, KernelDescriptor, ScratchBuffer, TensorBuffers, Tunable } from '../../types.js';
+import { flashGridProblems, tensorProblems } from '../common.js';
+import { createParamsBuffer } from '../params.js';
+import { denseProblem } from '../problem.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
 export const FLASH_MAX_REGISTER_FLOATS = 256;
+
+/** A flash configuration (see TUNABLES). */
+export type FlashTiles = {
+  readonly br: number;
+  readonly bc: number;
+  readonly wg: number;
+  readonly rowThreads: number;
+  readonly subgroups: number;
+  readonly unroll: number;
+  readonly prefetch: number;
+};
 
 /** What differs between the f32 and f16 flash kernels; everything else is shared. */
 export interface FlashVariant {
@@ -28,7 +42,7 @@ export interface FlashVariant {
   /** Values per 16-byte vector in the tiles: 4 f32 or 8 f16. */
   lanes: 4 | 8;
   /** Measured defaults by head dim (see PREFERRED below). */
-  preferred: Record<number, Tiles[]>;
+  preferred: Record<number, Omit<FlashTiles, 'subgroups'>[]>;
 }
 
 /** Quantities derived from a flash configuration; the shader derives the same ones. */
@@ -53,11 +67,8 @@ export interface FlashGeometry {
 
 const pad16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
-export function flashGeometry(headDim: number, tiles: Tiles, lanes: 4 | 8 = 4): FlashGeometry {
-  const { br, bc, wg, rowThreads, subgroups, prefetch, unroll } = tiles as Record<
-    'br' | 'bc' | 'wg' | 'rowThreads' | 'subgroups' | 'prefetch' | 'unroll',
-    number
-  >;
+export function flashGeometry(headDim: number, tiles: FlashTiles, lanes: 4 | 8 = 4): FlashGeometry {
+  const { br, bc, wg, rowThreads, subgroups, prefetch, unroll } = tiles;
   const rowGroups = wg / rowThreads;
   const tm = br / rowGroups;
   const tn = bc / rowThreads;
@@ -126,7 +137,7 @@ const BC_VALUES = [4, 8, 16, 32, 64, 128] as const;
 const WG_VALUES = [16, 32, 64, 128, 256, 512, 1024] as const;
 const ROW_THREAD_VALUES = [1, 2, 4, 8, 16, 32] as const;
 
-const TUNABLES: Tunable[] = [
+const TUNABLES: Tunable<keyof FlashTiles>[] = [
   { key: 'br', label: 'Query tile (Br)', help: 'Query rows per workgroup, kept in registers (split over each row’s threads) for the whole run.', values: BR_VALUES },
   { key: 'bc', label: 'Key tile (Bc)', help: 'Key/value rows staged in workgroup memory per step.', values: BC_VALUES },
   { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup.', values: WG_VALUES },
@@ -163,7 +174,7 @@ const TUNABLES: Tunable[] = [
  * everywhere and subgroup shuffles are taken whenever the device allows them (both stay at the
  * device default). Every value stays available to set by hand.
  */
-const SEARCH_SPACE: Record<string, readonly number[]> = {
+const SEARCH_SPACE: Partial<Record<keyof FlashTiles, readonly number[]>> = {
   br: [16, 32, 64, 128, 256],
   bc: [8, 16, 32, 64],
   wg: [64, 128, 256],
@@ -172,11 +183,12 @@ const SEARCH_SPACE: Record<string, readonly number[]> = {
 };
 
 /** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
-export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
+export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<ResolvedShape, FlashTiles> {
   const { lanes } = variant;
   const f16 = lanes === 8;
-  const kernel: KernelDescriptor = {
+  const kernel: KernelDescriptor<ResolvedShape, FlashTiles> = {
     name: variant.name,
+    problem: denseProblem,
     title: variant.title,
     description: variant.description,
     tunables: TUNABLES,
@@ -184,15 +196,16 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: variant.precision,
     tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,
+    conformance: Object.entries(FLASH_CONFORMANCE_TILES).map(([headDim, tiles]) => ({ fixed: { headDim: Number(headDim) }, tiles })),
 
     defaultTiles(shape, caps) {
       const subgroups = canUseSubgroups(caps) ? 1 : 0;
-      const candidates: Tiles[] = [
+      const candidates: FlashTiles[] = [
         ...(variant.preferred[shape.headDim] ?? variant.preferred[64] ?? []).map((t) => ({ ...t, subgroups })),
         ...fallbackCandidates(subgroups),
       ];
       for (const tiles of candidates) {
-        const resolved = { ...tiles, subgroups: tiles.subgroups && tiles.rowThreads! <= caps.subgroupMinSize ? 1 : 0 };
+        const resolved = { ...tiles, subgroups: tiles.subgroups && tiles.rowThreads <= caps.subgroupMinSize ? 1 : 0 };
         if (kernel.check(shape, resolved, caps).length === 0) return resolved;
       }
       // Nothing fits (e.g. an odd head dim): return the first candidate so check() can say why.
@@ -202,7 +215,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     check(s, tiles, caps) {
       const problems: ConfigProblem[] = [...tensorProblems(s, caps)];
       const tensorCount = problems.length;
-      const { br, bc, wg, rowThreads, subgroups } = tiles as Record<string, number>;
+      const { br, bc, wg, rowThreads, subgroups } = tiles;
       if (s.headDim % lanes !== 0) {
         problems.push(
           ruleProblem(`headDim % ${lanes}`, s.headDim % lanes, 0, `${variant.name} reads rows ${lanes} values at a time: headDim must be a multiple of ${lanes}, got ${s.headDim}`),
@@ -210,27 +223,27 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
         return problems;
       }
       const dv = s.headDim / lanes;
-      if (rowThreads! > wg!) {
-        problems.push(ruleProblem('rowThreads ≤ wg', rowThreads!, wg!, `Threads per row (${rowThreads}) cannot exceed the workgroup size (${wg})`));
+      if (rowThreads > wg) {
+        problems.push(ruleProblem('rowThreads ≤ wg', rowThreads, wg, `Threads per row (${rowThreads}) cannot exceed the workgroup size (${wg})`));
         return problems;
       }
-      const rowGroups = wg! / rowThreads!;
-      if (dv % rowThreads! !== 0) {
-        problems.push(ruleProblem(`headDim/${lanes} % rowThreads`, rowThreads!, dv, `Threads per row (${rowThreads}) must divide headDim/${lanes} = ${dv}`));
+      const rowGroups = wg / rowThreads;
+      if (dv % rowThreads !== 0) {
+        problems.push(ruleProblem(`headDim/${lanes} % rowThreads`, rowThreads, dv, `Threads per row (${rowThreads}) must divide headDim/${lanes} = ${dv}`));
       }
-      if (br! % rowGroups !== 0) {
+      if (br % rowGroups !== 0) {
         problems.push(
-          ruleProblem('Br % (wg / rowThreads)', br!, rowGroups, `Query tile Br = ${br} must be a multiple of wg / rowThreads = ${rowGroups} row groups`),
+          ruleProblem('Br % (wg / rowThreads)', br, rowGroups, `Query tile Br = ${br} must be a multiple of wg / rowThreads = ${rowGroups} row groups`),
         );
       }
-      if (bc! % rowThreads! !== 0) {
-        problems.push(ruleProblem('Bc % rowThreads', bc!, rowThreads!, `Key tile Bc = ${bc} must be a multiple of Threads per row = ${rowThreads}`));
+      if (bc % rowThreads !== 0) {
+        problems.push(ruleProblem('Bc % rowThreads', bc, rowThreads, `Key tile Bc = ${bc} must be a multiple of Threads per row = ${rowThreads}`));
       }
       // The geometry below is meaningless when the tiles do not divide.
       if (problems.length > tensorCount) return problems;
       const geo = flashGeometry(s.headDim, tiles, lanes);
-      problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg!, `Workgroup size ${wg}`));
-      problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg!, `Workgroup size ${wg}`));
+      problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg, `Workgroup size ${wg}`));
+      problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg, `Workgroup size ${wg}`));
       problems.push(
         ...overLimit(
           caps,
@@ -252,20 +265,18 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
       if (subgroups) {
         if (!caps.features.includes('subgroups')) {
           problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
-        } else if (rowThreads! > caps.subgroupMinSize) {
+        } else if (rowThreads > caps.subgroupMinSize) {
           problems.push(
-            ruleProblem('subgroupMinSize', rowThreads!, caps.subgroupMinSize, `Subgroup reductions need Threads per row (${rowThreads}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`),
+            ruleProblem('subgroupMinSize', rowThreads, caps.subgroupMinSize, `Subgroup reductions need Threads per row (${rowThreads}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`),
           );
         }
       }
-      problems.push(...flashGridProblems(s, br!, caps));
+      problems.push(...flashGridProblems(s, br, caps));
       return problems;
     },
 
-    flops: attentionFlops,
-
     bytesMoved(s, tiles) {
-      return flashBytesMoved(s, tiles.br!, tiles.bc!, f16 ? 2 : 4);
+      return flashBytesMoved(s, tiles.br, tiles.bc, f16 ? 2 : 4);
     },
 
     scratch(s) {
@@ -279,10 +290,10 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
       const code = unrollLoops(
         specialize(composeShader([params, ...reduceFiles, ...(f16 ? [kvFetchF16] : []), f16 ? flashF16Source : flashF32Source]), {
           HEAD_DIM: s.headDim,
-          BR: tiles.br!,
-          BC: tiles.bc!,
-          WORKGROUP_SIZE: tiles.wg!,
-          ROW_THREADS: tiles.rowThreads!,
+          BR: tiles.br,
+          BC: tiles.bc,
+          WORKGROUP_SIZE: tiles.wg,
+          ROW_THREADS: tiles.rowThreads,
           PREFETCH: tiles.prefetch === 1,
           UNROLL: tiles.unroll ?? 1,
         }),
@@ -299,17 +310,20 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
       return {
         compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter && !converter.cached ? converter.compileMs : 0),
         cached: compiled.cached && (converter?.cached ?? true),
-        bind(buffers) {
-          const halves = converter ? convertToF16(device, converter, buffers, s, caps) : undefined;
-          const inputs = halves ? [halves.q, halves.k, halves.v] : [buffers.q, buffers.k, buffers.v];
-          const group = bindBuffers(device, variant.name, compiled.layout, [buffers.params, ...inputs, buffers.o]);
+        shaders: [{ label: compiled.label, code: compiled.code }],
+        bind(tensors) {
+          const params = createParamsBuffer(device, s);
+          const halves = converter ? convertToF16(device, converter, tensors, s, caps) : undefined;
+          const inputs = halves ? [halves.q, halves.k, halves.v] : [tensors.q!, tensors.k!, tensors.v!];
+          const group = bindBuffers(device, variant.name, compiled.layout, [params, ...inputs, tensors.o!]);
           return {
             encode(pass) {
               pass.setPipeline(compiled.pipeline);
               pass.setBindGroup(0, group);
-              pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br!), s.heads, s.batch);
+              pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br), s.heads, s.batch);
             },
             destroy() {
+              params.destroy();
               halves?.destroy();
             },
           };
@@ -358,7 +372,7 @@ export function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline
  * Makes the f16 copies of Q (pre-scaled by scale·log2 e), K and V that the f16 kernel reads. Runs
  * once per binding, outside any timed dispatch: the tensors are the session's, already uploaded.
  */
-export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: AttentionBuffers, s: ResolvedShape, caps: DeviceCaps) {
+export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: TensorBuffers, s: ResolvedShape, caps: DeviceCaps) {
   const sizes = tensorSizes(s);
   const made: GPUBuffer[] = [];
   const encoder = device.createCommandEncoder({ label: 'convert to f16' });
@@ -378,9 +392,9 @@ export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buf
     pass.dispatchWorkgroups(x, y);
     return dst;
   };
-  const q = convert('Q f16', buffers.q, sizes.q, s.scale * Math.LOG2E);
-  const k = convert('K f16', buffers.k, sizes.k, 1);
-  const v = convert('V f16', buffers.v, sizes.v, 1);
+  const q = convert('Q f16', buffers.q!, sizes.q, s.scale * Math.LOG2E);
+  const k = convert('K f16', buffers.k!, sizes.k, 1);
+  const v = convert('V f16', buffers.v!, sizes.v, 1);
   pass.end();
   device.queue.submit([encoder.finish()]);
   return { q, k, v, destroy: () => made.forEach((b) => b.destroy()) };
@@ -390,13 +404,13 @@ export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buf
  * Measured defaults by head dim (H100, Dawn/Vulkan: bench/results/), tried in order; the first
  * the device can run is the default, then any configuration that fits, largest tiles first.
  */
-const PREFERRED_F32: Record<number, Tiles[]> = {
+const PREFERRED_F32: FlashVariant['preferred'] = {
   32: [{ br: 256, bc: 16, wg: 256, rowThreads: 4, prefetch: 1, unroll: 16 }],
   64: [{ br: 256, bc: 16, wg: 256, rowThreads: 4, prefetch: 1, unroll: 16 }],
   128: [{ br: 128, bc: 32, wg: 256, rowThreads: 8, prefetch: 1, unroll: 16 }],
 };
 
-const PREFERRED_F16: Record<number, Tiles[]> = {
+const PREFERRED_F16: FlashVariant['preferred'] = {
   32: [{ br: 64, bc: 32, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16 }],
   64: [{ br: 64, bc: 32, wg: 128, rowThreads: 4, prefetch: 1, unroll: 16 }],
   128: [{ br: 128, bc: 32, wg: 256, rowThreads: 4, prefetch: 1, unroll: 16 }],
@@ -427,11 +441,38 @@ export function canUseSubgroups(caps: DeviceCaps): boolean {
 }
 
 /** Every configuration, biggest tiles first, for devices where no preferred one fits. */
-function fallbackCandidates(subgroups: number): Tiles[] {
-  const out: Tiles[] = [];
+function fallbackCandidates(subgroups: number): FlashTiles[] {
+  const out: FlashTiles[] = [];
   for (const br of [...BR_VALUES].reverse())
     for (const bc of [...BC_VALUES].reverse())
       for (const wg of [128, 64, 256, 32, 16])
         for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4 });
   return out;
 }
+
+/** Tile configurations per head dim for the conformance matrix: several per dim, defaults first. */
+const FLASH_CONFORMANCE_TILES: Record<number, Partial<FlashTiles>[]> = {
+  32: [
+    {},
+    { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1 },
+    { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0, prefetch: 0, unroll: 1 },
+    { br: 8, bc: 16, wg: 16, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 8 },
+    { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
+  ],
+  64: [
+    {},
+    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
+    { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1, prefetch: 0, unroll: 2 },
+    { br: 16, bc: 64, wg: 64, rowThreads: 8, subgroups: 0 },
+    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 },
+    // Eight rows per invocation: P is stored as two vectors per key.
+    { br: 64, bc: 16, wg: 64, rowThreads: 8, subgroups: 0 },
+  ],
+  128: [
+    {},
+    { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
+    { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0, prefetch: 0, unroll: 32 },
+    // Sixteen threads per row: a four-step reduce-scatter.
+    { br: 8, bc: 16, wg: 32, rowThreads: 16, subgroups: 0 },
+  ],
+};

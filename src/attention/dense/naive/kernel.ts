@@ -8,8 +8,11 @@ import scoresSource from './scores.wgsl?raw';
 import softmaxSource from './softmax.wgsl?raw';
 import type { ResolvedShape } from '../shape.js';
 import { specialize } from '../../../wgsl/specialize.js';
-import { attentionFlops, overLimit, ruleProblem, spreadGrid, tensorProblems } from '../../common.js';
-import type { ConfigProblem, KernelDescriptor, Tiles } from '../../legacy-types.js';
+import { overLimit, ruleProblem, spreadGrid } from '../../common.js';
+import type { ConfigProblem, KernelDescriptor } from '../../types.js';
+import { tensorProblems } from '../common.js';
+import { createParamsBuffer } from '../params.js';
+import { denseProblem } from '../problem.js';
 
 const WORKGROUP_SIZES = [32, 64, 128, 256, 512, 1024] as const;
 
@@ -22,8 +25,11 @@ export function naiveScoreBytes(s: ResolvedShape): number {
  * Standard attention in three passes over global memory: S = scale·QKᵀ (masked), P = softmax(S),
  * O = PV. S and P are N² per head: this is the memory wall FlashAttention removes.
  */
-export const naiveKernel: KernelDescriptor = {
+export type NaiveTiles = { readonly wgScores: number; readonly wgSoftmax: number; readonly wgPv: number };
+
+export const naiveKernel: KernelDescriptor<ResolvedShape, NaiveTiles> = {
   name: 'naive',
+  problem: denseProblem,
   title: 'Naive (3 passes, S and P in global memory)',
   description:
     'Scores, row softmax and P·V as three dispatches; S and P (B·H·Nq·Nk floats each) live in global memory.',
@@ -36,6 +42,14 @@ export const naiveKernel: KernelDescriptor = {
   requiredFeatures: [],
   precision: 'f32',
   tolerance: F32_TOLERANCE,
+  conformance: [32, 64, 128].map((headDim) => ({
+    fixed: { headDim },
+    tiles: [
+      { wgScores: 64, wgSoftmax: 64, wgPv: 64 },
+      // Workgroups wider than d (idle lanes in P·V) and narrower than the lengths.
+      { wgScores: 32, wgSoftmax: 128, wgPv: 256 },
+    ],
+  })),
 
   defaultTiles(_shape, caps) {
     const wg = Math.min(64, caps.limits.maxComputeInvocationsPerWorkgroup);
@@ -45,7 +59,7 @@ export const naiveKernel: KernelDescriptor = {
   check(s, tiles, caps) {
     const problems: ConfigProblem[] = [...tensorProblems(s, caps)];
     for (const key of ['wgScores', 'wgSoftmax', 'wgPv'] as const) {
-      const wg = tiles[key]!;
+      const wg = tiles[key];
       problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg, `${key} = ${wg}`));
       problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg, `${key} = ${wg}`));
     }
@@ -56,9 +70,9 @@ export const naiveKernel: KernelDescriptor = {
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.seqQ, `one workgroup row per query (seqQ = ${s.seqQ})`));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch * s.heads, `batch·heads = ${s.batch * s.heads}`));
     problems.push(
-      ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqK / tiles.wgScores!), `key blocks of the scores pass`),
+      ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqK / tiles.wgScores), `key blocks of the scores pass`),
     );
-    const softmaxGroups = Math.ceil((s.batch * s.heads * s.seqQ) / tiles.wgSoftmax!);
+    const softmaxGroups = Math.ceil((s.batch * s.heads * s.seqQ) / tiles.wgSoftmax);
     if (softmaxGroups > maxGroups * maxGroups) {
       problems.push(ruleProblem('maxComputeWorkgroupsPerDimension', softmaxGroups, maxGroups * maxGroups, `softmax needs ${softmaxGroups} workgroups, more than a 2-D grid holds`));
     }
@@ -67,8 +81,6 @@ export const naiveKernel: KernelDescriptor = {
     }
     return problems;
   },
-
-  flops: attentionFlops,
 
   bytesMoved(s) {
     // Each pass reads its inputs once and writes its outputs once (re-reads served by caches are
@@ -93,20 +105,20 @@ export const naiveKernel: KernelDescriptor = {
       compilePipeline(device, {
         label: `naive scores wg=${tiles.wgScores}`,
         code: specialize(composeShader([params, scoresSource]), {
-          WORKGROUP_SIZE: tiles.wgScores!,
+          WORKGROUP_SIZE: tiles.wgScores,
           HEAD_DIM: s.headDim,
         }),
         bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
       }),
       compilePipeline(device, {
         label: `naive softmax wg=${tiles.wgSoftmax}`,
-        code: specialize(composeShader([params, softmaxSource]), { WORKGROUP_SIZE: tiles.wgSoftmax! }),
+        code: specialize(composeShader([params, softmaxSource]), { WORKGROUP_SIZE: tiles.wgSoftmax }),
         bindings: ['uniform', 'read-only-storage', 'storage'],
       }),
       compilePipeline(device, {
         label: `naive pv wg=${tiles.wgPv}`,
         code: specialize(composeShader([params, pvSource]), {
-          WORKGROUP_SIZE: tiles.wgPv!,
+          WORKGROUP_SIZE: tiles.wgPv,
           HEAD_DIM: s.headDim,
         }),
         bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
@@ -117,31 +129,34 @@ export const naiveKernel: KernelDescriptor = {
       // Pipelines compile concurrently, so the slowest one is the cost.
       compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
       cached: pipelines.every((p) => p.cached),
-      bind(buffers) {
+      shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+      bind(tensors) {
+        const params = createParamsBuffer(device, s);
         const bytes = naiveScoreBytes(s);
         const usage = GPUBufferUsage.STORAGE;
         const sBuffer = device.createBuffer({ label: 'naive S', size: bytes, usage });
         const pBuffer = device.createBuffer({ label: 'naive P', size: bytes, usage });
         const groups = [
-          bindBuffers(device, 'naive scores', scores.layout, [buffers.params, buffers.q, buffers.k, sBuffer]),
-          bindBuffers(device, 'naive softmax', softmax.layout, [buffers.params, sBuffer, pBuffer]),
-          bindBuffers(device, 'naive pv', pv.layout, [buffers.params, pBuffer, buffers.v, buffers.o]),
+          bindBuffers(device, 'naive scores', scores.layout, [params, tensors.q!, tensors.k!, sBuffer]),
+          bindBuffers(device, 'naive softmax', softmax.layout, [params, sBuffer, pBuffer]),
+          bindBuffers(device, 'naive pv', pv.layout, [params, pBuffer, tensors.v!, tensors.o!]),
         ];
         const bh = s.batch * s.heads;
-        const softmaxGrid = spreadGrid(Math.ceil((bh * s.seqQ) / tiles.wgSoftmax!), caps.limits.maxComputeWorkgroupsPerDimension);
+        const softmaxGrid = spreadGrid(Math.ceil((bh * s.seqQ) / tiles.wgSoftmax), caps.limits.maxComputeWorkgroupsPerDimension);
         return {
           encode(pass) {
             pass.setPipeline(scores.pipeline);
             pass.setBindGroup(0, groups[0]!);
-            pass.dispatchWorkgroups(Math.ceil(s.seqK / tiles.wgScores!), s.seqQ, bh);
+            pass.dispatchWorkgroups(Math.ceil(s.seqK / tiles.wgScores), s.seqQ, bh);
             pass.setPipeline(softmax.pipeline);
             pass.setBindGroup(0, groups[1]!);
             pass.dispatchWorkgroups(softmaxGrid[0], softmaxGrid[1]);
             pass.setPipeline(pv.pipeline);
             pass.setBindGroup(0, groups[2]!);
-            pass.dispatchWorkgroups(Math.ceil(s.headDim / tiles.wgPv!), s.seqQ, bh);
+            pass.dispatchWorkgroups(Math.ceil(s.headDim / tiles.wgPv), s.seqQ, bh);
           },
           destroy() {
+            params.destroy();
             sBuffer.destroy();
             pBuffer.destroy();
           },
@@ -151,4 +166,3 @@ export const naiveKernel: KernelDescriptor = {
   },
 };
 
-export type NaiveTiles = Tiles;
