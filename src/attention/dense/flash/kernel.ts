@@ -196,7 +196,10 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: variant.precision,
     tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,
-    conformance: Object.entries(FLASH_CONFORMANCE_TILES).map(([headDim, tiles]) => ({ fixed: { headDim: Number(headDim) }, tiles })),
+    // A getter: FLASH_CONFORMANCE_TILES is declared below the makeFlashKernel calls (temporal dead zone at import).
+    get conformance() {
+      return Object.entries(FLASH_CONFORMANCE_TILES).map(([headDim, tiles]) => ({ fixed: { headDim: Number(headDim) }, tiles }));
+    },
 
     defaultTiles(shape, caps) {
       const subgroups = canUseSubgroups(caps) ? 1 : 0;
