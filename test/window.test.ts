@@ -11,7 +11,8 @@ import { runKernel } from '../src/harness/run.js';
 import { referenceAttention } from '../src/attention/dense/reference.js';
 import { unmaskedPairsPerHead } from '../src/attention/dense/shape.js';
 import { getFamily, getKernel } from '../src/attention/registry.js';
-import { windowFlashBytesMoved, windowFlashKernel } from '../src/attention/window/flash/kernel.js';
+import { windowFlashBytesMoved, windowFlashF16Kernel, windowFlashKernel, windowShaderCode } from '../src/attention/window/flash/kernel.js';
+import { defaultCaps } from '../src/gpu/caps.js';
 import { windowProblem } from '../src/attention/window/problem.js';
 import { referenceWindowAttention } from '../src/attention/window/reference.js';
 import { type WindowShape, keyTileStart, keyTiles, visibleCount, visibleKeyRanges, visiblePairsPerHead } from '../src/attention/window/shape.js';
@@ -74,12 +75,13 @@ describe('window problem', () => {
   });
 
   it('counts visible pairs exactly, and fast at N = 131072', () => {
-    for (const raw of [
+    const raws: Record<string, number>[] = [
       { seqQ: 100, seqK: 100, window: 7, sinks: 4 },
       { seqQ: 37, seqK: 100, window: 33, sinks: 1 },
       { seqQ: 100, seqK: 37, window: 7, sinks: 50 },
       { seqQ: 1, seqK: 129, window: 64, sinks: 4 },
-    ]) {
+    ];
+    for (const raw of raws) {
       const s = shape(raw);
       let pairs = 0;
       for (let i = 0; i < s.seqQ; i++) for (let j = 0; j < s.seqK; j++) if (sees(s, i, j)) pairs++;
@@ -107,11 +109,12 @@ describe('window problem', () => {
 
 describe('window reference', () => {
   it('with a window of at least N equals dense causal attention', () => {
-    for (const raw of [
+    const raws: Record<string, number>[] = [
       { seqQ: 20, seqK: 20, window: 20, sinks: 0 },
       { seqQ: 9, seqK: 31, window: 1000, sinks: 4 },
       { seqQ: 31, seqK: 9, window: 9, sinks: 2, heads: 4, kvHeads: 2 },
-    ]) {
+    ];
+    for (const raw of raws) {
       const s = shape(raw);
       const inputs = windowProblem.inputs(s, 3);
       const dense = referenceAttention({ ...s, causal: true, q: f32(inputs.q), k: f32(inputs.k), v: f32(inputs.v) });
@@ -245,5 +248,40 @@ describe('window-flash on the adapter', () => {
     const error = await runKernel(gpu, { kernel: 'window-flash', shape: { seqK: 9, headDim: 30 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/headDim must be a multiple of 4, got 30/);
+  });
+});
+
+describe('window-flash-f16', () => {
+  it('is refused on a device without shader-f16, before any GPU work, naming the feature', async () => {
+    expect(gpu.caps.features).not.toContain('shader-f16');
+    const error = await runKernel(gpu, { kernel: 'window-flash-f16', shape: { seqK: 33, headDim: 32 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).limit).toBe('feature shader-f16');
+    expect((error as Error).message).toMatch(/window-flash-f16: needs the "shader-f16" feature, which this device lacks/);
+  });
+
+  it('takes the dense f16 defaults on an f16 device, and its shader has the window loop of the f32 twin (which runs above)', () => {
+    const caps = defaultCaps({ features: ['shader-f16', 'subgroups'], subgroupMinSize: 32, subgroupMaxSize: 32 });
+    for (const headDim of [32, 64, 128]) {
+      const s = windowProblem.resolve({ seqK: 4096, headDim, window: 1024 });
+      const tiles = windowFlashF16Kernel.defaultTiles(s, caps);
+      expect(windowFlashF16Kernel.check(s, tiles, caps)).toEqual([]);
+      const f16 = windowShaderCode(headDim, tiles, 8);
+      const f32 = windowShaderCode(headDim, tiles, 4);
+      for (const code of [f16, f32]) {
+        expect(code).toContain('let key_set = key_tiles(row0, row_end);');
+        expect(code).toContain('let k0 = key_tile_start(key_set, t);');
+        expect(code).toContain('fetch_kv_tile(true, kv_base, key_tile_start(key_set, t + 1u), lid)');
+        expect(code).toContain('if (tile_needs_mask(k0, row0, row_end - 1u))');
+        expect(code).toContain('if (key_hidden(k0 + n * ROW_THREADS + g, pos))');
+        expect(code).not.toMatch(/t \* BC|p\.causal !=/);
+      }
+      expect(f16).toMatch(/^enable f16;/m);
+    }
+    // Half the bytes of K and V per key as the f32 kernel.
+    const s = windowProblem.resolve({ heads: 1, seqK: 4096, headDim: 64, window: 1024 });
+    const t = { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1, prefetch: 1, unroll: 16 };
+    const qo = 4096 * 64 * (4 + 4);
+    expect(windowFlashF16Kernel.bytesMoved(s, t) - 4096 * 64 * 6).toBeCloseTo((windowFlashKernel.bytesMoved(s, t) - qo) / 2, 0);
   });
 });

@@ -1,5 +1,5 @@
 import type { Family } from '../types.js';
-import { windowFlashKernel } from './flash/kernel.js';
+import { windowFlashF16Kernel, windowFlashKernel } from './flash/kernel.js';
 import { windowProblem } from './problem.js';
 
-export const windowFamily: Family = { problem: windowProblem, kernels: [windowFlashKernel] };
+export const windowFamily: Family = { problem: windowProblem, kernels: [windowFlashKernel, windowFlashF16Kernel] };

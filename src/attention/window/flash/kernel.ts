@@ -1,101 +1,155 @@
-import { F32_TOLERANCE } from '../../../harness/compare.js';
 import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { tilesLabel } from '../../common.js';
-import { type FlashTiles, flashGeometry, flashKernel, unrollBounds } from '../../dense/flash/kernel.js';
+import {
+  type FlashTiles,
+  compileF16Converter,
+  convertToF16,
+  f16Scratch,
+  flashF16Kernel,
+  flashGeometry,
+  flashKernel,
+  unrollBounds,
+} from '../../dense/flash/kernel.js';
+import kvFetchF16 from '../../dense/kv_fetch_f16.wgsl?raw';
 import rowReduceSubgroup from '../../dense/flash/row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from '../../dense/flash/row_reduce_workgroup.wgsl?raw';
 import scatterSubgroup from '../../dense/flash/scatter_subgroup.wgsl?raw';
 import scatterWorkgroup from '../../dense/flash/scatter_workgroup.wgsl?raw';
 import params from '../../dense/params.wgsl?raw';
 import { createParamsBuffer } from '../../dense/params.js';
+import type { ResolvedShape } from '../../dense/shape.js';
 import type { KernelDescriptor } from '../../types.js';
 import { windowProblem } from '../problem.js';
 import { type WindowShape, keyTileStart, keyTiles } from '../shape.js';
+import windowF16Source from './window_f16.wgsl?raw';
 import windowF32Source from './window_f32.wgsl?raw';
 import windowTiles from './window_tiles.wgsl?raw';
 
 /** Size of WindowParams in window_tiles.wgsl. */
 const WINDOW_PARAMS_BYTES = 16;
 
+/** What differs between the f32 and f16 window kernels. */
+interface WindowVariant {
+  name: string;
+  title: string;
+  description: string;
+  /** The dense flash kernel of the same precision: its tunables, defaults and device checks apply unchanged. */
+  dense: KernelDescriptor<ResolvedShape, FlashTiles>;
+  /** Values per 16-byte vector: 4 f32 or 8 f16. */
+  lanes: 4 | 8;
+}
+
 /**
- * Sliding-window FlashAttention-2 (f32): the dense flash kernel's tiling, tunables and device
+ * A sliding-window FlashAttention-2 kernel: the dense flash kernel's tiling, tunables and device
  * checks (a window shape is a dense causal shape, so they apply unchanged: same workgroup memory,
- * registers, grid and bindings, plus one small uniform), with a key-tile loop over the sink tiles
- * and the window tiles only.
+ * registers, grid and storage bindings, plus one small uniform), with a key-tile loop over the
+ * sink tiles and the window tiles only.
  */
-export const windowFlashKernel: KernelDescriptor<WindowShape, FlashTiles> = {
+function makeWindowFlashKernel(variant: WindowVariant): KernelDescriptor<WindowShape, FlashTiles> {
+  const { dense, lanes } = variant;
+  const f16 = lanes === 8;
+  return {
+    name: variant.name,
+    title: variant.title,
+    description: variant.description,
+    problem: windowProblem,
+    tunables: dense.tunables,
+    searchSpace: dense.searchSpace,
+    requiredFeatures: dense.requiredFeatures,
+    precision: dense.precision,
+    tolerance: dense.tolerance,
+    // The dense flash tile matrix (several configurations per head dim, some that divide nothing),
+    // each run on the window conformance shapes.
+    conformance: dense.conformance,
+
+    defaultTiles: (s, caps) => dense.defaultTiles(s, caps),
+
+    check: (s, tiles, caps) => dense.check(s, tiles, caps),
+
+    bytesMoved(s, tiles) {
+      return windowFlashBytesMoved(s, tiles.br, tiles.bc, f16 ? 2 : 4);
+    },
+
+    scratch: (s) => (f16 ? f16Scratch(s) : []),
+
+    async prepare(device, s, tiles, caps) {
+      const [compiled, converter] = await Promise.all([
+        compilePipeline(device, {
+          label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
+          code: windowShaderCode(s.headDim, tiles, lanes),
+          bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'],
+        }),
+        f16 ? compileF16Converter(device) : Promise.resolve(undefined),
+      ]);
+      return {
+        compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter && !converter.cached ? converter.compileMs : 0),
+        cached: compiled.cached && (converter?.cached ?? true),
+        shaders: [{ label: compiled.label, code: compiled.code }],
+        bind(tensors) {
+          const shapeParams = createParamsBuffer(device, s);
+          const windowParams = device.createBuffer({ label: 'window params', size: WINDOW_PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+          device.queue.writeBuffer(windowParams, 0, new Uint32Array([s.window, s.sinks, 0, 0]));
+          // The f16 kernel reads f16 copies of Q (pre-scaled), K and V, made once per binding outside any timed dispatch.
+          const halves = converter ? convertToF16(device, converter, tensors, s, caps) : undefined;
+          const inputs = halves ? [halves.q, halves.k, halves.v] : [tensors.q!, tensors.k!, tensors.v!];
+          const group = bindBuffers(device, variant.name, compiled.layout, [shapeParams, ...inputs, tensors.o!, windowParams]);
+          return {
+            encode(pass) {
+              pass.setPipeline(compiled.pipeline);
+              pass.setBindGroup(0, group);
+              // (query tiles, heads, batch), taken in that order (see the shader's main).
+              pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br), s.heads, s.batch);
+            },
+            destroy() {
+              shapeParams.destroy();
+              windowParams.destroy();
+              halves?.destroy();
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+/** The WGSL of one configuration, constants substituted and register loops unrolled (pure: tests read it). */
+export function windowShaderCode(headDim: number, tiles: FlashTiles, lanes: 4 | 8): string {
+  const geo = flashGeometry(headDim, tiles, lanes);
+  const reduceFiles = geo.reduction === 'subgroup' ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
+  const body = lanes === 8 ? [kvFetchF16, windowTiles, windowF16Source] : [windowTiles, windowF32Source];
+  return unrollLoops(
+    specialize(composeShader([params, ...reduceFiles, ...body]), {
+      HEAD_DIM: headDim,
+      BR: tiles.br,
+      BC: tiles.bc,
+      WORKGROUP_SIZE: tiles.wg,
+      ROW_THREADS: tiles.rowThreads,
+      PREFETCH: tiles.prefetch === 1,
+      UNROLL: tiles.unroll ?? 1,
+    }),
+    unrollBounds(geo, lanes),
+  );
+}
+
+export const windowFlashKernel = makeWindowFlashKernel({
   name: 'window-flash',
   title: 'Sliding-window FlashAttention-2 with sinks (f32)',
   description:
     'Flash attention whose workgroups visit only the key tiles that meet their rows’ windows or the sink tokens: O(N·(window + sinks)) work and K/V traffic; element-wise masks only on boundary tiles.',
-  problem: windowProblem,
-  tunables: flashKernel.tunables,
-  searchSpace: flashKernel.searchSpace,
-  requiredFeatures: [],
-  precision: 'f32',
-  tolerance: F32_TOLERANCE,
-  // The dense flash tile matrix (several configurations per head dim, some that divide nothing),
-  // each run on the window conformance shapes.
-  conformance: flashKernel.conformance,
+  dense: flashKernel,
+  lanes: 4,
+});
 
-  defaultTiles: (s, caps) => flashKernel.defaultTiles(s, caps),
-
-  check: (s, tiles, caps) => flashKernel.check(s, tiles, caps),
-
-  bytesMoved(s, tiles) {
-    return windowFlashBytesMoved(s, tiles.br, tiles.bc, 4);
-  },
-
-  scratch: () => [],
-
-  async prepare(device, s, tiles) {
-    const geo = flashGeometry(s.headDim, tiles);
-    const reduceFiles = geo.reduction === 'subgroup' ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-    const code = unrollLoops(
-      specialize(composeShader([params, ...reduceFiles, windowTiles, windowF32Source]), {
-        HEAD_DIM: s.headDim,
-        BR: tiles.br,
-        BC: tiles.bc,
-        WORKGROUP_SIZE: tiles.wg,
-        ROW_THREADS: tiles.rowThreads,
-        PREFETCH: tiles.prefetch === 1,
-        UNROLL: tiles.unroll ?? 1,
-      }),
-      unrollBounds(geo),
-    );
-    const compiled = await compilePipeline(device, {
-      label: `window-flash ${tilesLabel(tiles)} d=${s.headDim}`,
-      code,
-      bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'],
-    });
-    return {
-      compileMs: compiled.cached ? 0 : compiled.compileMs,
-      cached: compiled.cached,
-      shaders: [{ label: compiled.label, code: compiled.code }],
-      bind(tensors) {
-        const shapeParams = createParamsBuffer(device, s);
-        const windowParams = device.createBuffer({ label: 'window params', size: WINDOW_PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-        device.queue.writeBuffer(windowParams, 0, new Uint32Array([s.window, s.sinks, 0, 0]));
-        const group = bindBuffers(device, 'window-flash', compiled.layout, [shapeParams, tensors.q!, tensors.k!, tensors.v!, tensors.o!, windowParams]);
-        return {
-          encode(pass) {
-            pass.setPipeline(compiled.pipeline);
-            pass.setBindGroup(0, group);
-            // work_item (params.wgsl) takes the query tiles last first: under a window the first
-            // tiles (rows before the window fills) are the cheap ones, so they fill the tail.
-            pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br), s.heads, s.batch);
-          },
-          destroy() {
-            shapeParams.destroy();
-            windowParams.destroy();
-          },
-        };
-      },
-    };
-  },
-};
+export const windowFlashF16Kernel = makeWindowFlashKernel({
+  name: 'window-flash-f16',
+  title: 'Sliding-window FlashAttention-2 with sinks, f16 storage and products',
+  description:
+    'window-flash on f16 copies of Q (pre-scaled), K and V with packed f16 multiply-adds (the dense flash-f16 kernel’s inner loops); row max, sum and output accumulators stay f32. Needs shader-f16.',
+  dense: flashF16Kernel,
+  lanes: 8,
+});
 
 /**
  * Global-memory traffic of a window flash kernel: Q read and O written once (f32), and per query

@@ -123,7 +123,10 @@ fn store_kv_tile(staged: array<vec4<f32>, STAGE>, lid: u32) {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let item = work_item(wid, BR);
+  // The grid as it is (x: query tile, fastest), not params.wgsl's work_item: every full-window
+  // tile costs the same, and neighbouring tiles of one head read nearly the same window of K and V,
+  // so running them together keeps that window in L2 (tile-major order across heads would not).
+  let item = wid;
   let b = item.z;
   let h = item.y;
   let row0 = item.x * BR;
