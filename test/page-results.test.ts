@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRatio, matchBaseline, unmatchedBaseline } from '../src/page/state/baseline.js';
+import { formatRatio, matchBaseline, unmatchedBaseline } from '../src/results/baseline.js';
 import { loglogSlope, plotData } from '../src/page/state/plot-data.js';
 import { AUTOTUNE_FINAL_TAG, PAGE_TAG, mergeRecord, sortForDisplay } from '../src/page/state/results.js';
 import { BASELINE_KEY, RESULTS_KEY, type KeyValueStore, loadStored, saveBaseline, saveResults } from '../src/page/state/storage.js';

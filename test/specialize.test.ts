@@ -103,7 +103,7 @@ fn f() {
     const { unrollLoops } = await import('../src/wgsl/specialize.js');
     const flash = specialize(composeShader([params, rowReduceWorkgroup, flashF32]), { HEAD_DIM: 64, BR: 64, BC: 32, WORKGROUP_SIZE: 128, ROW_THREADS: 8 });
     const { flashGeometry, unrollBounds } = await import('../src/attention/dense/flash/kernel.js');
-    const out = unrollLoops(flash, unrollBounds(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0, prefetch: 1 })));
+    const out = unrollLoops(flash, unrollBounds(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0, prefetch: 1, unroll: 4 })));
     expect(out).not.toMatch(/^\s*\/\/\s*@unroll\s*$/m);
     expect(out).toContain('const_assert TM == 4u;');
   });

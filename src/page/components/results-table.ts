@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { tilesLabel } from '../../attention/common.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { shapeLabel } from '../../attention/dense/shape.js';
-import { formatRatio, matchBaseline, unmatchedBaseline } from '../state/baseline.js';
+import { formatRatio, matchBaseline, unmatchedBaseline } from '../../results/baseline.js';
 import { formatError, formatMs, formatNumber } from '../state/format.js';
 import { AUTOTUNE_FINAL_TAG, sortForDisplay } from '../state/results.js';
 import { shared } from './styles.js';

@@ -182,6 +182,33 @@ const SEARCH_SPACE: Partial<Record<keyof FlashTiles, readonly number[]>> = {
   unroll: [1, 4, 16],
 };
 
+/** Tile configurations per head dim for the conformance matrix: several per dim, defaults first. */
+const FLASH_CONFORMANCE_TILES: Record<number, Partial<FlashTiles>[]> = {
+  32: [
+    {},
+    { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1 },
+    { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0, prefetch: 0, unroll: 1 },
+    { br: 8, bc: 16, wg: 16, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 8 },
+    { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
+  ],
+  64: [
+    {},
+    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
+    { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1, prefetch: 0, unroll: 2 },
+    { br: 16, bc: 64, wg: 64, rowThreads: 8, subgroups: 0 },
+    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 },
+    // Eight rows per invocation: P is stored as two vectors per key.
+    { br: 64, bc: 16, wg: 64, rowThreads: 8, subgroups: 0 },
+  ],
+  128: [
+    {},
+    { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
+    { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0, prefetch: 0, unroll: 32 },
+    // Sixteen threads per row: a four-step reduce-scatter.
+    { br: 8, bc: 16, wg: 32, rowThreads: 16, subgroups: 0 },
+  ],
+};
+
 /** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
 export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<ResolvedShape, FlashTiles> {
   const { lanes } = variant;
@@ -449,30 +476,3 @@ function fallbackCandidates(subgroups: number): FlashTiles[] {
         for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4 });
   return out;
 }
-
-/** Tile configurations per head dim for the conformance matrix: several per dim, defaults first. */
-const FLASH_CONFORMANCE_TILES: Record<number, Partial<FlashTiles>[]> = {
-  32: [
-    {},
-    { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1 },
-    { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0, prefetch: 0, unroll: 1 },
-    { br: 8, bc: 16, wg: 16, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 8 },
-    { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
-  ],
-  64: [
-    {},
-    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
-    { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1, prefetch: 0, unroll: 2 },
-    { br: 16, bc: 64, wg: 64, rowThreads: 8, subgroups: 0 },
-    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 },
-    // Eight rows per invocation: P is stored as two vectors per key.
-    { br: 64, bc: 16, wg: 64, rowThreads: 8, subgroups: 0 },
-  ],
-  128: [
-    {},
-    { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
-    { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0, prefetch: 0, unroll: 32 },
-    // Sixteen threads per row: a four-step reduce-scatter.
-    { br: 8, bc: 16, wg: 32, rowThreads: 16, subgroups: 0 },
-  ],
-};
