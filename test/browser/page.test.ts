@@ -140,7 +140,7 @@ describe('benchmark page', () => {
   it('restores the whole configuration from a shared URL, and keeps the URL in step with the form', async () => {
     const context = await newContext(browser);
     try {
-      const query = '?k=flash&b=2&h=4&kvh=2&d=32&n=16,48&causal=1&samples=4&tune=3&flash.br=16&flash.bc=16&flash.wg=32&flash.rowThreads=2&flash.subgroups=0';
+      const query = '?f=dense&k=flash&b=2&h=4&kvh=2&n=16,48&d=32&causal=1&samples=4&tune=3&flash.br=16&flash.bc=16&flash.wg=32&flash.rowThreads=2&flash.subgroups=0';
       const { page, seen } = await openPage(context, query);
       await waitForDevice(page);
       expect(await label(page, 'Batch').inputValue()).toBe('2');

@@ -86,6 +86,12 @@ export const denseProblem: Problem<ResolvedShape> = {
     return { o: rows ? { values, rows, rowWidth: s.headDim } : { values, rowWidth: s.headDim } };
   },
 
+  referenceCoverage(s, budget) {
+    const sample = referenceSampleRows(s, budget);
+    const totalRows = s.batch * s.heads * s.seqQ;
+    return sample ? `${sample.length} of ${totalRows} rows (sampled)` : `all ${totalRows} rows`;
+  },
+
   flops(s) {
     // 2 FLOPs (multiply and add) per head-dim element, for QKᵀ and again for PV, per unmasked pair.
     return 4 * s.headDim * s.batch * s.heads * unmaskedPairsPerHead(s);
