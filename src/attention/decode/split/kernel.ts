@@ -113,7 +113,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
   precision: 'f32',
   tolerance: F32_TOLERANCE,
   conformance: [
-    { fixed: { kvType: 'f32' }, tiles: [{}, { chunk: 64, wg: 32, lanes: 2, unroll: 1, rows: 2, subgroups: 0 }, { chunk: 128, wg: 64, lanes: 4, unroll: 8, rows: 1, subgroups: 1 }] },
+    { fixed: { kvType: 'f32' }, tiles: [{}, { chunk: 64, wg: 32, lanes: 2, unroll: 1, rows: 2, subgroups: 0 }, { chunk: 128, wg: 64, lanes: 4, unroll: 4, rows: 1, subgroups: 1 }] },
     { fixed: { kvType: 'f16' }, tiles: [{}, { chunk: 64, wg: 64, lanes: 2, unroll: 2, rows: 4, subgroups: 0 }] },
   ],
 
