@@ -14,7 +14,8 @@ import { decodeSplitKernel, splitGeometry, splitShaderCode } from '../src/attent
 import { fromHalfArray } from '../src/attention/half.js';
 import { decode } from '../src/attention/decode/index.js';
 import { AttentionInputError } from '../src/errors.js';
-import { decodeDevice, plan, run } from './helpers/decode-run.js';
+import { planRun, runKernel } from '../src/index.js';
+import { sharedDevice } from './helpers/gpu.js';
 
 const shape = (raw: Record<string, unknown>): DecodeShape => decodeProblem.resolve({ batch: 1, heads: 4, kvHeads: 2, headDim: 32, seqK: 100, kvType: 'f32', ...raw } as never);
 
@@ -129,7 +130,7 @@ describe('decode-split on an H200-like device', () => {
 describe('decode-split on the adapter', () => {
   let gpu: AttentionDevice;
   beforeAll(async () => {
-    gpu = await decodeDevice();
+    gpu = await sharedDevice();
   });
 
   // SwiftShader compiles each shape's pipelines in seconds: configuration c runs the shapes whose
@@ -142,7 +143,7 @@ describe('decode-split on the adapter', () => {
         const shapes = decodeProblem.conformanceShapes(fixed).filter((_, i) => i % configs.length === c);
         expect(shapes.length).toBeGreaterThan(0);
         for (const s of shapes) {
-          const result = await run(gpu, decodeSplitKernel, s, tiles);
+          const result = await runKernel(gpu, { kernel: decodeSplitKernel, shape: s, tiles });
           const expected = decodeProblem.reference(result.shape, result.inputs, 1e8);
           const cmp = mergeComparisons(Object.values(compareExpected(expected, result.outputs, decodeSplitKernel.tolerance)));
           expect(cmp.ok, `${decodeProblem.label(s)} tiles ${JSON.stringify(result.tiles)}: ${cmp.mismatches} mismatches, max abs error ${cmp.maxAbsError}`).toBe(true);
@@ -156,7 +157,7 @@ describe('decode-split on the adapter', () => {
     const inputs = decodeProblem.inputs(s, 1);
     const table = (inputs.blockTable as Uint32Array).slice();
     table[2] = 12345;
-    const error = await run(gpu, decodeSplitKernel, s, undefined, { ...inputs, blockTable: table }).catch((e: unknown) => e);
+    const error = await runKernel(gpu, { kernel: decodeSplitKernel, shape: s, inputs: { ...inputs, blockTable: table } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AttentionInputError);
     expect((error as Error).message).toMatch(/blockTable\[0\]\[2\] = 12345 is outside the pool/);
   });
@@ -165,6 +166,6 @@ describe('decode-split on the adapter', () => {
     const s = shape({ headDim: 128 });
     const tiles = { chunk: 256, wg: 128, lanes: 32, unroll: 1, rows: 4, subgroups: 1 };
     if (gpu.caps.subgroupMinSize >= 32) return expect(decodeSplitKernel.check(s, tiles, gpu.caps)).toEqual([]);
-    expect(() => plan(gpu.caps, decodeSplitKernel, s, tiles)).toThrow(ConfigError);
+    expect(() => planRun(gpu.caps, decodeSplitKernel, s, tiles)).toThrow(ConfigError);
   });
 });
