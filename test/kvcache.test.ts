@@ -3,6 +3,7 @@
 // (SwiftShader here): bit-exact, every conformance shape, two workgroup sizes, f32 and f16 pools.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AttentionDevice, AttentionInputError } from '../src/index.js';
+import { defaultCaps } from '../src/gpu/caps.js';
 import { compareExpected, mergeComparisons } from '../src/harness/compare.js';
 import { runKernel } from '../src/harness/run.js';
 import { blockAccounting } from '../src/attention/kvcache/index.js';
@@ -109,6 +110,20 @@ describe('compact on the GPU', () => {
     }
   }
 
+  it('scans past 256 chunks of one sequence and frees blocks across 300 sequences', async () => {
+    // 263 000 tokens: the offsets pass loops over more than 256 chunks, the free list holds more
+    // than 256 blocks of one sequence; 300 sequences: each free-list offset sums over > 256 others.
+    for (const raw of [
+      { seqLen: 263000, blockSize: 64, kvHeads: 1, headDim: 4, policy: 'random', evict: 50 },
+      { batch: 300, seqLen: 20, blockSize: 8, kvHeads: 1, headDim: 4, policy: 'random', evict: 80 },
+    ] as const) {
+      const s = shape(raw);
+      const { merged, result } = await runAndCompare(s, { wg: 64 });
+      expect(merged.ok, kvCacheProblem.label(s)).toBe(true);
+      expect((result.outputs.freeCount as Uint32Array)[0]).toBe(blockAccounting(s, result.inputs.keep as Uint32Array, result.inputs.contextLens as Uint32Array).blocksFreedAfter);
+    }
+  });
+
   it('loses, duplicates and reorders no survivor (tokens tagged by position)', async () => {
     // Independent of the reference: every row of token t of sequence b holds 1000·b + t, so each
     // sequence's first newLen slots must read back as exactly its kept positions, increasing.
@@ -158,6 +173,15 @@ describe('compact refuses bad indices before any dispatch', () => {
       expect((error as Error).message).toMatch(message);
     });
   }
+
+  it('refuses a pool past the device binding limit, naming it', () => {
+    const caps = defaultCaps();
+    const big = shape({ seqLen: 1 << 20, kvHeads: 8, headDim: 128 });
+    const problems = compactKernel.check(big, { wg: 64 }, caps);
+    expect(problems.map((p) => p.limit)).toContain('maxStorageBufferBindingSize');
+    expect(problems.find((p) => p.limit === 'maxStorageBufferBindingSize')!.message).toMatch(/each K\/V pool and its scratch needs 4294967296 bytes/);
+    expect(compactKernel.check(shape({ seqLen: 4096 }), compactKernel.defaultTiles(shape({ seqLen: 4096 }), caps), caps)).toEqual([]);
+  });
 
   it('refuses bad shapes naming the field and the limit', () => {
     expect(() => shape({ blockSize: 12 })).toThrow(/blockSize must be one of 8, 16, 32, 64, got 12/);

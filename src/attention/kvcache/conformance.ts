@@ -23,5 +23,7 @@ const SHAPES: RawShape[] = [
 ];
 
 export function kvCacheConformanceShapes(fixed: RawShape): RawShape[] {
-  return SHAPES.map((shape) => ({ ...shape, ...fixed }));
+  // An odd fixed head dim cannot be an f16 cache (rows are whole 32-bit words): those shapes go f32.
+  const oddDim = typeof fixed.headDim === 'number' && fixed.headDim % 2 === 1;
+  return SHAPES.map((shape) => ({ ...shape, ...(oddDim && fixed.dtype === undefined ? { dtype: 'f32' } : {}), ...fixed }));
 }
