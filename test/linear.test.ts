@@ -151,38 +151,41 @@ async function expectMatches(kernel: KernelDescriptor, s: LinearShape, tiles: Pa
 }
 
 describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))('%s on the adapter', (_name, kernel) => {
-  for (const group of kernel.conformance) {
-    for (const tiles of group.tiles) {
-      it(`matches the reference on the conformance shapes, fixed ${JSON.stringify(group.fixed)}, tiles ${JSON.stringify(tiles)}`, async () => {
-        const shapes = linearProblem.conformanceShapes(group.fixed);
+  // The first configuration runs every conformance shape; the others (and the d = 64 group), to
+  // keep SwiftShader's time down, length 1 and one past a 64-token chunk (65).
+  kernel.conformance.forEach((group, g) => {
+    group.tiles.forEach((tiles, n) => {
+      const full = g === 0 && n === 0;
+      it(`matches the reference on ${full ? 'every conformance shape' : 'the short conformance shapes'}, fixed ${JSON.stringify(group.fixed)}, tiles ${JSON.stringify(tiles)}`, async () => {
+        const shapes = linearProblem.conformanceShapes(group.fixed).filter((s) => full || s.seqK === 1 || s.seqK === 65);
         expect(shapes.some((s) => s.seqK === 1) && shapes.some((s) => s.rule === 'delta') && shapes.some((s) => s.rule === 'gla')).toBe(true);
         for (const s of shapes) await expectMatches(kernel, s, tiles);
       });
-    }
-  }
+    });
+  });
 
   it('two calls with the carried state equal one long run', async () => {
     for (const rule of ['gla', 'delta'] as const) {
-      const whole = shape({ rule, seqK: 130, dk: 32, dv: 32, heads: 2, decay: 'weak' });
-      const half = shape({ ...whole, seqK: 65 });
+      const whole = shape({ rule, seqK: 66, dk: 16, dv: 16, heads: 2, decay: 'weak' });
+      const half = shape({ ...whole, seqK: 33 });
       const inputs = linearProblem.inputs(whole, 21);
       const split = (from: number, s0: HostTensors[string]): HostTensors => {
         const cut = (name: string, width: number) => {
           const src = inputs[name] as Float32Array;
-          const out = new Float32Array(2 * 65 * width);
-          for (let bh = 0; bh < 2; bh++) out.set(src.subarray((bh * 130 + from) * width, (bh * 130 + from + 65) * width), bh * 65 * width);
+          const out = new Float32Array(2 * 33 * width);
+          for (let bh = 0; bh < 2; bh++) out.set(src.subarray((bh * 66 + from) * width, (bh * 66 + from + 33) * width), bh * 33 * width);
           return out;
         };
-        return { q: cut('q', 32), k: cut('k', 32), v: cut('v', 32), g: cut('g', 1), ...(rule === 'delta' ? { beta: cut('beta', 1) } : {}), s0 };
+        return { q: cut('q', 16), k: cut('k', 16), v: cut('v', 16), g: cut('g', 1), ...(rule === 'delta' ? { beta: cut('beta', 1) } : {}), s0 };
       };
       const one = await runKernel(gpu, { kernel, shape: whole, inputs });
       const first = await expectMatches(kernel, half, {}, split(0, inputs.s0!));
-      const second = await expectMatches(kernel, half, {}, split(65, first.outputs.sT!));
+      const second = await expectMatches(kernel, half, {}, split(33, first.outputs.sT!));
       expect(relativeRms(one.outputs.sT as Float32Array, second.outputs.sT as Float32Array)).toBeLessThan(F32_RMS_BOUND);
       const oWhole = one.outputs.o as Float32Array;
       const oSecond = second.outputs.o as Float32Array;
       for (let bh = 0; bh < 2; bh++) {
-        expect(relativeRms(oWhole.subarray((bh * 130 + 65) * 32, (bh + 1) * 130 * 32), oSecond.subarray(bh * 65 * 32, (bh + 1) * 65 * 32))).toBeLessThan(F32_RMS_BOUND);
+        expect(relativeRms(oWhole.subarray((bh * 66 + 33) * 16, (bh + 1) * 66 * 16), oSecond.subarray(bh * 33 * 16, (bh + 1) * 33 * 16))).toBeLessThan(F32_RMS_BOUND);
       }
     }
   });
