@@ -2,10 +2,11 @@ import { AttentionInputError } from '../errors.js';
 import { decode } from './decode/index.js';
 import { dense } from './dense/index.js';
 import { kvcache } from './kvcache/index.js';
+import { linear } from './linear/index.js';
 import type { Family, KernelDescriptor, Problem } from './types.js';
 
 /** Every family, one line each: the CLI, the page, the harness and the tests read this list. */
-export const FAMILIES: readonly Family[] = [dense, decode, kvcache];
+export const FAMILIES: readonly Family[] = [dense, decode, kvcache, linear];
 
 /** Every kernel of every family, by name. */
 export const KERNELS: readonly KernelDescriptor[] = FAMILIES.flatMap((f) => f.kernels);
