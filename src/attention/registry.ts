@@ -1,9 +1,10 @@
 import { AttentionInputError } from '../errors.js';
 import { dense } from './dense/index.js';
+import { TOPK_FAMILIES } from './topk/index.js';
 import type { Family, KernelDescriptor, Problem } from './types.js';
 
 /** Every family, one line each: the CLI, the page, the harness and the tests read this list. */
-export const FAMILIES: readonly Family[] = [dense];
+export const FAMILIES: readonly Family[] = [dense, ...TOPK_FAMILIES];
 
 /** Every kernel of every family, by name. */
 export const KERNELS: readonly KernelDescriptor[] = FAMILIES.flatMap((f) => f.kernels);
