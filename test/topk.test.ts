@@ -123,3 +123,15 @@ describe.each(KERNELS.map((k) => [k.name, k] as const))('%s on the adapter', (_n
         for (const shape of kernel.problem.conformanceShapes(group.fixed) as TopkShape[]) await expectConformance(kernel, shape, tiles);
   });
 });
+
+describe('topk-attend input validation on the adapter', () => {
+  it('refuses an index past the causal limit before any dispatch, naming query, slot and value', async () => {
+    const s = topkAttendProblem.resolve({ seqK: 7, topK: 4, heads: 2, headDim: 8 });
+    const inputs = topkAttendProblem.inputs(s, 3) as Record<string, HostTensor>;
+    const indices = Int32Array.from(inputs.indices as Int32Array);
+    indices[5 * 4 + 2] = 6;
+    const error = await runTopk(topkAttendKernel, s, {}, { ...inputs, indices }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AttentionInputError);
+    expect((error as Error).message).toBe("indices[batch 0, query 5, slot 2] = 6 is past the query's causal limit 5");
+  });
+});

@@ -17,10 +17,9 @@ export const topkAttendKernel: KernelDescriptor<TopkShape, AttendTiles> = {
   precision: 'f32',
   tolerance: F32_TOLERANCE,
   conformance: [
-    { fixed: {}, tiles: [{ hpw: 1, tk: 8 }] },
-    // Chunks wider than most selections (−1 slots), and heads sharing a workgroup where the group allows.
-    { fixed: { headDim: 64 }, tiles: [{ hpw: 1, tk: 64 }] },
-    { fixed: { heads: 4, kvHeads: 1 }, tiles: [{ hpw: 4, tk: 16 }, { hpw: 2, tk: 32 }] },
+    { fixed: {}, tiles: [{ hpw: 1, tk: 16 }] },
+    // Four heads sharing each gathered row, chunks wider than most selections (−1 slots).
+    { fixed: { heads: 4, kvHeads: 1, headDim: 32 }, tiles: [{ hpw: 4, tk: 64 }] },
   ],
   defaultTiles: defaultAttendTiles,
   check: attendProblems,
