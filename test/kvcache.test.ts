@@ -1,7 +1,7 @@
 // The kvcache family: eviction policies, block accounting, the compaction reference, index
 // validation before dispatch, and the compact kernel against the reference on a real adapter
 // (SwiftShader here): bit-exact, every conformance shape, two workgroup sizes, f32 and f16 pools.
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type AttentionDevice, AttentionInputError } from '../src/index.js';
 import { defaultCaps } from '../src/gpu/caps.js';
 import { compareExpected, mergeComparisons } from '../src/harness/compare.js';
@@ -14,15 +14,6 @@ import { type KvCacheShape, NO_BLOCK, maxBlocksPerSeq, numBlocks } from '../src/
 import { getFamily } from '../src/attention/registry.js';
 import type { HostTensors } from '../src/attention/types.js';
 import { sharedDevice } from './helpers/gpu.js';
-
-// WORKAROUND (remove once main is fixed): on main, src/attention/dense/flash/kernel.ts reads
-// FLASH_CONFORMANCE_TILES before its declaration (line 199 vs 454), so importing the registry (and
-// with it runKernel and src/index.ts) throws a ReferenceError. The dense family is replaced by its
-// problem alone here; nothing of the kvcache family depends on dense's kernels.
-vi.mock('../src/attention/dense/index.js', async () => {
-  const { denseProblem } = await import('../src/attention/dense/problem.js');
-  return { dense: { problem: denseProblem, kernels: [] } };
-});
 
 const shape = (raw: Partial<KvCacheShape>) => kvCacheProblem.resolve(raw);
 

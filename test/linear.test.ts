@@ -1,7 +1,7 @@
 // The linear family (gated linear attention, gated DeltaNet): the float64 reference against
 // closed forms, and every kernel against the reference on a real adapter (SwiftShader here, where
 // the f16 variants must be refused), including two chained calls equal to one long run.
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
 import { planRun } from '../src/harness/plan.js';
 import { runKernel } from '../src/harness/run.js';
@@ -22,11 +22,6 @@ import { sharedDevice } from './helpers/gpu.js';
  * leaves a wide margin while catching any wrong decay or mask (errors of 1e-2 and more).
  */
 const F32_RMS_BOUND = 1e-5;
-
-// Work-around for main's work in progress: src/attention/dense/flash/kernel.ts reads
-// FLASH_CONFORMANCE_TILES before its declaration, so evaluating the dense family throws and with it
-// the registry that planRun and runKernel import. The linear tests need no dense kernel.
-vi.mock('../src/attention/dense/index.js', () => ({ dense: { problem: { family: 'dense' }, kernels: [] } }));
 
 const shape = (raw: Record<string, unknown>) => linearProblem.resolve(raw as never);
 

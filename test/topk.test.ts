@@ -2,12 +2,11 @@
 // input validation and device checks without a GPU, then every kernel on its conformance shapes
 // on the real adapter (SwiftShader here), the selection compared exactly, ties included.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AttentionInputError, ConfigError } from '../src/errors.js';
+import { AttentionInputError } from '../src/errors.js';
 import { DEFAULT_LIMITS, defaultCaps } from '../src/gpu/caps.js';
 import { type AttentionDevice, createDevice } from '../src/gpu/device.js';
-import { TensorSession } from '../src/gpu/tensors.js';
 import { compareExpected } from '../src/harness/compare.js';
-import { resolveTiles } from '../src/attention/common.js';
+import { runKernel } from '../src/harness/run.js';
 import type { HostTensor, HostTensors, KernelDescriptor, RawShape, Tiles } from '../src/attention/types.js';
 import { topkIndexKernel } from '../src/attention/topk/indexer/kernel.js';
 import { topkSelectKernel } from '../src/attention/topk/select/kernel.js';
@@ -70,39 +69,10 @@ beforeAll(async () => {
   gpu = await createDevice();
 });
 
-/**
- * runKernel (src/harness/run.ts), step for step, without the kernel registry: on this branch's
- * main, importing the registry evaluates src/attention/dense/flash/kernel.ts, which reads
- * FLASH_CONFORMANCE_TILES before its declaration (a temporal-dead-zone ReferenceError), so
- * src/harness/run.ts and src/index.ts cannot load. Same order of checks: shape, features, tiles,
- * device check, inputs validated, then upload, poison, one pass, read-back.
- */
+/** One run through the harness (shape, features, tiles and inputs checked first). */
 async function runTopk(kernel: KernelDescriptor, raw: RawShape | object, tiles: Partial<Tiles>, given?: HostTensors) {
-  const shape = kernel.problem.resolve(raw as RawShape) as TopkShape;
-  const missing = kernel.requiredFeatures.filter((f) => !gpu.caps.features.includes(f));
-  if (missing.length > 0) throw new ConfigError(kernel.name, missing.map((f) => ({ limit: `feature ${f}`, requested: 1, available: 0, message: `needs the "${f}" feature` })));
-  const full = resolveTiles(kernel, kernel.defaultTiles(shape, gpu.caps), tiles);
-  const problems = kernel.check(shape, full, gpu.caps);
-  if (problems.length > 0) throw new ConfigError(kernel.name, problems);
-  const inputs = given ?? kernel.problem.inputs(shape, 1);
-  kernel.problem.validate(shape, inputs);
-  const prepared = await kernel.prepare(gpu.device, shape, full, gpu.caps);
-  const session = await TensorSession.create(gpu, kernel.problem.tensors(shape));
-  try {
-    session.upload(inputs);
-    session.poisonOutputs();
-    const bound = prepared.bind(session.buffers);
-    const encoder = gpu.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    bound.encode(pass);
-    pass.end();
-    gpu.device.queue.submit([encoder.finish()]);
-    const outputs: Record<string, HostTensor> = await session.read(120_000);
-    bound.destroy();
-    return { shape, inputs, outputs, tiles: full };
-  } finally {
-    session.destroy();
-  }
+  const result = await runKernel(gpu, { kernel, shape: raw, tiles, ...(given ? { inputs: given } : {}) });
+  return { shape: result.shape as TopkShape, inputs: result.inputs, outputs: result.outputs, tiles: result.tiles };
 }
 
 async function expectConformance(kernel: KernelDescriptor, raw: RawShape | object, tiles: Partial<Tiles>, inputs?: HostTensors) {
