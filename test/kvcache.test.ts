@@ -19,7 +19,7 @@ const shape = (raw: Partial<KvCacheShape>) => kvCacheProblem.resolve(raw);
 
 describe('eviction and block accounting', () => {
   it('scattered eviction frees almost no block; compaction frees half of them', () => {
-    const s = shape({ seqLen: 131072, kvHeads: 1, headDim: 4, blockSize: 16, policy: 'random', evict: 50 });
+    const s = shape({ seqK: 131072, kvHeads: 1, headDim: 4, blockSize: 16, policy: 'random', evict: 50 });
     const inputs = kvCacheProblem.inputs(s, 1);
     const a = blockAccounting(s, inputs.keep as Uint32Array);
     expect(a.evictedTokens).toBeGreaterThan(0.49 * 131072);
@@ -32,7 +32,7 @@ describe('eviction and block accounting', () => {
   });
 
   it('a sink + window policy frees the blocks of the evicted middle even before compaction', () => {
-    const s = shape({ seqLen: 1000, blockSize: 16, policy: 'window', sinks: 4, window: 100, kvHeads: 2, headDim: 8 });
+    const s = shape({ seqK: 1000, blockSize: 16, policy: 'window', sinks: 4, window: 100, kvHeads: 2, headDim: 8 });
     const keep = kvCacheProblem.inputs(s, 3).keep as Uint32Array;
     const a = blockAccounting(s, keep);
     expect(a.evictedTokens).toBe(1000 - 104);
@@ -43,7 +43,7 @@ describe('eviction and block accounting', () => {
   });
 
   it('the score policy keeps the tokens with the largest key norms', () => {
-    const s = shape({ seqLen: 64, policy: 'score', evict: 25, kvHeads: 2, headDim: 4, blockSize: 8 });
+    const s = shape({ seqK: 64, policy: 'score', evict: 25, kvHeads: 2, headDim: 4, blockSize: 8 });
     const inputs = kvCacheProblem.inputs(s, 5);
     const keep = inputs.keep as Uint32Array;
     const scores = inputs.scores as Float32Array;
@@ -54,7 +54,7 @@ describe('eviction and block accounting', () => {
   });
 
   it('the reference plan slides survivors forward in order and lists the freed blocks', () => {
-    const s = shape({ batch: 2, seqLen: 20, blockSize: 8, kvHeads: 1, headDim: 4 });
+    const s = shape({ batch: 2, seqK: 20, blockSize: 8, kvHeads: 1, headDim: 4 });
     const blocks = maxBlocksPerSeq(s);
     const blockTable = Uint32Array.from({ length: numBlocks(s) }, (_, i) => numBlocks(s) - 1 - i);
     const contextLens = Uint32Array.of(20, 9);
@@ -105,8 +105,8 @@ describe('compact on the GPU', () => {
     // 263 000 tokens: the offsets pass loops over more than 256 chunks, the free list holds more
     // than 256 blocks of one sequence; 300 sequences: each free-list offset sums over > 256 others.
     for (const raw of [
-      { seqLen: 263000, blockSize: 64, kvHeads: 1, headDim: 4, policy: 'random', evict: 50 },
-      { batch: 300, seqLen: 20, blockSize: 8, kvHeads: 1, headDim: 4, policy: 'random', evict: 80 },
+      { seqK: 263000, blockSize: 64, kvHeads: 1, headDim: 4, policy: 'random', evict: 50 },
+      { batch: 300, seqK: 20, blockSize: 8, kvHeads: 1, headDim: 4, policy: 'random', evict: 80 },
     ] as const) {
       const s = shape(raw);
       const { merged, result } = await runAndCompare(s, { wg: 64 });
@@ -118,7 +118,7 @@ describe('compact on the GPU', () => {
   it('loses, duplicates and reorders no survivor (tokens tagged by position)', async () => {
     // Independent of the reference: every row of token t of sequence b holds 1000·b + t, so each
     // sequence's first newLen slots must read back as exactly its kept positions, increasing.
-    const s = shape({ batch: 3, seqLen: 300, blockSize: 8, kvHeads: 2, headDim: 4, policy: 'random', evict: 60 });
+    const s = shape({ batch: 3, seqK: 300, blockSize: 8, kvHeads: 2, headDim: 4, policy: 'random', evict: 60 });
     const inputs = { ...kvCacheProblem.inputs(s, 11) } as Record<string, Float32Array | Uint32Array>;
     const table = inputs.blockTable as Uint32Array;
     const lens = inputs.contextLens as Uint32Array;
@@ -148,7 +148,7 @@ describe('compact on the GPU', () => {
 });
 
 describe('compact refuses bad indices before any dispatch', () => {
-  const s = shape({ batch: 2, seqLen: 40, blockSize: 8, kvHeads: 1, headDim: 4 });
+  const s = shape({ batch: 2, seqK: 40, blockSize: 8, kvHeads: 1, headDim: 4 });
   const cases: [string, (i: Record<string, Uint32Array>) => void, RegExp][] = [
     ['a block outside the pool', (i) => (i.blockTable![5 + 1] = 10), /blockTable\[1\]\[1\] = 10 names a block outside the pool of 10 blocks/],
     ['a length past the table', (i) => (i.contextLens![1] = 41), /contextLens\[1\] = 41 is past the block table, which holds 40 tokens/],
@@ -167,11 +167,11 @@ describe('compact refuses bad indices before any dispatch', () => {
 
   it('refuses a pool past the device binding limit, naming it', () => {
     const caps = defaultCaps();
-    const big = shape({ seqLen: 1 << 20, kvHeads: 8, headDim: 128 });
+    const big = shape({ seqK: 1 << 20, kvHeads: 8, headDim: 128 });
     const problems = compactKernel.check(big, { wg: 64 }, caps);
     expect(problems.map((p) => p.limit)).toContain('maxStorageBufferBindingSize');
     expect(problems.find((p) => p.limit === 'maxStorageBufferBindingSize')!.message).toMatch(/each K\/V pool and its scratch needs 4294967296 bytes/);
-    expect(compactKernel.check(shape({ seqLen: 4096 }), compactKernel.defaultTiles(shape({ seqLen: 4096 }), caps), caps)).toEqual([]);
+    expect(compactKernel.check(shape({ seqK: 4096 }), compactKernel.defaultTiles(shape({ seqK: 4096 }), caps), caps)).toEqual([]);
   });
 
   it('refuses bad shapes naming the field and the limit', () => {

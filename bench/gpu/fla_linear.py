@@ -73,24 +73,24 @@ def main():
                 lambda: chunk_gated_delta_rule(
                     q, k, v, g, beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True
                 ),
-                "bf16",
-                "fla-linear-delta",
+                "bfloat16",
+                ("linear", {"rule": "delta"}),
             )
         if "simple_gla" in ops:
             runs["chunk_simple_gla"] = (
                 lambda: chunk_simple_gla(q, k, v, g=g, initial_state=s0, output_final_state=True),
-                "bf16",
-                "fla-linear-gla",
+                "bfloat16",
+                ("linear", {"rule": "gla"}),
             )
         if "sdpa" in ops:
             # SDPA wants [B, H, T, d].
             qh, kh, vh = (x.transpose(1, 2).contiguous().to(torch.float16) for x in (q, k, v))
             runs["sdpa_causal_flash"] = (
                 lambda: F.scaled_dot_product_attention(qh, kh, vh, is_causal=True),
-                "f16",
-                "dense-causal",
+                "float16",
+                ("dense", {"kvHeads": H, "seqQ": T, "headDim": d, "causal": True}),
             )
-        for op, (fn, dtype, family) in runs.items():
+        for op, (fn, dtype, (family, fields)) in runs.items():
             with torch.no_grad():
                 if op == "sdpa_causal_flash":
                     with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
@@ -100,9 +100,17 @@ def main():
             print(
                 json.dumps(
                     {
+                        # source/backend/family/shape/ms: how `bench --compare` matches the row to our
+                        # records (every shape field listed must be equal); fla's bf16 is compared
+                        # with our f32 and f16 kernels alike.
+                        "source": "fla" if family == "linear" else "torch-sdpa",
+                        "backend": op,
+                        "family": family,
+                        "shape": {"batch": B, "heads": H, "seqK": T, **({"dk": d, "dv": d} if family == "linear" else {}), **fields},
+                        "anyPrecision": family == "linear",
+                        "ms": round(median, 4),
                         "tool": "fla_linear.py",
                         "op": op,
-                        "family": family,
                         "dtype": dtype,
                         "batch": B,
                         "heads": H,

@@ -78,8 +78,12 @@ for n in a.seq:
                 pairs = b * a.heads * (nq * n - nq * (nq - 1) // 2)
                 kv_bytes = 2 * b * a.kv_heads * n * a.dim * elem
                 for be in a.backend:
+                    # family/shape/anyPrecision: how `bench --compare` matches the row to decode records
+                    # (every field listed must be equal; the KV type decides, whatever the kernel's precision).
                     row = dict(source='torch-decode', backend=be, dtype=dt, batch=b, heads=a.heads, kvHeads=a.kv_heads,
-                               seq=n, seqQ=nq, dim=a.dim, causal=nq > 1)
+                               seq=n, seqQ=nq, dim=a.dim, causal=nq > 1, family='decode', anyPrecision=True,
+                               shape=dict(batch=b, heads=a.heads, kvHeads=a.kv_heads, seqK=n, seqQ=nq, headDim=a.dim,
+                                          lengths='equal', kvType='f16' if dt == 'float16' else 'f32'))
                     try:
                         with sdpa_kernel([getattr(SDPBackend, be)]):
                             ms = median_ms(lambda: torch.nn.functional.scaled_dot_product_attention(

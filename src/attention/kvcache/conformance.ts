@@ -7,19 +7,19 @@ import type { RawShape } from '../types.js';
  * and scalar word paths). `fixed` fields override every shape's.
  */
 const SHAPES: RawShape[] = [
-  { seqLen: 1, batch: 1, blockSize: 8, policy: 'random', evict: 50, kvHeads: 1, dtype: 'f32', headDim: 4 },
-  { seqLen: 7, batch: 1, blockSize: 16, policy: 'window', sinks: 2, window: 3, kvHeads: 2, dtype: 'f32', headDim: 8 },
-  { seqLen: 100, batch: 3, blockSize: 8, policy: 'random', evict: 50, kvHeads: 2, dtype: 'f32', headDim: 4 },
-  { seqLen: 129, batch: 3, blockSize: 16, policy: 'score', evict: 50, kvHeads: 1, dtype: 'f32', headDim: 6 },
-  { seqLen: 129, batch: 1, blockSize: 32, policy: 'random', evict: 0, kvHeads: 2, dtype: 'f32', headDim: 8 },
-  { seqLen: 100, batch: 3, blockSize: 64, policy: 'random', evict: 100, kvHeads: 1, dtype: 'f32', headDim: 4 },
-  { seqLen: 129, batch: 3, blockSize: 8, policy: 'window', sinks: 4, window: 16, kvHeads: 2, dtype: 'f16', headDim: 6 },
-  { seqLen: 100, batch: 1, blockSize: 16, policy: 'random', evict: 70, kvHeads: 2, dtype: 'f16', headDim: 8 },
-  { seqLen: 129, batch: 3, blockSize: 32, policy: 'score', evict: 30, kvHeads: 2, dtype: 'f16', headDim: 4 },
-  { seqLen: 7, batch: 3, blockSize: 64, policy: 'score', evict: 100, kvHeads: 1, dtype: 'f32', headDim: 5 },
-  { seqLen: 1, batch: 3, blockSize: 8, policy: 'window', sinks: 0, window: 0, kvHeads: 1, dtype: 'f32', headDim: 4 },
-  { seqLen: 129, batch: 2, blockSize: 8, policy: 'random', evict: 50, kvHeads: 2, dtype: 'f32', headDim: 5 },
-  { seqLen: 2500, batch: 2, blockSize: 16, policy: 'random', evict: 50, kvHeads: 1, dtype: 'f32', headDim: 4 },
+  { seqK: 1, batch: 1, blockSize: 8, policy: 'random', evict: 50, kvHeads: 1, dtype: 'f32', headDim: 4 },
+  { seqK: 7, batch: 1, blockSize: 16, policy: 'window', sinks: 2, window: 3, kvHeads: 2, dtype: 'f32', headDim: 8 },
+  { seqK: 100, batch: 3, blockSize: 8, policy: 'random', evict: 50, kvHeads: 2, dtype: 'f32', headDim: 4 },
+  { seqK: 129, batch: 3, blockSize: 16, policy: 'score', evict: 50, kvHeads: 1, dtype: 'f32', headDim: 6 },
+  { seqK: 129, batch: 1, blockSize: 32, policy: 'random', evict: 0, kvHeads: 2, dtype: 'f32', headDim: 8 },
+  { seqK: 100, batch: 3, blockSize: 64, policy: 'random', evict: 100, kvHeads: 1, dtype: 'f32', headDim: 4 },
+  { seqK: 129, batch: 3, blockSize: 8, policy: 'window', sinks: 4, window: 16, kvHeads: 2, dtype: 'f16', headDim: 6 },
+  { seqK: 100, batch: 1, blockSize: 16, policy: 'random', evict: 70, kvHeads: 2, dtype: 'f16', headDim: 8 },
+  { seqK: 129, batch: 3, blockSize: 32, policy: 'score', evict: 30, kvHeads: 2, dtype: 'f16', headDim: 4 },
+  { seqK: 7, batch: 3, blockSize: 64, policy: 'score', evict: 100, kvHeads: 1, dtype: 'f32', headDim: 5 },
+  { seqK: 1, batch: 3, blockSize: 8, policy: 'window', sinks: 0, window: 0, kvHeads: 1, dtype: 'f32', headDim: 4 },
+  { seqK: 129, batch: 2, blockSize: 8, policy: 'random', evict: 50, kvHeads: 2, dtype: 'f32', headDim: 5 },
+  { seqK: 2500, batch: 2, blockSize: 16, policy: 'random', evict: 50, kvHeads: 1, dtype: 'f32', headDim: 4 },
 ];
 
 export function kvCacheConformanceShapes(fixed: RawShape): RawShape[] {

@@ -3,14 +3,14 @@ import type { HostTensor } from '../types.js';
 import { type KvCacheShape, maxBlocksPerSeq } from './shape.js';
 
 /**
- * Keep masks [batch, seqLen] (1 = the token survives) for the three eviction policies. Entries past
+ * Keep masks [batch, seqK] (1 = the token survives) for the three eviction policies. Entries past
  * a sequence's length are 0. Everything here is deterministic in its arguments.
  */
 export function keepMask(s: KvCacheShape, contextLens: Uint32Array, rng: () => number, scores?: Float32Array): Uint32Array {
-  const keep = new Uint32Array(s.batch * s.seqLen);
+  const keep = new Uint32Array(s.batch * s.seqK);
   for (let b = 0; b < s.batch; b++) {
     const len = contextLens[b]!;
-    const row = b * s.seqLen;
+    const row = b * s.seqK;
     switch (s.policy) {
       case 'window':
         // StreamingLLM: attention sinks at the start plus the most recent tokens.
@@ -37,10 +37,10 @@ export function keepMask(s: KvCacheShape, contextLens: Uint32Array, rng: () => n
 
 /**
  * Per-token importance for the score policy: the L2 norm of the token's key, averaged over kv heads
- * (a cheap proxy for accumulated attention that needs no queries). [batch, seqLen], 0 past a length.
+ * (a cheap proxy for accumulated attention that needs no queries). [batch, seqK], 0 past a length.
  */
 export function keyNormScores(s: KvCacheShape, kPool: HostTensor, blockTable: Uint32Array, contextLens: Uint32Array): Float32Array {
-  const scores = new Float32Array(s.batch * s.seqLen);
+  const scores = new Float32Array(s.batch * s.seqK);
   const read = kPool instanceof Uint16Array ? (i: number) => fromHalfBits(kPool[i]!) : (i: number) => kPool[i]!;
   const blocks = maxBlocksPerSeq(s);
   for (let b = 0; b < s.batch; b++) {
@@ -53,7 +53,7 @@ export function keyNormScores(s: KvCacheShape, kPool: HostTensor, blockTable: Ui
         for (let c = 0; c < s.headDim; c++) sq += read(base + c) ** 2;
         total += Math.sqrt(sq);
       }
-      scores[b * s.seqLen + t] = total / s.kvHeads;
+      scores[b * s.seqK + t] = total / s.kvHeads;
     }
   }
   return scores;

@@ -57,7 +57,7 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
   title: 'KV-cache eviction and compaction',
   description: 'Evict tokens from a paged KV cache (window, score or random policy) and compact the survivors in place so whole blocks return to the free list.',
   fields: KVCACHE_FIELDS,
-  axis: 'seqLen',
+  axis: 'seqK',
   resolve: resolveKvCacheShape,
   label: kvCacheLabel,
 
@@ -70,9 +70,9 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
       { name: 'vPool', role: 'state', type: s.dtype, dims: pool, layout: poolLayout },
       { name: 'blockTable', role: 'index', type: 'u32', dims: [s.batch, blocks], layout: 'batch·maxBlocksPerSeq' },
       { name: 'contextLens', role: 'index', type: 'u32', dims: [s.batch], layout: 'batch' },
-      { name: 'keep', role: 'index', type: 'u32', dims: [s.batch, s.seqLen], layout: 'batch·seqLen' },
+      { name: 'keep', role: 'index', type: 'u32', dims: [s.batch, s.seqK], layout: 'batch·seqK' },
     ];
-    if (s.policy === 'score') specs.push({ name: 'scores', role: 'input', type: 'f32', dims: [s.batch, s.seqLen], layout: 'batch·seqLen' });
+    if (s.policy === 'score') specs.push({ name: 'scores', role: 'input', type: 'f32', dims: [s.batch, s.seqK], layout: 'batch·seqK' });
     specs.push(
       { name: 'newTable', role: 'output', type: 'u32', dims: [s.batch, blocks], layout: 'batch·maxBlocksPerSeq' },
       { name: 'newLens', role: 'output', type: 'u32', dims: [s.batch], layout: 'batch' },
@@ -122,7 +122,7 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
   minimalBytes(s) {
     // The keep mask, lengths and table read once, the new table and free list written once, and
     // each relocated survivor read once and written once. Survivors already in place cost nothing.
-    const indices = 4 * (s.batch * s.seqLen + 2 * s.batch * maxBlocksPerSeq(s) + 2 * s.batch + numBlocks(s));
+    const indices = 4 * (s.batch * s.seqK + 2 * s.batch * maxBlocksPerSeq(s) + 2 * s.batch + numBlocks(s));
     return indices + 2 * kvBytes(s, expectedMovedTokens(s));
   },
 

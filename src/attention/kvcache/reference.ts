@@ -36,7 +36,7 @@ export function planCompaction(s: KvCacheShape, idx: CompactionIndices): Compact
   for (let b = 0; b < s.batch; b++) {
     const len = idx.contextLens[b]!;
     const survivors: number[] = [];
-    for (let t = 0; t < len; t++) if (idx.keep[b * s.seqLen + t]) survivors.push(t);
+    for (let t = 0; t < len; t++) if (idx.keep[b * s.seqK + t]) survivors.push(t);
     srcOf.push(Uint32Array.from(survivors));
     newLens[b] = survivors.length;
     const kept = ceilDiv(survivors.length, s.blockSize);
@@ -148,7 +148,7 @@ export function blockAccounting(s: KvCacheShape, keep: Uint32Array, contextLens:
     let survivors = 0;
     let blockSurvivors = 0;
     for (let t = 0; t < len; t++) {
-      if (keep[b * s.seqLen + t]) {
+      if (keep[b * s.seqK + t]) {
         if (survivors !== t) movedTokens++;
         survivors++;
         blockSurvivors++;

@@ -11,8 +11,8 @@ export type CacheType = 'f32' | 'f16';
 export const NO_BLOCK = 0xffffffff;
 
 export const KVCACHE_FIELDS: readonly ShapeField[] = [
-  { key: 'batch', flag: 'batch', url: 'b', label: 'Batch', help: 'Sequences in the cache; sequence b holds seqLen − ⌊b·seqLen/(2·batch)⌋ tokens (ragged).', kind: 'int', min: 1, max: 1024, default: 1 },
-  { key: 'seqLen', flag: 'seq', url: 'n', label: 'Context lengths', help: 'Tokens of the longest sequence (the block table has room for this many per sequence).', kind: 'int', min: 1, max: 1 << 22, default: 4096 },
+  { key: 'batch', flag: 'batch', url: 'b', label: 'Batch', help: 'Sequences in the cache; sequence b holds seqK − ⌊b·seqK/(2·batch)⌋ tokens (ragged).', kind: 'int', min: 1, max: 1024, default: 1 },
+  { key: 'seqK', flag: 'seq', url: 'n', label: 'Context lengths', help: 'Tokens of the longest sequence (the block table has room for this many per sequence).', kind: 'int', min: 1, max: 1 << 22, default: 4096 },
   { key: 'kvHeads', flag: 'kv-heads', url: 'kvh', label: 'KV heads', help: 'Key/value heads stored per token.', kind: 'int', min: 1, max: 256, default: 8 },
   { key: 'headDim', flag: 'dim', url: 'd', label: 'Head dim', help: 'Features per head (even for f16: rows are copied as 32-bit words).', kind: 'int', min: 1, max: 1024, default: 128 },
   { key: 'blockSize', flag: 'block', url: 'bs', label: 'Block size', help: 'Tokens per cache block: 8, 16, 32 or 64.', kind: 'int', min: 8, max: 64, default: 16 },
@@ -26,7 +26,7 @@ export const KVCACHE_FIELDS: readonly ShapeField[] = [
 /** One paged KV cache and the eviction applied to it, every field resolved. */
 export interface KvCacheShape {
   batch: number;
-  seqLen: number;
+  seqK: number;
   kvHeads: number;
   headDim: number;
   blockSize: number;
@@ -48,7 +48,7 @@ export function resolveKvCacheShape(raw: RawShape): KvCacheShape {
   }
   const s: KvCacheShape = {
     batch: v.batch,
-    seqLen: v.seqLen,
+    seqK: v.seqK,
     kvHeads: v.kvHeads,
     headDim: v.headDim,
     blockSize: v.blockSize,
@@ -69,10 +69,10 @@ export function elementBytes(s: KvCacheShape): number {
 
 /** Block-table columns: blocks the longest sequence needs. */
 export function maxBlocksPerSeq(s: KvCacheShape): number {
-  return Math.ceil(s.seqLen / s.blockSize);
+  return Math.ceil(s.seqK / s.blockSize);
 }
 
-/** Pool blocks: room for every sequence to reach seqLen (the table is a permutation of the pool). */
+/** Pool blocks: room for every sequence to reach seqK (the table is a permutation of the pool). */
 export function numBlocks(s: KvCacheShape): number {
   return s.batch * maxBlocksPerSeq(s);
 }
@@ -89,11 +89,11 @@ export function rowBytes(s: KvCacheShape): number {
 /** The seeded inputs' context lengths: ragged, the first sequence the longest. */
 export function defaultContextLens(s: KvCacheShape): Uint32Array {
   const lens = new Uint32Array(s.batch);
-  for (let b = 0; b < s.batch; b++) lens[b] = Math.max(1, s.seqLen - Math.floor((b * s.seqLen) / (2 * s.batch)));
+  for (let b = 0; b < s.batch; b++) lens[b] = Math.max(1, s.seqK - Math.floor((b * s.seqK) / (2 * s.batch)));
   return lens;
 }
 
 export function kvCacheLabel(s: KvCacheShape): string {
   const policy = s.policy === 'window' ? `window ${s.sinks}+${s.window}` : `${s.policy} ${s.evict}%`;
-  return `B${s.batch} N${s.seqLen} Hkv${s.kvHeads} d${s.headDim} bs${s.blockSize} ${s.dtype} ${policy}`;
+  return `B${s.batch} N${s.seqK} Hkv${s.kvHeads} d${s.headDim} bs${s.blockSize} ${s.dtype} ${policy}`;
 }

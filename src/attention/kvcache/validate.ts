@@ -32,8 +32,8 @@ export function validateIndices(s: KvCacheShape, blockTable: Uint32Array, contex
   const owner = new Int32Array(pool).fill(-1);
   for (let b = 0; b < s.batch; b++) {
     const len = contextLens[b]!;
-    if (len > s.seqLen) {
-      throw new AttentionInputError(`contextLens[${b}] = ${len} is past the block table, which holds ${s.seqLen} tokens per sequence (${blocks} blocks of ${s.blockSize}, seqLen ${s.seqLen})`);
+    if (len > s.seqK) {
+      throw new AttentionInputError(`contextLens[${b}] = ${len} is past the block table, which holds ${s.seqK} tokens per sequence (${blocks} blocks of ${s.blockSize}, seqK ${s.seqK})`);
     }
     for (let j = 0; j < Math.ceil(len / s.blockSize); j++) {
       const at = b * blocks + j;
@@ -47,6 +47,6 @@ export function validateIndices(s: KvCacheShape, blockTable: Uint32Array, contex
     }
   }
   for (let i = 0; i < keep.length; i++) {
-    if (keep[i]! > 1) throw new AttentionInputError(`keep[${Math.floor(i / s.seqLen)}][${i % s.seqLen}] = ${keep[i]} must be 0 or 1`);
+    if (keep[i]! > 1) throw new AttentionInputError(`keep[${Math.floor(i / s.seqK)}][${i % s.seqK}] = ${keep[i]} must be 0 or 1`);
   }
 }

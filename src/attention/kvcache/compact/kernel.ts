@@ -30,7 +30,7 @@ export function wordBytes(s: KvCacheShape): 16 | 8 | 4 {
 const WORD_TYPE = { 16: 'vec4<u32>', 8: 'vec2<u32>', 4: 'u32' } as const;
 
 export function scanChunks(s: KvCacheShape): number {
-  return Math.ceil(s.seqLen / SCAN_CHUNK);
+  return Math.ceil(s.seqK / SCAN_CHUNK);
 }
 
 function poolBytes(s: KvCacheShape): number {
@@ -39,7 +39,7 @@ function poolBytes(s: KvCacheShape): number {
 
 function encodeParams(s: KvCacheShape): ArrayBuffer {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);
-  u32.set([s.batch, s.seqLen, maxBlocksPerSeq(s), s.kvHeads, s.blockSize, scanChunks(s), 0, 0]);
+  u32.set([s.batch, s.seqK, maxBlocksPerSeq(s), s.kvHeads, s.blockSize, scanChunks(s), 0, 0]);
   return u32.buffer;
 }
 
@@ -77,14 +77,14 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
     problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 7, 'the copy passes (src_of, table, lengths, K and V in and out)'));
     const buffers: [string, number][] = [
       ['each K/V pool and its scratch', poolBytes(s)],
-      ['the keep mask and src_of (batch·seqLen·4)', s.batch * s.seqLen * 4],
+      ['the keep mask and src_of (batch·seqK·4)', s.batch * s.seqK * 4],
     ];
     for (const [what, bytes] of buffers) {
       problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', bytes, what));
       problems.push(...overLimit(caps, 'maxBufferSize', bytes, what));
     }
-    if (s.batch * s.seqLen > 0xffffffff) {
-      problems.push(ruleProblem('u32 token index', s.batch * s.seqLen, 0xffffffff, `batch·seqLen = ${s.batch * s.seqLen} is past a u32 index`));
+    if (s.batch * s.seqK > 0xffffffff) {
+      problems.push(ruleProblem('u32 token index', s.batch * s.seqK, 0xffffffff, `batch·seqK = ${s.batch * s.seqK} is past a u32 index`));
     }
     const maxGroups = caps.limits.maxComputeWorkgroupsPerDimension;
     const grids: [string, number][] = [
@@ -105,7 +105,7 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
     // is read from the pool, written to scratch, read back and written to the pool: 4× its bytes.
     const survivors = expectedSurvivors(s);
     const blocks = s.batch * maxBlocksPerSeq(s);
-    const indices = 4 * (2 * s.batch * s.seqLen + survivors * (1 + 2 * s.kvHeads) + 4 * blocks + 2 * s.batch * scanChunks(s));
+    const indices = 4 * (2 * s.batch * s.seqK + survivors * (1 + 2 * s.kvHeads) + 4 * blocks + 2 * s.batch * scanChunks(s));
     return indices + 4 * kvBytes(s, expectedMovedTokens(s));
   },
 
@@ -113,7 +113,7 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
     return [
       { name: 'K scratch pool', bytes: poolBytes(s) },
       { name: 'V scratch pool', bytes: poolBytes(s) },
-      { name: 'src_of (batch·seqLen)', bytes: s.batch * s.seqLen * 4 },
+      { name: 'src_of (batch·seqK)', bytes: s.batch * s.seqK * 4 },
       { name: 'chunk sums (batch·chunks)', bytes: s.batch * scanChunks(s) * 4 },
     ];
   },
@@ -154,7 +154,7 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
         const storage = (label: string, bytes: number) => device.createBuffer({ label, size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE });
         const kScratch = storage('compact K scratch', poolBytes(s));
         const vScratch = storage('compact V scratch', poolBytes(s));
-        const srcOf = storage('compact src_of', s.batch * s.seqLen * 4);
+        const srcOf = storage('compact src_of', s.batch * s.seqK * 4);
         const chunkSums = storage('compact chunk sums', s.batch * scanChunks(s) * 4);
         const groups = [
           bindBuffers(device, 'compact count', count.layout, [params, t.keep!, t.contextLens!, chunkSums]),

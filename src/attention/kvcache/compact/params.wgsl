@@ -1,7 +1,7 @@
 // The cache geometry every compaction pass reads (written by kernel.ts's encodeParams, same order).
 struct Params {
   batch: u32,
-  // Keep-mask row length and the longest sequence the table holds (seqLen).
+  // Keep-mask row length and the longest sequence the table holds (seqK).
   max_len: u32,
   // Block-table columns.
   max_blocks: u32,
