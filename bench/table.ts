@@ -32,7 +32,7 @@ export function tableRow(r: ResultRecord): string[] {
     fmtErr(r.check?.maxAbsError),
     ok,
     r.compileMs === null ? '–' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0),
-    r.timing ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}` : '–',
+    r.timing ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}${r.timing.settled === false ? ' unsettled' : ''}` : '–',
   ];
 }
 
@@ -46,7 +46,11 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
     cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const notes = records
-    .map((r, i) => (r.reason ? `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}` : null))
+    .map((r, i) => {
+      if (r.reason) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`;
+      if (r.timing?.settled === false) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: timing never settled (${r.timing.warmupMs} ms of warm-up; the GPU's speed was still changing): treat this time with care`;
+      return null;
+    })
     .filter((n): n is string => n !== null);
   if (notes.length > 0) out.push('', 'Notes:', ...notes);
   return out.join('\n');

@@ -27,6 +27,10 @@ export const TimingSchema = z.object({
   /** Rounding step of the timestamps in ns (1 or so when fine; 0 when not measured with queries). */
   quantumNs: z.number().nonnegative(),
   warmup: z.number().int().nonnegative(),
+  /** Warm-up spent before timing, in ms (absent in older files). */
+  warmupMs: z.number().nonnegative().optional(),
+  /** Whether two consecutive warm-up windows agreed within 2% before timing; false: the GPU's speed was still changing (clocks). */
+  settled: z.boolean().optional(),
 });
 
 export const CheckSchema = z.object({
