@@ -273,21 +273,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     },
 
     async prepare(device, s, tiles, caps) {
-      const geo = flashGeometry(s.headDim, tiles, lanes);
-      const viaSubgroups = geo.reduction === 'subgroup';
-      const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-      const code = unrollLoops(
-        specialize(composeShader([params, ...reduceFiles, ...(f16 ? [kvFetchF16] : []), f16 ? flashF16Source : flashF32Source]), {
-          HEAD_DIM: s.headDim,
-          BR: tiles.br!,
-          BC: tiles.bc!,
-          WORKGROUP_SIZE: tiles.wg!,
-          ROW_THREADS: tiles.rowThreads!,
-          PREFETCH: tiles.prefetch === 1,
-          UNROLL: tiles.unroll ?? 1,
-        }),
-        unrollBounds(geo, lanes),
-      );
+      const code = flashShaderCode(variant, s.headDim, tiles);
       const [compiled, converter] = await Promise.all([
         compilePipeline(device, {
           label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
@@ -318,6 +304,27 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor {
     },
   };
   return kernel;
+}
+
+/** The WGSL module of one configuration: the composed files, consts specialized, marked loops unrolled. */
+export function flashShaderCode(variant: Pick<FlashVariant, 'lanes'>, headDim: number, tiles: Tiles): string {
+  const { lanes } = variant;
+  const f16 = lanes === 8;
+  const geo = flashGeometry(headDim, tiles, lanes);
+  const viaSubgroups = geo.reduction === 'subgroup';
+  const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
+  return unrollLoops(
+    specialize(composeShader([params, ...reduceFiles, ...(f16 ? [kvFetchF16] : []), f16 ? flashF16Source : flashF32Source]), {
+      HEAD_DIM: headDim,
+      BR: tiles.br!,
+      BC: tiles.bc!,
+      WORKGROUP_SIZE: tiles.wg!,
+      ROW_THREADS: tiles.rowThreads!,
+      PREFETCH: tiles.prefetch === 1,
+      UNROLL: tiles.unroll ?? 1,
+    }),
+    unrollBounds(geo, lanes),
+  );
 }
 
 /**
