@@ -4,7 +4,7 @@ import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import params from '../params.wgsl?raw';
-import kvFetch from '../kv_fetch.wgsl?raw';
+import flashGlobal from '../flash_global.wgsl?raw';
 import mmaSource from './flash_mma.wgsl?raw';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { attentionFlops, flashGridProblems, overLimit, ruleProblem, tensorProblems, tilesLabel } from '../../common.js';
@@ -230,7 +230,7 @@ export const flashMmaKernel: KernelDescriptor = {
 /** The WGSL module of one configuration: consts specialized, marked loops unrolled. */
 export function mmaShaderCode(headDim: number, tiles: Tiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
   return unrollLoops(
-    specialize(composeShader([params, resolveIfBlocks(kvFetch, { f16: true }), mmaSource]), {
+    specialize(composeShader([params, resolveIfBlocks(flashGlobal, { f16: true }), mmaSource]), {
       HEAD_DIM: headDim,
       SG_M: config.M,
       SG_N: config.N,

@@ -56,7 +56,7 @@
 //
 // Composed after params.wgsl (Params, work_item), the row reductions and reduce-scatters
 // (row_reduce_*.wgsl, scatter_*.wgsl: reduce_max_rows, reduce_sum_rows, reduce_scatter_rows) and
-// ../kv_fetch.wgsl (fetch_kv_tile).
+// ../flash_global.wgsl (flash_tile, fetch_kv_tile).
 // @if f16
 enable f16;
 // @endif
@@ -107,8 +107,9 @@ const STAGE: u32 = (BC * DV + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
 // Accesses to P vectors are served 128 bytes at a time: eight lanes of 16-byte f32 vectors, sixteen
 // of 8-byte f16 ones (the PHASE below). Those of one P store are min(ROW_THREADS, PHASE) keys of
 // PHASE / min(ROW_THREADS, PHASE) neighbouring row groups. A row stride of an odd number of vectors
-// (ROW_THREADS >= PHASE), or of PHASE / ROW_THREADS (fewer), puts them in distinct banks; with one
-// lane per row they are one key's consecutive row groups and need no padding.
+// (ROW_THREADS >= PHASE), or of PHASE / ROW_THREADS mod PHASE (fewer threads per row), puts them in
+// distinct banks; with one lane per row they are one key's consecutive row groups and need no
+// padding.
 // @if f16
 const P_PAD: u32 = select(select(16u / ROW_THREADS, 1u + (ROW_GROUPS & 1u), ROW_THREADS >= 16u), 0u, ROW_THREADS == 1u);
 // @else
@@ -147,15 +148,8 @@ fn store_kv_tile(staged: array<qkv_t, STAGE>, lid: u32) {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let item = work_item(wid, BR);
-  let b = item.z;
-  let h = item.y;
-  let row0 = item.x * BR;
-  let q_base = (b * p.heads + h) * p.seq_q * DV;
-  let kv_base = (b * p.kv_heads + h / p.group_size) * p.seq_k * DV;
-  // @if f16
-  let o_base = (b * p.heads + h) * p.seq_q * (HEAD_DIM / 4u);
-  // @endif
+  let tile = flash_tile(wid);
+  let row0 = tile.row0;
   let rg = lid / ROW_THREADS;
   let g = lid % ROW_THREADS;
 
@@ -169,12 +163,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       // @if f16
       var val = vec4<u32>(0u);
       if (row < p.seq_q) {
-        val = q[q_base + row * DV + i * ROW_THREADS + g];
+        val = q[tile.q_base + row * DV + i * ROW_THREADS + g];
       }
       // @else
       var val = vec4<f32>(0.0);
       if (row < p.seq_q) {
-        val = q[q_base + row * DV + i * ROW_THREADS + g] * p.scale_log2;
+        val = q[tile.q_base + row * DV + i * ROW_THREADS + g] * p.scale_log2;
       }
       // @endif
       q_reg[m * DSV + i] = val;
@@ -216,18 +210,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var staged: array<qkv_t, STAGE>;
   if (PREFETCH && tiles > 0u) {
-    staged = fetch_kv_tile(true, kv_base, 0u, lid);
+    staged = fetch_kv_tile(true, tile.kv_base, 0u, lid);
   }
   for (var t = 0u; t < tiles; t++) {
     let k0 = t * BC;
     workgroupBarrier(); // the previous tile's reads of kv_tile (V) and p_tile are done
     if (!PREFETCH) {
-      staged = fetch_kv_tile(true, kv_base, k0, lid);
+      staged = fetch_kv_tile(true, tile.kv_base, k0, lid);
     }
     store_kv_tile(staged, lid);
     workgroupBarrier();
     if (PREFETCH) {
-      staged = fetch_kv_tile(false, kv_base, k0, lid); // V of this tile, in flight during QKᵀ
+      staged = fetch_kv_tile(false, tile.kv_base, k0, lid); // V of this tile, in flight during QKᵀ
     }
 
     // S = Q Kᵀ, ROW_THREADS keys at a time: partial dot products over this lane's head-dim slice
@@ -373,11 +367,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     workgroupBarrier(); // every invocation is done reading K from kv_tile, and P is complete
     if (!PREFETCH) {
-      staged = fetch_kv_tile(false, kv_base, k0, lid);
+      staged = fetch_kv_tile(false, tile.kv_base, k0, lid);
     }
     store_kv_tile(staged, lid);
     if (PREFETCH && t + 1u < tiles) {
-      staged = fetch_kv_tile(true, kv_base, k0 + BC, lid); // the next K, in flight during PV
+      staged = fetch_kv_tile(true, tile.kv_base, k0 + BC, lid); // the next K, in flight during PV
     }
     workgroupBarrier();
 
@@ -443,10 +437,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         // Vector d of this lane covers output vec4 columns 2·(d·ROW_THREADS + g) and the next.
         let col4 = 2u * (d * ROW_THREADS + g);
         let at = (m * TDV + d) * 2u;
-        o[o_base + row * (HEAD_DIM / 4u) + col4] = acc[at] * inv;
-        o[o_base + row * (HEAD_DIM / 4u) + col4 + 1u] = acc[at + 1u] * inv;
+        o[tile.o_base + row * (HEAD_DIM / 4u) + col4] = acc[at] * inv;
+        o[tile.o_base + row * (HEAD_DIM / 4u) + col4 + 1u] = acc[at + 1u] * inv;
         // @else
-        o[q_base + row * DV + d * ROW_THREADS + g] = acc[m * TDV + d] * inv;
+        o[tile.q_base + row * DV + d * ROW_THREADS + g] = acc[m * TDV + d] * inv;
         // @endif
       }
     }

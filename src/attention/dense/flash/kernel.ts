@@ -4,7 +4,7 @@ import { type CompiledPipeline, bindBuffers, compilePipeline } from '../../../gp
 import { composeShader } from '../../../wgsl/compose.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import convertF16Source from '../../../wgsl/convert_f16.wgsl?raw';
-import kvFetch from '../kv_fetch.wgsl?raw';
+import flashGlobal from '../flash_global.wgsl?raw';
 import params from '../params.wgsl?raw';
 import flashSource from './flash.wgsl?raw';
 import rowReduceSubgroup from './row_reduce_subgroup.wgsl?raw';
@@ -317,7 +317,7 @@ export function flashShaderCode(variant: Pick<FlashVariant, 'lanes'>, headDim: n
   const geo = flashGeometry(headDim, tiles, lanes);
   const viaSubgroups = geo.reduction === 'subgroup';
   const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-  const parts = [params, ...reduceFiles, kvFetch, flashSource].map((part) => resolveIfBlocks(part, flags));
+  const parts = [params, ...reduceFiles, flashGlobal, flashSource].map((part) => resolveIfBlocks(part, flags));
   return unrollLoops(
     specialize(composeShader(parts), {
       HEAD_DIM: headDim,
