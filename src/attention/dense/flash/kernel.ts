@@ -2,11 +2,11 @@ import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { type CompiledPipeline, bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
+import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import convertF16Source from '../../../wgsl/convert_f16.wgsl?raw';
-import kvFetchF16 from '../kv_fetch_f16.wgsl?raw';
+import flashGlobal from '../flash_global.wgsl?raw';
 import params from '../params.wgsl?raw';
-import flashF16Source from './flash_f16.wgsl?raw';
-import flashF32Source from './flash_f32.wgsl?raw';
+import flashSource from './flash.wgsl?raw';
 import rowReduceSubgroup from './row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from './row_reduce_workgroup.wgsl?raw';
 import scatterSubgroup from './scatter_subgroup.wgsl?raw';
@@ -126,10 +126,11 @@ export function unrollBounds(geo: FlashGeometry, lanes: 4 | 8 = 4): Record<strin
     SCATTER_HALF: geo.rowThreads / 2,
     STAGE: geo.stage,
     J_UNROLL: geo.jUnroll,
+    TDV: geo.tdv,
+    DSV: geo.tdv,
+    TMDSV: geo.tm * geo.tdv,
   };
-  return lanes === 4
-    ? { ...common, TD4: geo.tdv, DS4: geo.tdv, TMDS4: geo.tm * geo.tdv }
-    : { ...common, TD8: geo.tdv, DS8: geo.tdv, TMDS8: geo.tm * geo.tdv, TD8X2: geo.tdv * 2, TD8X: geo.tm * geo.tdv * 2 };
+  return lanes === 4 ? common : { ...common, TDVX2: geo.tdv * 2, TDVX: geo.tm * geo.tdv * 2 };
 }
 
 const BR_VALUES = [4, 8, 16, 32, 64, 128, 256] as const;
@@ -311,21 +312,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
     },
 
     async prepare(device, s, tiles, caps) {
-      const geo = flashGeometry(s.headDim, tiles, lanes);
-      const viaSubgroups = geo.reduction === 'subgroup';
-      const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-      const code = unrollLoops(
-        specialize(composeShader([params, ...reduceFiles, ...(f16 ? [kvFetchF16] : []), f16 ? flashF16Source : flashF32Source]), {
-          HEAD_DIM: s.headDim,
-          BR: tiles.br,
-          BC: tiles.bc,
-          WORKGROUP_SIZE: tiles.wg,
-          ROW_THREADS: tiles.rowThreads,
-          PREFETCH: tiles.prefetch === 1,
-          UNROLL: tiles.unroll ?? 1,
-        }),
-        unrollBounds(geo, lanes),
-      );
+      const code = flashShaderCode(variant, s.headDim, tiles);
       const [compiled, converter] = await Promise.all([
         compilePipeline(device, {
           label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
@@ -359,6 +346,31 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
     },
   };
   return kernel;
+}
+
+/**
+ * The WGSL module of one configuration: the composed files with the variant's side of their
+ * `@if f16` blocks, consts specialized, marked loops unrolled.
+ */
+export function flashShaderCode(variant: Pick<FlashVariant, 'lanes'>, headDim: number, tiles: FlashTiles): string {
+  const { lanes } = variant;
+  const flags = { f16: lanes === 8 };
+  const geo = flashGeometry(headDim, tiles, lanes);
+  const viaSubgroups = geo.reduction === 'subgroup';
+  const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
+  const parts = [params, ...reduceFiles, flashGlobal, flashSource].map((part) => resolveIfBlocks(part, flags));
+  return unrollLoops(
+    specialize(composeShader(parts), {
+      HEAD_DIM: headDim,
+      BR: tiles.br,
+      BC: tiles.bc,
+      WORKGROUP_SIZE: tiles.wg,
+      ROW_THREADS: tiles.rowThreads,
+      PREFETCH: tiles.prefetch === 1,
+      UNROLL: tiles.unroll ?? 1,
+    }),
+    unrollBounds(geo, lanes),
+  );
 }
 
 /**
