@@ -1,27 +1,37 @@
 // `npm run bench -- [flags]`: the headless benchmark runner (Node + Dawn). See --help.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  AttentionInputError,
   type AttentionDevice,
+  FAMILIES,
   type ResultRecord,
+  type ShapeField,
+  type ShapeValue,
   ShapeFixture,
   autotune,
   benchmark,
+  conformanceGroups,
   createDevice,
   getKernel,
+  groupRefusal,
   KERNELS,
   makeResultsFile,
+  parseResultsFile,
+  type ResultsFile,
+  parseFieldList,
+  recordShapeLabel,
   resultsContext,
-  shapeLabel,
+  runConformanceCase,
   tilesLabel,
   toCsv,
   TOOL,
 } from '../src/index.js';
-import { conformanceGroups, conformanceShapes, groupRunnable, runConformanceCase } from './conformance.js';
 import { SUITES } from './suites.js';
 import { type BenchCase, type SweepSpec, expandSweep, parseTileSpec } from './sweep.js';
-import { type TorchFile, comparisonCell, comparisonsFor, parseTorchLines } from './compare.js';
+import { type TorchFile, baselineComparisons, comparisonCell, comparisonsFor, parseTorchLines } from './compare.js';
 import { formatTable, naiveSummary } from './table.js';
 
 const HELP = `Usage: npm run bench -- [flags]
@@ -29,16 +39,12 @@ const HELP = `Usage: npm run bench -- [flags]
 Runs attention kernels on a WebGPU device (a GPU through Dawn, or SwiftShader when there is
 none), checks each output against the float64 CPU reference, times it, and prints a table.
 
-Shapes (lists are comma-separated; every combination is run):
+Kernels and shapes (lists are comma-separated; every combination is run):
   --suite NAME        start from a named sweep (${Object.keys(SUITES).join(', ')}); other flags override it
-  --kernels LIST      kernels to run: ${KERNELS.map((k) => k.name).join(', ')} (default: all)
-  --seq LIST          sequence lengths; key length Nk, and query length too unless --seq-q (default 256,512)
-  --seq-q LIST        query lengths Nq, when they differ from --seq (e.g. --seq-q 1 for decode)
-  --dim LIST          head dims d (default 64)
-  --heads LIST        query heads H (default 4)
-  --kv-heads LIST     key/value heads; H must be divisible by each (default: = H, multi-head)
-  --batch LIST        batch sizes B (default 1)
-  --causal MODE       no, yes or both (default no)
+  --kernels LIST      kernels to run (default: the suite's, or every kernel of --family):
+${KERNELS.map((k) => `                        ${k.name.padEnd(16)} ${k.problem.family}: ${k.title}`).join('\n')}
+  --family NAME       every kernel of one family: ${FAMILIES.map((f) => f.problem.family).join(', ')}
+${fieldHelp()}
 
 Tiles:
   --tiles SPEC        KERNEL:key=value[,key=value]; values separated by / are crossed, so
@@ -85,16 +91,40 @@ Device:
 Exit status: 0 when every case that ran matched the reference, 1 when one failed or hit a
 GPU error, 2 for bad flags.`;
 
+/** Every shape field of every family, by flag; one flag means one field key everywhere. */
+function fieldsByFlag(): Map<string, ShapeField[]> {
+  const out = new Map<string, ShapeField[]>();
+  for (const f of FAMILIES)
+    for (const field of f.problem.fields) {
+      const list = out.get(field.flag) ?? [];
+      if (list.length > 0 && list[0]!.key !== field.key) {
+        throw new Error(`--${field.flag} means ${list[0]!.key} in one family and ${field.key} in ${f.problem.family}`);
+      }
+      list.push(field);
+      out.set(field.flag, list);
+    }
+  return out;
+}
+
+function fieldHelp(): string {
+  const lines: string[] = [];
+  for (const [flag, fields] of fieldsByFlag()) {
+    const families = FAMILIES.filter((f) => f.problem.fields.some((x) => x.flag === flag)).map((f) => f.problem.family);
+    const f = fields[0]!;
+    const range = f.kind === 'int' || f.kind === 'int-list' ? ` ${f.min}..${f.max}` : f.kind === 'choice' ? ` ${f.choices.join(' | ')}` : f.kind === 'bool' ? ' no | yes | both' : '';
+    const dflt = typeof f.default === 'object' && !Array.isArray(f.default) ? `= ${(f.default as { sameAs: string }).sameAs}` : Array.isArray(f.default) ? f.default.join(':') : String(f.default);
+    lines.push(`  --${`${flag} LIST`.padEnd(18)}${f.help} (${range.trim()}; default ${dflt}; ${families.join(', ')})`);
+  }
+  return lines.join('\n');
+}
+
+const SHAPE_FLAGS = Object.fromEntries([...fieldsByFlag().keys()].map((flag) => [flag, { type: 'string' as const }]));
+
 const OPTIONS = {
   suite: { type: 'string' },
   kernels: { type: 'string' },
-  seq: { type: 'string' },
-  'seq-q': { type: 'string' },
-  dim: { type: 'string' },
-  heads: { type: 'string' },
-  'kv-heads': { type: 'string' },
-  batch: { type: 'string' },
-  causal: { type: 'string' },
+  family: { type: 'string' },
+  ...SHAPE_FLAGS,
   tiles: { type: 'string', multiple: true },
   list: { type: 'boolean' },
   autotune: { type: 'boolean' },
@@ -121,20 +151,31 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
-function intList(flag: string, text: string | undefined, min = 1): number[] | undefined {
-  if (text === undefined) return undefined;
-  const values = text.split(',').map((t) => t.trim()).filter(Boolean).map(Number);
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < min)) {
-    throw new UsageError(`--${flag} "${text}": expected a comma-separated list of integers ≥ ${min}`);
-  }
-  return values;
-}
-
-function intFlag(flag: string, text: string | undefined, fallback: number, min = 0): number {
+/** A whole-number flag within [min, max]: every numeric flag has an upper bound, checked before any work. */
+function intFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} "${text}": expected an integer ≥ ${min}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`--${flag} "${text}": expected a whole number from ${min} to ${max}`);
   return value;
+}
+
+/** Limits of the measurement flags. Samples: timestamp queries come two per sample (the query set holds 4096). */
+export const FLAG_LIMITS = {
+  warmup: [0, 1000],
+  'warmup-ms': [0, 600_000],
+  samples: [1, 2000],
+  'budget-ms': [1, 3_600_000],
+  seed: [0, 2 ** 31 - 1],
+  'timeout-ms': [1, 3_600_000],
+  'autotune-max': [1, 100_000],
+  'autotune-ms': [1, 3_600_000],
+} as const;
+
+function kernelList(text: string): string[] {
+  const names = text.split(',').map((k) => k.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`--kernels "${text}": name at least one kernel (${KERNELS.map((k) => k.name).join(', ')})`);
+  for (const k of names) getKernel(k);
+  return names;
 }
 
 export interface CliPlan {
@@ -148,7 +189,7 @@ export interface CliPlan {
   timeoutMs: number;
   json: string | undefined;
   csv: string | undefined;
-  compare: TorchFile | undefined;
+  compare: TorchFile | ResultsFile | undefined;
   quiet: boolean;
   dawn: string[];
   softwareFallback: boolean;
@@ -166,75 +207,136 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
   if (values.list) return 'list';
   if (values.info) return { info: values.dawn ?? [] };
   if (values.conformance) {
-    const kernels = values.kernels?.split(',').map((k) => k.trim()).filter(Boolean) ?? KERNELS.map((k) => k.name);
-    for (const k of kernels) getKernel(k);
+    const kernels = values.kernels !== undefined ? kernelList(values.kernels) : KERNELS.map((k) => k.name);
     return { conformance: kernels, dawn: values.dawn ?? [] };
   }
   const suiteName = values.suite ?? 'quick';
   const suite = SUITES[suiteName];
   if (!suite) throw new UsageError(`--suite "${suiteName}": unknown; known suites: ${Object.keys(SUITES).join(', ')}`);
-  const kernels = values.kernels?.split(',').map((k) => k.trim()).filter(Boolean) ?? suite.spec.kernels;
-  for (const k of kernels) getKernel(k);
-  const causalMode = values.causal;
-  let causal = suite.spec.causal;
-  if (causalMode !== undefined) {
-    const modes: Record<string, boolean[]> = { no: [false], yes: [true], both: [false, true] };
-    if (!modes[causalMode]) throw new UsageError(`--causal "${causalMode}": expected no, yes or both`);
-    causal = modes[causalMode]!;
+  let kernels: string[];
+  if (values.kernels !== undefined) kernels = kernelList(values.kernels);
+  else if (values.family !== undefined) {
+    const family = FAMILIES.find((f) => f.problem.family === values.family);
+    if (!family) throw new UsageError(`--family "${values.family}": unknown; known families: ${FAMILIES.map((f) => f.problem.family).join(', ')}`);
+    kernels = family.kernels.map((k) => k.name);
+  } else kernels = suite.kernels;
+  if (values.family !== undefined && values.kernels !== undefined) {
+    const other = kernels.find((k) => getKernel(k).problem.family !== values.family);
+    if (other) throw new UsageError(`--kernels ${other} computes ${getKernel(other).problem.family}, not --family ${values.family}`);
   }
+  const families = new Set(kernels.map((k) => getKernel(k).problem));
+  // Shape flags: each field's values, parsed as the page parses them; a flag no selected family has is refused.
+  const given: Record<string, ShapeValue[]> = {};
+  for (const [flag, fields] of fieldsByFlag()) {
+    const text = (values as Record<string, unknown>)[flag];
+    if (typeof text !== 'string') continue;
+    const field = fields[0]!;
+    if (![...families].some((p) => p.fields.some((f) => f.flag === flag))) {
+      throw new UsageError(`--${flag}: no selected kernel has this field (${[...families].map((p) => p.family).join(', ')} ${families.size === 1 ? 'has' : 'have'} ${[...families].flatMap((p) => p.fields.map((f) => `--${f.flag}`)).join(', ')})`);
+    }
+    const parsed = parseFieldList(field, text);
+    if ('error' in parsed) throw new UsageError(`--${flag} "${text}": ${parsed.error}`);
+    given[field.key] = parsed.values;
+  }
+  // A suite's values hold for fields not given; a field that follows another by default (kvHeads
+  // follows heads, seqQ follows seqK) follows it when that one is given, not the suite.
+  const sweepValues: Record<string, ShapeValue[]> = {};
+  for (const [key, list] of Object.entries(suite.values)) {
+    const field = [...families].flatMap((p) => p.fields).find((f) => f.key === key);
+    const follows = field?.kind === 'int' && typeof field.default === 'object' ? field.default.sameAs : undefined;
+    if (follows && given[follows]) continue;
+    sweepValues[key] = list;
+  }
+  Object.assign(sweepValues, given);
   const tiles = new Map<string, ReturnType<typeof parseTileSpec>['configs']>();
   for (const spec of values.tiles ?? []) {
     const parsed = parseTileSpec(spec);
+    if (!kernels.includes(parsed.kernel)) {
+      throw new UsageError(`--tiles "${spec}": ${parsed.kernel} is not among the kernels run (${kernels.join(', ')}); add it to --kernels`);
+    }
     tiles.set(parsed.kernel, [...(tiles.get(parsed.kernel) ?? []), ...parsed.configs]);
   }
-  const heads = intList('heads', values.heads) ?? suite.spec.heads;
-  const spec: SweepSpec = {
-    kernels,
-    batch: intList('batch', values.batch) ?? suite.spec.batch,
-    heads,
-    kvHeads: intList('kv-heads', values['kv-heads']) ?? (values.heads ? undefined : suite.spec.kvHeads),
-    seq: intList('seq', values.seq) ?? suite.spec.seq,
-    seqQ: intList('seq-q', values['seq-q']) ?? (values.seq ? undefined : suite.spec.seqQ),
-    dims: intList('dim', values.dim) ?? suite.spec.dims,
-    causal,
-    tiles,
-  };
-  for (const h of spec.heads)
-    for (const kv of spec.kvHeads ?? [h])
-      if (h % kv !== 0) throw new UsageError(`--heads ${h} is not divisible by --kv-heads ${kv}`);
+  if (values.exhaustive && !values.autotune) throw new UsageError('--exhaustive only applies with --autotune');
+  const spec: SweepSpec = { kernels, values: sweepValues, tiles };
+  const cases = expandSweep(spec);
+  // Every case's shape is checked now (limits, divisibility), so a bad combination is a usage error, not a skipped row.
+  for (const c of cases) {
+    try {
+      getKernel(c.kernel).problem.resolve(c.shape);
+    } catch (error) {
+      if (error instanceof AttentionInputError) throw new UsageError(`${c.kernel}: ${error.message}`);
+      throw error;
+    }
+  }
+  const lim = (flag: keyof typeof FLAG_LIMITS, fallback: number) =>
+    intFlag(flag, (values as Record<string, string | undefined>)[flag], fallback, FLAG_LIMITS[flag][0], FLAG_LIMITS[flag][1]);
   return {
-    cases: expandSweep(spec),
-    warmup: intFlag('warmup', values.warmup, 2),
-    warmupMs: intFlag('warmup-ms', values['warmup-ms'], 150),
-    samples: intFlag('samples', values.samples, 10, 1),
-    budgetMs: intFlag('budget-ms', values['budget-ms'], 10_000, 1),
-    seed: intFlag('seed', values.seed, 1),
+    cases,
+    warmup: lim('warmup', 2),
+    warmupMs: lim('warmup-ms', 150),
+    samples: lim('samples', 10),
+    budgetMs: lim('budget-ms', 10_000),
+    seed: lim('seed', 1),
     check: !values['no-check'],
-    timeoutMs: intFlag('timeout-ms', values['timeout-ms'], 120_000, 1),
-    json: values.json,
-    csv: values.csv,
+    timeoutMs: lim('timeout-ms', 120_000),
+    json: outputPath('json', values.json),
+    csv: outputPath('csv', values.csv),
     compare: values.compare ? readCompare(values.compare) : undefined,
     quiet: Boolean(values.quiet),
     dawn: values.dawn ?? [],
     softwareFallback: !values['no-software'],
     autotune: values.autotune
       ? {
-          maxConfigs: intFlag('autotune-max', values['autotune-max'], 80, 1),
-          timeBudgetMs: intFlag('autotune-ms', values['autotune-ms'], 25_000, 1),
+          maxConfigs: lim('autotune-max', 80),
+          timeBudgetMs: lim('autotune-ms', 25_000),
           exhaustive: Boolean(values.exhaustive),
         }
       : null,
   };
 }
 
-function readCompare(path: string): TorchFile {
+/**
+ * --compare FILE: reference timings as JSON lines (torch_sdpa.py and the other anchor scripts), or
+ * a results file of ours (an earlier run as the baseline, as the page's Import does).
+ */
+function readCompare(file: string): TorchFile | ResultsFile {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`--compare ${path}: ${(error as Error).message}`);
+    throw new UsageError(`--compare ${file}: ${(error as Error).message}`);
   }
-  return parseTorchLines(text);
+  if (/^\s*\{\s*"format"\s*:\s*"webgpu-attention-results"/.test(text)) {
+    try {
+      return parseResultsFile(text);
+    } catch (error) {
+      throw new UsageError(`--compare ${file}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return parseTorchLines(text);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message} (${file}: neither JSON lines of timings nor a results file)`);
+  }
+}
+
+/** Refuses an output path before any work: its folder must exist and be writable, and it must not be a folder. */
+function outputPath(flag: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new Error('is a folder');
+    accessSync(path.dirname(path.resolve(file)), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--${flag} ${file}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return file;
+}
+
+/** Writes a file whole or not at all (a temporary file renamed over it), so an interrupted run never leaves half a file. */
+function writeAtomic(file: string, text: string): void {
+  const temp = `${file}.partial`;
+  writeFileSync(temp, text);
+  renameSync(temp, file);
 }
 
 function listKernels(): string {
@@ -262,20 +364,22 @@ async function runConformance(kernels: string[], dawn: string[]): Promise<number
   process.stderr.write(`conformance on ${gpu.adapter.vendor} ${gpu.adapter.description}\n`);
   let failed = 0;
   for (const group of conformanceGroups(kernels)) {
-    const label = `${group.kernel.padEnd(10)} d=${String(group.headDim).padEnd(4)} ${tilesLabel(group.tiles) || '(defaults)'}`;
-    const refused = groupRunnable(gpu, group.kernel, group.headDim, group.tiles);
+    const fixed = Object.entries(group.fixed).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    const label = `${group.kernel.padEnd(14)} ${fixed.padEnd(12)} ${tilesLabel(group.tiles) || '(defaults)'}`;
+    const refused = groupRefusal(gpu, group);
     if (refused) {
       process.stdout.write(`${label}: not run here: ${refused}\n`);
       continue;
     }
     let ok = 0;
     let worst = 0;
-    const shapes = conformanceShapes(group.headDim);
+    const { shapes } = group;
+    const problem = getKernel(group.kernel).problem;
     const bad: string[] = [];
     for (const shape of shapes) {
       const r = await runConformanceCase(gpu, { kernel: group.kernel, shape, tiles: group.tiles });
       if (r.ok) ok++;
-      else bad.push(`${shapeLabel(shape)} (${r.refused ?? `${r.mismatches} mismatches, max abs error ${r.maxAbsError}`})`);
+      else bad.push(`${problem.label(shape)} (${r.refused ?? `${r.mismatches} mismatches, max abs error ${r.maxAbsError}`})`);
       if (Number.isFinite(r.maxAbsError)) worst = Math.max(worst, r.maxAbsError);
     }
     failed += bad.length;
@@ -299,6 +403,12 @@ function gitCommit(): string | null {
   }
 }
 
+/** A case's shape as its family labels it. */
+function caseLabel(c: BenchCase): string {
+  const problem = getKernel(c.kernel).problem;
+  return problem.label(problem.resolve(c.shape));
+}
+
 function progress(quiet: boolean) {
   const tty = process.stderr.isTTY;
   const start = performance.now();
@@ -306,13 +416,13 @@ function progress(quiet: boolean) {
     if (quiet) return;
     const elapsed = (performance.now() - start) / 1000;
     const eta = index > 0 ? ` eta ${Math.round((elapsed / index) * (total - index))}s` : '';
-    const text = `[${String(index + 1).padStart(String(total).length)}/${total}] ${c.kernel} ${shapeLabel(c.shape)} ${tilesLabel(c.tiles ?? {})} ${stage} (${elapsed.toFixed(0)}s${eta})`;
+    const text = `[${String(index + 1).padStart(String(total).length)}/${total}] ${c.kernel} ${caseLabel(c)} ${tilesLabel(c.tiles ?? {})} ${stage} (${elapsed.toFixed(0)}s${eta})`;
     if (tty) process.stderr.write(`\r\x1b[K${text}`);
     else if (stage === 'compile') process.stderr.write(`${text}\n`);
   };
 }
 
-export async function runPlan(plan: CliPlan, gpu: AttentionDevice): Promise<ResultRecord[]> {
+export async function runPlan(plan: CliPlan, gpu: AttentionDevice, onRecord?: (results: readonly ResultRecord[]) => void): Promise<ResultRecord[]> {
   const report = progress(plan.quiet);
   const results: ResultRecord[] = [];
   // Consecutive cases of one shape share inputs, buffers and the reference (kernels are innermost).
@@ -320,9 +430,10 @@ export async function runPlan(plan: CliPlan, gpu: AttentionDevice): Promise<Resu
   try {
     for (const [i, c] of plan.cases.entries()) {
       report(i, plan.cases.length, c, 'start');
-      if (!fixture?.matches(c.shape, plan.seed)) {
+      const problem = getKernel(c.kernel).problem;
+      if (!fixture?.matches(problem, c.shape, plan.seed)) {
         fixture?.destroy();
-        fixture = await ShapeFixture.create(gpu, c.shape, plan.seed).catch(() => undefined);
+        fixture = await ShapeFixture.create(gpu, problem, c.shape, plan.seed).catch(() => undefined);
       }
       const record = await benchmark(gpu, {
         kernel: c.kernel,
@@ -338,6 +449,7 @@ export async function runPlan(plan: CliPlan, gpu: AttentionDevice): Promise<Resu
         onStage: (stage) => report(i, plan.cases.length, c, stage),
       });
       results.push(record);
+      onRecord?.(results);
       if (gpu.lostInfo) break;
     }
   } finally {
@@ -350,12 +462,18 @@ export async function runPlan(plan: CliPlan, gpu: AttentionDevice): Promise<Resu
 /** --autotune: one search per distinct shape of the sweep, over the kernels asked for. */
 export async function runAutotune(plan: CliPlan, gpu: AttentionDevice): Promise<{ results: ResultRecord[]; summary: string[] }> {
   const settings = plan.autotune!;
-  const shapes = new Map<string, BenchCase['shape']>();
-  for (const c of plan.cases) shapes.set(shapeLabel(c.shape), c.shape);
-  const kernels = [...new Set(plan.cases.map((c) => c.kernel))];
+  // One search per distinct (family, shape), over that family's kernels.
+  const searches = new Map<string, { kernels: string[]; shape: BenchCase['shape'] }>();
+  for (const c of plan.cases) {
+    const problem = getKernel(c.kernel).problem;
+    const label = `${problem.family} ${problem.label(problem.resolve(c.shape))}`;
+    const entry = searches.get(label) ?? { kernels: [], shape: c.shape };
+    if (!entry.kernels.includes(c.kernel)) entry.kernels.push(c.kernel);
+    searches.set(label, entry);
+  }
   const results: ResultRecord[] = [];
   const summary: string[] = [];
-  for (const [label, shape] of shapes) {
+  for (const [label, { kernels, shape }] of searches) {
     const tunings = await autotune(gpu, shape, {
       kernels,
       seed: plan.seed,
@@ -413,38 +531,60 @@ async function main(argv: string[]): Promise<number> {
   );
   for (const note of gpu.notes) process.stderr.write(`note: ${note}\n`);
   const date = new Date();
+  const notes = plan.dawn.length > 0 ? [`Dawn options: ${plan.dawn.join(' ')}`] : [];
+  const compare = plan.compare;
+  if (compare && 'format' in compare) notes.push(`Compared with the results file of ${compare.context.date} (commit ${compare.context.gitCommit ?? '?'}, ${compare.context.adapter.description})`);
+  else if (compare) notes.push(`Compared with ${compare.torch ? `PyTorch ${compare.torch}` : 'reference timings'} on ${compare.device ?? '?'} (same command)`);
+  const withComparisons = (list: readonly ResultRecord[]) =>
+    compare
+      ? list.map((r) => {
+          const comparisons = 'format' in compare ? baselineComparisons(r, compare.results) : comparisonsFor(r, compare);
+          return comparisons.length > 0 ? { ...r, comparisons } : r;
+        })
+      : [...list];
+  // Results are written as each case finishes (whole files, renamed into place), so a long sweep
+  // interrupted by Ctrl-C or a lost device keeps every case that finished.
+  const save = (list: readonly ResultRecord[]) => {
+    const rows = withComparisons(list);
+    if (plan.json) writeAtomic(plan.json, `${JSON.stringify(makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date }), rows), null, 2)}\n`);
+    if (plan.csv) writeAtomic(plan.csv, toCsv(rows));
+  };
+  let finished: readonly ResultRecord[] = [];
+  const onInterrupt = () => {
+    process.stderr.write(`\nbench: interrupted after ${finished.length} of ${plan.cases.length} cases${plan.json || plan.csv ? `; ${[plan.json, plan.csv].filter(Boolean).join(' and ')} hold them` : ''}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   let results: ResultRecord[];
   if (plan.autotune) {
     const tuned = await runAutotune(plan, gpu);
     results = tuned.results;
     process.stdout.write(`${formatTable(results.filter((r) => r.tag === 'autotune-final'))}\n\n${tuned.summary.join('\n')}\n`);
   } else {
-    results = await runPlan(plan, gpu);
-    if (plan.compare) {
-      const torch = plan.compare;
-      results = results.map((r) => {
-        const comparisons = comparisonsFor(r, torch);
-        return comparisons.length > 0 ? { ...r, comparisons } : r;
-      });
-    }
-    const extra = plan.compare ? { header: 'vs PyTorch (their ms / ours)', cell: (r: ResultRecord) => comparisonCell(r.comparisons) } : undefined;
+    results = withComparisons(
+      await runPlan(plan, gpu, (list) => {
+        finished = list;
+        save(list);
+      }),
+    );
+    const header = compare && 'format' in compare ? 'vs baseline (its ms / ours)' : compare?.torch ? 'vs PyTorch (their ms / ours)' : 'vs reference (their ms / ours)';
+    const extra = compare ? { header, cell: (r: ResultRecord) => comparisonCell(r.comparisons) } : undefined;
     process.stdout.write(`${formatTable(results, extra)}\n`);
     const summary = naiveSummary(results);
     if (summary.length > 0) process.stdout.write(`\nAgainst naive:\n  ${summary.join('\n  ')}\n`);
   }
-  const notes = plan.dawn.length > 0 ? [`Dawn options: ${plan.dawn.join(' ')}`] : [];
-  if (plan.compare) notes.push(`Compared with PyTorch ${plan.compare.torch ?? '?'} on ${plan.compare.device ?? '?'} (torch_sdpa.py, same command)`);
-  const file = makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date }), results);
-  if (plan.json) {
-    writeFileSync(plan.json, `${JSON.stringify(file, null, 2)}\n`);
-    process.stderr.write(`wrote ${plan.json}\n`);
-  }
-  if (plan.csv) {
-    writeFileSync(plan.csv, toCsv(results));
-    process.stderr.write(`wrote ${plan.csv}\n`);
-  }
+  process.off('SIGINT', onInterrupt);
+  save(results);
+  if (plan.json) process.stderr.write(`wrote ${plan.json}\n`);
+  if (plan.csv) process.stderr.write(`wrote ${plan.csv}\n`);
   if (gpu.lostInfo) process.stderr.write(`bench: the device was lost: ${gpu.lostInfo.message}\n`);
   gpu.destroy();
+  const ran = results.filter((r) => r.status !== 'skipped');
+  if (ran.length === 0) {
+    const first = results[0];
+    process.stderr.write(`bench: nothing ran: ${results.length === 0 ? 'no cases' : `all ${results.length} cases were skipped (${first!.kernel} ${recordShapeLabel(first!)}: ${first!.reason ?? 'no reason given'})`}\n`);
+    return 1;
+  }
   return results.some((r) => r.status === 'failed' || r.status === 'error') || gpu.lostInfo ? 1 : 0;
 }
 

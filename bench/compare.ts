@@ -1,8 +1,17 @@
 // --compare: PyTorch's scaled_dot_product_attention timings (the JSON lines that
 // ../shared/gpu-kit/torch_sdpa.py prints), matched to our results by shape and precision.
 import type { ResultRecord } from '../src/index.js';
+import { matchBaseline } from '../src/results/baseline.js';
 
 export interface TorchRow {
+  /** The source script (torch-sdpa, torch-decode, fla, …). */
+  source: string;
+  /** The family whose records this row times (torch-sdpa rows: dense). */
+  family?: string;
+  /** Shape fields the row must match, by field key (torch-sdpa rows carry batch/heads/kvHeads/seq/dim/causal instead). */
+  shape?: Record<string, number | boolean | string>;
+  /** Match records of every precision (e.g. a bf16 anchor that both f32 and f16 kernels are compared with). */
+  anyPrecision?: boolean;
   backend: string;
   dtype: 'float32' | 'float16' | string;
   batch: number;
@@ -34,13 +43,13 @@ export function parseTorchLines(text: string): TorchFile {
     } catch {
       throw new Error(`--compare: line ${i + 1} is not JSON: ${trimmed.slice(0, 80)}`);
     }
-    if (row.source === 'torch-sdpa') out.rows.push(row as unknown as TorchRow);
+    if (typeof row.source === 'string' && typeof row.backend === 'string') out.rows.push(row as unknown as TorchRow);
     else if (typeof row.device === 'string') {
       out.device = row.device;
       out.torch = typeof row.torch === 'string' ? row.torch : null;
     }
   }
-  if (out.rows.length === 0) throw new Error('--compare: no torch-sdpa rows in the file');
+  if (out.rows.length === 0) throw new Error('--compare: no timing rows (JSON lines with source and backend) in the file');
   return out;
 }
 
@@ -54,24 +63,31 @@ export interface Comparison {
   relative: number;
 }
 
-/** The PyTorch rows with the same shape and precision as a result (self-attention shapes only). */
+/** The shape fields a row must match: its own `shape`, or torch_sdpa.py's self-attention fields as dense ones. */
+function rowShape(t: TorchRow): Record<string, number | boolean | string> {
+  if (t.shape) return t.shape;
+  return { batch: t.batch, heads: t.heads, kvHeads: t.kvHeads ?? t.heads, seqQ: t.seq, seqK: t.seq, headDim: t.dim, causal: t.causal };
+}
+
+const DTYPE_PRECISION: Record<string, string> = { float32: 'f32', float16: 'f16', bfloat16: 'f16' };
+
+/** The reference rows with the same family, shape and precision as a result. */
 export function comparisonsFor(record: ResultRecord, torch: TorchFile): Comparison[] {
-  const s = record.shape;
-  if (record.medianMs === null || s.seqQ !== s.seqK) return [];
-  const dtype = record.precision === 'f16' ? 'float16' : 'float32';
+  if (record.medianMs === null) return [];
   return torch.rows
-    .filter(
-      (t) =>
-        t.ms !== undefined &&
-        t.dtype === dtype &&
-        t.batch === s.batch &&
-        t.heads === s.heads &&
-        (t.kvHeads ?? t.heads) === s.kvHeads &&
-        t.seq === s.seqK &&
-        t.dim === s.headDim &&
-        t.causal === s.causal,
-    )
-    .map((t) => ({ source: 'torch-sdpa', backend: t.backend, dtype, ms: t.ms!, relative: t.ms! / record.medianMs! }));
+    .filter((t) => {
+      if (t.ms === undefined || (t.family ?? 'dense') !== record.family) return false;
+      if (!t.anyPrecision && DTYPE_PRECISION[t.dtype] !== record.precision) return false;
+      return Object.entries(rowShape(t)).every(([k, v]) => record.shape[k] === v);
+    })
+    .map((t) => ({ source: t.source, backend: t.backend, dtype: t.dtype, ms: t.ms!, relative: t.ms! / record.medianMs! }));
+}
+
+/** Against a results file of ours: the same kernel and shape there (same tiles when it has them). */
+export function baselineComparisons(record: ResultRecord, baseline: readonly ResultRecord[]): Comparison[] {
+  const match = matchBaseline(record, baseline);
+  if (!match || match.speedup === null) return [];
+  return [{ source: 'baseline', backend: 'baseline', dtype: match.baseline.precision, ms: match.baseline.medianMs!, relative: match.speedup }];
 }
 
 const SHORT: Record<string, string> = { MATH: 'math', EFFICIENT_ATTENTION: 'mem-eff', FLASH_ATTENTION: 'flash', CUDNN_ATTENTION: 'cudnn' };

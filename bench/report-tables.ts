@@ -1,12 +1,15 @@
 // Markdown tables of a results file from the GPU suite (with --compare): ours against PyTorch,
 // the f16 kernels against f32 and PyTorch's f16 backends, flash against naive, causal against not. `npm run report -- FILE.json`.
-import { type ResultRecord, getKernel, resolveShape, shapeLabel } from '../src/index.js';
+import { type ResolvedShape, type ResultRecord, getKernel, recordShapeLabel, resolveShape } from '../src/index.js';
+
+/** A dense record with its shape typed (the tables below are the dense family's). */
+type DenseRecord = ResultRecord & { shape: ResolvedShape };
 
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(1) : x.toFixed(3));
 const tf = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
 const ratio = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(2)}×`);
 
-function find(rows: ResultRecord[], kernel: string, d: number, n: number, causal: boolean) {
+function find(rows: DenseRecord[], kernel: string, d: number, n: number, causal: boolean) {
   return rows.find((r) => r.kernel === kernel && r.shape.headDim === d && r.shape.seqK === n && r.shape.seqQ === n && r.shape.causal === causal);
 }
 
@@ -19,7 +22,7 @@ const torchTflops = (r: ResultRecord | undefined, torchMs: number | undefined) =
   r && torchMs ? r.flops / (torchMs * 1e-3) / 1e12 : null;
 
 /** A short reason for a naive row that did not run, from its own models and the device limit. */
-function naiveCannotRun(naive: ResultRecord, limits: Record<string, number> | undefined): string {
+function naiveCannotRun(naive: DenseRecord, limits: Record<string, number> | undefined): string {
   const perBuffer = getKernel('naive').scratch(resolveShape(naive.shape), naive.tiles)[0]!.bytes;
   const limit = limits?.maxStorageBufferBindingSize;
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
@@ -27,7 +30,7 @@ function naiveCannotRun(naive: ResultRecord, limits: Record<string, number> | un
 }
 
 export function report(results: ResultRecord[], limits?: Record<string, number>): string {
-  const rows = results.filter((r) => !r.tag);
+  const rows = results.filter((r): r is DenseRecord => !r.tag && r.family === 'dense');
   const dims = [...new Set(rows.map((r) => r.shape.headDim))].sort((a, b) => a - b);
   const lengths = [...new Set(rows.map((r) => r.shape.seqK))].sort((a, b) => a - b);
   const out: string[] = [];
@@ -83,7 +86,8 @@ export function report(results: ResultRecord[], limits?: Record<string, number>)
 
   out.push('', '| kernel | d | N | causal ms / non-causal ms |');
   out.push('|---|---|---|---|');
-  for (const kernel of ['flash', 'flash-f16', 'flash-mma'])
+  // Every kernel that skips masked tiles: all but naive, which computes every score and masks it.
+  for (const kernel of [...new Set(rows.map((r) => r.kernel))].filter((k) => k !== 'naive'))
     for (const d of dims) {
       const n = lengths[lengths.length - 1]!;
       const a = find(rows, kernel, d, n, true);
@@ -92,7 +96,7 @@ export function report(results: ResultRecord[], limits?: Record<string, number>)
     }
 
   const failed = rows.filter((r) => r.status === 'failed' || r.status === 'error');
-  if (failed.length > 0) out.push('', `Not passing: ${failed.map((r) => `${r.kernel} ${shapeLabel(r.shape)} (${r.status})`).join('; ')}`);
+  if (failed.length > 0) out.push('', `Not passing: ${failed.map((r) => `${r.kernel} ${recordShapeLabel(r)} (${r.status})`).join('; ')}`);
   return out.join('\n');
 }
 

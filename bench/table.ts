@@ -1,4 +1,4 @@
-import { type ResultRecord, shapeLabel, tilesLabel } from '../src/index.js';
+import { type ResultRecord, recordShapeLabel, tilesLabel } from '../src/index.js';
 
 /** Three significant digits, without exponent for everyday magnitudes. */
 function fmtRate(value: number | null | undefined): string {
@@ -23,7 +23,7 @@ export function tableRow(r: ResultRecord): string[] {
   const ok = r.status === 'ok' ? 'yes' : r.status === 'failed' ? 'FAIL' : r.status;
   return [
     r.kernel,
-    shapeLabel(r.shape),
+    recordShapeLabel(r),
     tilesLabel(r.tiles),
     fmtMs(r.medianMs),
     r.p20Ms === null ? '–' : `${fmtMs(r.p20Ms)}–${fmtMs(r.p80Ms)}`,
@@ -32,7 +32,7 @@ export function tableRow(r: ResultRecord): string[] {
     fmtErr(r.check?.maxAbsError),
     ok,
     r.compileMs === null ? '–' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0),
-    r.timing ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}` : '–',
+    r.timing ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}${r.timing.settled === false ? ' unsettled' : ''}` : '–',
   ];
 }
 
@@ -46,7 +46,11 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
     cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const notes = records
-    .map((r, i) => (r.reason ? `  [${i + 1}] ${r.kernel} ${shapeLabel(r.shape)}: ${r.status}: ${r.reason}` : null))
+    .map((r, i) => {
+      if (r.reason) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`;
+      if (r.timing?.settled === false) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: timing never settled (${r.timing.warmupMs} ms of warm-up; the GPU's speed was still changing): treat this time with care`;
+      return null;
+    })
     .filter((n): n is string => n !== null);
   if (notes.length > 0) out.push('', 'Notes:', ...notes);
   return out.join('\n');
@@ -59,7 +63,7 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
 export function naiveSummary(records: readonly ResultRecord[]): string[] {
   const byShape = new Map<string, ResultRecord[]>();
   for (const r of records) {
-    const key = shapeLabel(r.shape);
+    const key = recordShapeLabel(r);
     byShape.set(key, [...(byShape.get(key) ?? []), r]);
   }
   const lines: string[] = [];
@@ -71,7 +75,10 @@ export function naiveSummary(records: readonly ResultRecord[]): string[] {
       lines.push(`${label}: naive did not run (${naive.reason ?? naive.status})`);
       continue;
     }
-    const parts = others.map((r) => `${r.kernel} ${(naive.medianMs! / r.medianMs!).toFixed(1)}× faster`);
+    const parts = others.map((r) => {
+      const ratio = naive.medianMs! / r.medianMs!;
+      return ratio >= 1 ? `${r.kernel} ${ratio.toFixed(1)}× faster` : `${r.kernel} ${(1 / ratio).toFixed(1)}× slower`;
+    });
     lines.push(`${label}: ${parts.join(', ')} than naive`);
   }
   return lines;

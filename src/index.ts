@@ -2,11 +2,13 @@
 // the browser. See the README's "Library" section.
 export { createDevice, type AttentionDevice, type AdapterSummary, type CreateDeviceOptions, isSoftwareAdapter } from './gpu/device.js';
 export { type DeviceCaps, type DeviceLimits, DEFAULT_LIMITS, LIMIT_NAMES, defaultCaps } from './gpu/caps.js';
-export { runAttention, type RunOptions, type RunResult } from './harness/run.js';
+export { runAttention, runKernel, type RunOptions, type RunResult, type KernelRunOptions, type KernelRunResult } from './harness/run.js';
+export { TensorSession, tensorBytes } from './gpu/tensors.js';
+export { runConformanceCase, conformanceGroups, groupRefusal, type ConformanceCase, type ConformanceResult, type ConformanceGroupCase } from './harness/conformance.js';
 export { benchmark, type BenchmarkConfig } from './harness/benchmark.js';
-export { ShapeFixture, type ReferenceFn } from './harness/fixture.js';
+export { ShapeFixture, type ReferenceFn, DEFAULT_REFERENCE_BUDGET } from './harness/fixture.js';
 export { referenceAttention, referenceSampleRows } from './attention/dense/reference.js';
-export { compareOutputs, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './harness/compare.js';
+export { compareOutputs, compareExpected, mergeComparisons, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './harness/compare.js';
 export { type AttentionInputs, randomInputs, validateInputs } from './attention/dense/inputs.js';
 export {
   type AttentionShape,
@@ -18,9 +20,34 @@ export {
   unmaskedPairsPerHead,
   shapeLabel,
 } from './attention/dense/shape.js';
-export { KERNELS, getKernel, kernelNames } from './attention/registry.js';
+export { FAMILIES, KERNELS, getKernel, kernelNames, getFamily, getProblem, familyNames } from './attention/registry.js';
+export { denseProblem } from './attention/dense/problem.js';
+export { fieldDefaults, checkFields, shapeKey } from './attention/fields.js';
+export { toHalfBits, fromHalfBits, toHalfArray, fromHalfArray } from './attention/half.js';
+export { recordShapeLabel, problemOf, shapeNumber } from './results/label.js';
 export { tileSpace, tilesLabel, resolveTiles } from './attention/common.js';
-export type { KernelDescriptor, Tiles, Tunable, ConfigProblem, ScratchBuffer } from './attention/types.js';
+export type {
+  KernelDescriptor,
+  Tiles,
+  Tunable,
+  ConfigProblem,
+  ScratchBuffer,
+  Problem,
+  Family,
+  ShapeField,
+  ShapeValue,
+  RawShape,
+  TensorSpec,
+  TensorRole,
+  ElementType,
+  HostTensor,
+  HostTensors,
+  Expected,
+  ExpectedTensor,
+  PreparedKernel,
+  BoundKernel,
+  ConformanceGroup,
+} from './attention/types.js';
 export { planRun, type RunPlan } from './harness/plan.js';
 export { AttentionInputError, ConfigError, DeviceLimitError, GpuError, GpuTimeoutError, TileError } from './errors.js';
 export { summarize, quantile, type TimingSummary } from './harness/stats.js';
@@ -39,3 +66,4 @@ export {
 export { toCsv, CSV_COLUMNS } from './results/csv.js';
 export { resultsContext, TOOL } from './results/context.js';
 export { autotune, neighboursOf, type AutotuneOptions, type KernelTuning } from './harness/autotune.js';
+export { parseFieldList, formatFieldList, outOfRange, MAX_SWEEP_VALUES } from './attention/field-text.js';

@@ -47,7 +47,7 @@ describe('npm run bench', () => {
     expect(file.context.limits.maxComputeWorkgroupStorageSize).toBeGreaterThan(0);
     expect(file.context.tool.name).toBe('webgpu-attention-playground');
     const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
-    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines[0]).toBe(['family', 'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', ...CSV_COLUMNS.slice(4)].join(','));
     expect(lines).toHaveLength(13);
   });
 
@@ -85,7 +85,7 @@ describe('npm run bench', () => {
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/vs PyTorch \(their ms \/ ours\)/);
     expect(stdout).toMatch(/math \d+\.\d+× mem-eff \d+\.\d+×/);
-    expect(stdout).toMatch(/Against naive:\n\s+B1 H2 N24 d32: flash \d+\.\d× faster than naive/);
+    expect(stdout).toMatch(/Against naive:\n\s+B1 H2 N24 d32: flash \d+\.\d× (faster|slower) than naive/);
     const file = parseResultsFile(readFileSync(json, 'utf8'));
     const flash = file.results.find((r) => r.kernel === 'flash')!;
     expect(flash.comparisons!.map((c) => c.backend)).toEqual(['MATH', 'EFFICIENT_ATTENTION']);
@@ -96,14 +96,21 @@ describe('npm run bench', () => {
   it('runs the conformance matrix on this device with --conformance', async () => {
     const { code, stdout } = await bench(['--conformance', '--kernels', 'naive,flash-f16']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/naive\s+d=64\s+wgScores=64 wgSoftmax=64 wgPv=64: 14\/14 shapes match/);
-    expect(stdout).toMatch(/flash-f16\s+d=32\s+\(defaults\): not run here: flash-f16: needs the "shader-f16" feature/);
+    expect(stdout).toMatch(/naive\s+headDim=64\s+wgScores=64 wgSoftmax=64 wgPv=64: 14\/14 shapes match/);
+    expect(stdout).toMatch(/flash-f16\s+headDim=32\s+\(defaults\): not run here: flash-f16: needs the "shader-f16" feature/);
   });
 
   it('keeps going past a case the device cannot run, and says why', async () => {
-    const { code, stdout } = await bench(['--kernels', 'flash', '--seq', '8', '--dim', '30', '--samples', '1', '--warmup', '0']);
+    const { code, stdout } = await bench(['--kernels', 'naive,flash', '--seq', '8', '--dim', '30', '--samples', '1', '--warmup', '0']);
     expect(code).toBe(0);
+    expect(stdout).toMatch(/naive\s+B1 H4 N8 d30 .* yes/);
     expect(stdout).toMatch(/skipped/);
     expect(stdout).toMatch(/headDim must be a multiple of 4, got 30/);
+  });
+
+  it('exits non-zero with the reason when nothing ran', async () => {
+    const { code, stderr } = await bench(['--kernels', 'flash', '--seq', '8', '--dim', '30', '--samples', '1', '--warmup', '0']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/nothing ran: all 1 cases were skipped \(flash B1 H4 N8 d30: .*headDim must be a multiple of 4, got 30/);
   });
 });

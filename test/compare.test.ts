@@ -21,7 +21,7 @@ describe('PyTorch comparison', () => {
     expect(file.device).toBe('NVIDIA H100 80GB HBM3');
     expect(file.torch).toBe('2.11.0');
     expect(file.rows).toHaveLength(5);
-    expect(() => parseTorchLines('{"device":"x"}')).toThrow(/no torch-sdpa rows/);
+    expect(() => parseTorchLines('{"device":"x"}')).toThrow(/no timing rows/);
     expect(() => parseTorchLines('{broken')).toThrow(/line 1 is not JSON/);
   });
 

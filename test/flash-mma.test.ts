@@ -3,9 +3,7 @@
 // matrices): `npm run bench -- --conformance --kernels flash-mma` checks it on GPUs that have them.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIMITS, defaultCaps, planRun, resolveShape } from '../src/index.js';
-import { MMA_CONFORMANCE_TILES } from '../bench/conformance.js';
-import { flashMmaKernel, mmaConfig, mmaGeometry, mmaShaderCode } from '../src/attention/dense/flash-mma/kernel.js';
-import type { Tiles } from '../src/attention/types.js';
+import { type MmaTiles, flashMmaKernel, mmaConfig, mmaGeometry, mmaShaderCode } from '../src/attention/dense/flash-mma/kernel.js';
 
 const F16_16 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
 // What Dawn reports on an H100 (Vulkan): 48 KiB of workgroup memory, subgroups of 32.
@@ -74,16 +72,17 @@ describe('flash-mma on a device', () => {
 
 describe('flash-mma WGSL', () => {
   it('specializes every conformance configuration with all unrolled bounds asserted', () => {
-    for (const [d, list] of Object.entries(MMA_CONFORMANCE_TILES)) {
-      const headDim = Number(d);
-      for (const given of list) {
-        const tiles = { ...flashMmaKernel.defaultTiles(shape(headDim), h100), ...given } as Tiles;
+    for (const group of flashMmaKernel.conformance) {
+      const headDim = group.fixed.headDim as number;
+      const d = headDim;
+      for (const given of group.tiles) {
+        const tiles: MmaTiles = { ...flashMmaKernel.defaultTiles(shape(headDim), h100), ...given };
         expect(flashMmaKernel.check(shape(headDim), tiles, h100), `d=${d} ${JSON.stringify(tiles)}`).toEqual([]);
         const geo = mmaGeometry(headDim, tiles, F16_16, 32);
         const code = mmaShaderCode(headDim, tiles, F16_16, geo);
         expect(code).not.toMatch(/@unroll/);
         expect(code).toMatch(new RegExp(`const SUBGROUPS: u32 = ${tiles.sgs}u;`));
-        expect(code).toMatch(new RegExp(`const_assert KEY_BLOCKS == ${tiles.bc! / 16}u;`));
+        expect(code).toMatch(new RegExp(`const_assert KEY_BLOCKS == ${tiles.bc / 16}u;`));
         // Directives (enable, diagnostic) come before every declaration.
         const firstDeclaration = code.indexOf('struct Params');
         expect(code.indexOf('enable chromium_experimental_subgroup_matrix;')).toBeLessThan(firstDeclaration);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AttentionDevice, ShapeFixture, autotune, benchmark, getKernel, neighboursOf, tileSpace } from '../src/index.js';
+import { denseProblem } from '../src/attention/dense/problem.js';
 import { sharedDevice } from './helpers/gpu.js';
 
 let gpu: AttentionDevice;
@@ -27,7 +28,7 @@ describe('autotune', () => {
   });
 
   it('stays within its configuration cap on a space larger than it, starting from the default', async () => {
-    const fixture = await ShapeFixture.create(gpu, shape);
+    const fixture = await ShapeFixture.create(gpu, denseProblem, shape);
     try {
       const seen: string[] = [];
       const [tuning] = await autotune(gpu, shape, {

@@ -48,7 +48,7 @@ describe('refused before dispatch', () => {
 
   it('zero and negative sizes', async () => {
     const inputs = randomInputs(small, 1);
-    await expect(runAttention(gpu, { ...inputs, seqQ: 0 }, { kernel: 'flash' })).rejects.toThrow(/seqQ must be a positive integer, got 0/);
+    await expect(runAttention(gpu, { ...inputs, seqQ: 0 }, { kernel: 'flash' })).rejects.toThrow(/seqQ must be a whole number from 1 to \d+, got 0/);
     await expect(runAttention(gpu, { ...inputs, headDim: -32 }, { kernel: 'flash' })).rejects.toThrow(AttentionInputError);
   });
 

@@ -1,8 +1,9 @@
 // Every kernel against the float64 reference on a real adapter (SwiftShader in CI): head dims
 // 32/64/128, causal and not, multi-head, grouped-query and multi-query, lengths 1, 7, 100, 129 and
 // Nq ≠ Nk, with several tile configurations per kernel, some of which do not divide the lengths.
-// The matrix lives in bench/conformance.ts, which `npm run bench -- --conformance` also runs on
-// GPUs (where the f16 kernels can run too).
+// The matrix is each kernel's `conformance` groups on its problem's conformance shapes
+// (src/harness/conformance.ts), which `npm run bench -- --conformance` also runs on GPUs (where the
+// f16 kernels can run too).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type AttentionDevice,
@@ -10,15 +11,17 @@ import {
   ConfigError,
   type Tiles,
   compareOutputs,
+  conformanceGroups,
   planRun,
   randomInputs,
   referenceAttention,
   runAttention,
+  runConformanceCase,
   shapeLabel,
 } from '../src/index.js';
 import { flashGeometry, flashKernel } from '../src/attention/dense/flash/kernel.js';
 import { resolveShape } from '../src/attention/dense/shape.js';
-import { conformanceGroups, conformanceShapes, runConformanceCase } from '../bench/conformance.js';
+import { conformanceShapes } from '../src/attention/dense/conformance.js';
 import { sharedDevice } from './helpers/gpu.js';
 
 let gpu: AttentionDevice;
@@ -34,11 +37,12 @@ async function expectMatchesReference(kernel: string, shape: AttentionShape, til
 
 const groups = conformanceGroups(['naive', 'flash']);
 
-describe.each(groups.map((g) => [g.kernel, g.headDim, JSON.stringify(g.tiles), g] as const))('%s, d = %i, tiles %s', (_k, _d, _t, group) => {
+describe.each(groups.map((g) => [g.kernel, g.fixed.headDim, JSON.stringify(g.tiles), g] as const))('%s, d = %i, tiles %s', (_k, _d, _t, group) => {
   it('matches the reference on every conformance shape', async () => {
-    const plan = planRun(gpu.caps, group.kernel, conformanceShapes(group.headDim)[0]!, group.tiles);
+    expect(group.shapes.length).toBeGreaterThanOrEqual(14);
+    const plan = planRun(gpu.caps, group.kernel, group.shapes[0]!, group.tiles);
     expect(plan.tiles).toMatchObject(group.tiles);
-    for (const shape of conformanceShapes(group.headDim)) await expectMatchesReference(group.kernel, shape, group.tiles);
+    for (const shape of group.shapes) await expectMatchesReference(group.kernel, shape as AttentionShape, group.tiles);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatRatio, matchBaseline, unmatchedBaseline } from '../src/page/state/baseline.js';
+import { DEFAULT_CONFIG } from '../src/page/state/config.js';
+import { formatRatio, matchBaseline, unmatchedBaseline } from '../src/results/baseline.js';
 import { loglogSlope, plotData } from '../src/page/state/plot-data.js';
 import { AUTOTUNE_FINAL_TAG, PAGE_TAG, mergeRecord, sortForDisplay } from '../src/page/state/results.js';
 import { BASELINE_KEY, RESULTS_KEY, type KeyValueStore, loadStored, saveBaseline, saveResults } from '../src/page/state/storage.js';
@@ -80,7 +81,7 @@ describe('baseline', () => {
 });
 
 describe('plot data', () => {
-  const family = { batch: 1, heads: 4, kvHeads: 4, headDim: 64, causal: false };
+  const family = { ...DEFAULT_CONFIG, shape: { batch: 1, heads: 4, kvHeads: 4, headDim: 64, causal: false } };
 
   it('draws one line per kernel over the lengths of the configured shape, the baseline’s fastest row dashed beside it', () => {
     const results = [at('naive', 256, 1), at('naive', 512, 4), at('flash', 512, 1), at('flash', 256, 9, { status: 'failed' })];

@@ -14,7 +14,7 @@ describe('sequence length lists', () => {
 
   it('names the part it cannot read', () => {
     expect(parseSeqList('256, abc')).toEqual({ error: expect.stringContaining('"abc"') });
-    expect(parseSeqList('0')).toEqual({ error: expect.stringContaining('"0"') });
+    expect(parseSeqList('0')).toEqual({ error: expect.stringContaining('0 is outside 1..') });
     expect(parseSeqList('512..64')).toEqual({ error: expect.stringContaining('512 is above 64') });
     expect(parseSeqList('  ')).toEqual({ error: expect.stringContaining('at least one') });
     expect(parseSeqList('1..100000')).toEqual({ error: expect.stringContaining('at most 16') });
@@ -25,12 +25,8 @@ describe('URL codec', () => {
   const config: PageConfig = {
     ...DEFAULT_CONFIG,
     kernels: ['flash'],
-    batch: 2,
-    heads: 8,
-    kvHeads: 2,
-    headDim: 128,
+    shape: { batch: 2, heads: 8, kvHeads: 2, headDim: 128, causal: true },
     seqs: [64, 1000, 4096],
-    causal: true,
     samples: 7,
     tuneMaxConfigs: 5,
     tiles: { flash: { br: 32, bc: 64, wg: 128, rowThreads: 8, subgroups: 0 } },
@@ -43,7 +39,7 @@ describe('URL codec', () => {
 
   it('writes a readable query: lists with literal commas, one parameter per tile', () => {
     const search = encodeConfig(config);
-    expect(search).toBe('?k=flash&b=2&h=8&kvh=2&d=128&n=64,1000,4096&causal=1&samples=7&tune=5&flash.br=32&flash.bc=64&flash.wg=128&flash.rowThreads=8&flash.subgroups=0');
+    expect(search).toBe('?f=dense&k=flash&b=2&h=8&kvh=2&n=64,1000,4096&d=128&causal=1&samples=7&tune=5&flash.br=32&flash.bc=64&flash.wg=128&flash.rowThreads=8&flash.subgroups=0');
   });
 
   it('leaves unpinned kernels to the device default, and an empty query to the page defaults', () => {
@@ -54,15 +50,15 @@ describe('URL codec', () => {
   it('reports each parameter it ignores instead of dropping it silently', () => {
     const { config: decoded, notes } = decodeConfig('?k=flash,turbo&b=0&n=12,x&causal=maybe&flash.br=7&flash.zz=1&naive.wgPv=64&what=1');
     expect(decoded.kernels).toEqual(['flash']);
-    expect(decoded.batch).toBe(DEFAULT_CONFIG.batch);
+    expect(decoded.shape.batch).toBe(DEFAULT_CONFIG.shape.batch);
     expect(decoded.seqs).toEqual(DEFAULT_CONFIG.seqs);
     expect(decoded.tiles).toEqual({ naive: { wgPv: 64 } });
     expect(notes).toHaveLength(7);
-    expect(notes.join('\n')).toMatch(/unknown kernel "turbo"/);
-    expect(notes.join('\n')).toMatch(/b=0: expected a whole number from 1/);
+    expect(notes.join('\n')).toMatch(/kernel "turbo" ignored \(dense kernels: naive, flash/);
+    expect(notes.join('\n')).toMatch(/b=0: Batch: 0 is outside 1\.\.4096/);
     expect(notes.join('\n')).toMatch(/flash\.br=7: flash Query tile \(Br\) takes 4, 8, 16, 32, 64, 128/);
     expect(notes.join('\n')).toMatch(/flash\.zz: no such kernel tile parameter/);
-    expect(notes.join('\n')).toMatch(/what: unknown parameter/);
+    expect(notes.join('\n')).toMatch(/what: not a dense parameter/);
   });
 
   it('keeps kernels in registry order whatever the link says', () => {
@@ -74,7 +70,7 @@ describe('configuration checks', () => {
   const caps = defaultCaps({ limits: { ...defaultCaps().limits, maxComputeWorkgroupStorageSize: 32768 } });
 
   it('names the limit and the number for a tile configuration the device cannot take, per length', () => {
-    const config = pinTiles({ ...DEFAULT_CONFIG, headDim: 32, seqs: [32, 64] }, 'flash', { br: 128, bc: 128, wg: 256, rowThreads: 4, subgroups: 0 });
+    const config = pinTiles({ ...DEFAULT_CONFIG, shape: { ...DEFAULT_CONFIG.shape, headDim: 32 }, seqs: [32, 64] }, 'flash', { br: 128, bc: 128, wg: 256, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 });
     const problems = kernelProblems(caps, 'flash', config);
     const storage = problems.find((p) => p.limit === 'maxComputeWorkgroupStorageSize');
     expect(storage?.message).toMatch(/needs \d+ bytes .* but maxComputeWorkgroupStorageSize is 32768 bytes/);
@@ -83,20 +79,21 @@ describe('configuration checks', () => {
   });
 
   it('reports an inconsistent shape once, before any kernel check', () => {
-    const config = { ...DEFAULT_CONFIG, heads: 6, kvHeads: 4 };
+    const config = { ...DEFAULT_CONFIG, shape: { ...DEFAULT_CONFIG.shape, heads: 6, kvHeads: 4 } };
     expect(shapeProblem(config)).toMatch(/heads \(6\) must be divisible by kvHeads \(4\)/);
     expect(kernelProblems(caps, 'flash', config)).toEqual([]);
   });
 
   it('counts S and P as N² per head for naive and nothing extra for flash', () => {
-    const config = { ...DEFAULT_CONFIG, batch: 1, heads: 2, kvHeads: 2, headDim: 64, seqs: [1024] };
+    const config = { ...DEFAULT_CONFIG, shape: { ...DEFAULT_CONFIG.shape, batch: 1, heads: 2, kvHeads: 2, headDim: 64 }, seqs: [1024] };
     const rows = memoryRows(config, caps);
     const naive = rows.find((r) => r.kernel === 'naive')!;
     const flash = rows.find((r) => r.kernel === 'flash')!;
     expect(naive.scratch.map((b) => b.bytes)).toEqual([2 * 1024 * 1024 * 4, 2 * 1024 * 1024 * 4]);
     expect(flash.scratch).toEqual([]);
     expect(flash.tensorBytes).toBe(4 * 2 * 1024 * 64 * 4);
-    expect(naive.totalBytes - flash.totalBytes).toBe(getKernel('naive').scratch({ ...config, seqQ: 1024, seqK: 1024, causal: false, scale: 0.125 }, {}).reduce((s, b) => s + b.bytes, 0));
+    const shape = { batch: 1, heads: 2, kvHeads: 2, headDim: 64, seqQ: 1024, seqK: 1024, causal: false, scale: 0.125 };
+    expect(naive.totalBytes - flash.totalBytes).toBe(getKernel('naive').scratch(shape, getKernel('naive').defaultTiles(shape, caps)).reduce((s, b) => s + b.bytes, 0));
   });
 });
 

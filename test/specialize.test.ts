@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { specialize } from '../src/index.js';
 import params from '../src/attention/dense/params.wgsl?raw';
-import flashF32 from '../src/attention/dense/flash/flash_f32.wgsl?raw';
+import flashSource from '../src/attention/dense/flash/flash.wgsl?raw';
 import rowReduceSubgroup from '../src/attention/dense/flash/row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from '../src/attention/dense/flash/row_reduce_workgroup.wgsl?raw';
 import naivePv from '../src/attention/dense/naive/pv.wgsl?raw';
 import naiveScores from '../src/attention/dense/naive/scores.wgsl?raw';
 import { composeShader } from '../src/wgsl/compose.js';
+import { resolveIfBlocks } from '../src/wgsl/conditional.js';
+
+const flashF32 = resolveIfBlocks(flashSource, { f16: false });
 
 const src = `const BR: u32 = 64u;
 const SCALE: f32 = 1.0f;
@@ -103,8 +106,65 @@ fn f() {
     const { unrollLoops } = await import('../src/wgsl/specialize.js');
     const flash = specialize(composeShader([params, rowReduceWorkgroup, flashF32]), { HEAD_DIM: 64, BR: 64, BC: 32, WORKGROUP_SIZE: 128, ROW_THREADS: 8 });
     const { flashGeometry, unrollBounds } = await import('../src/attention/dense/flash/kernel.js');
-    const out = unrollLoops(flash, unrollBounds(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0, prefetch: 1 })));
+    const out = unrollLoops(flash, unrollBounds(flashGeometry(64, { br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0, prefetch: 1, unroll: 4 })));
     expect(out).not.toMatch(/^\s*\/\/\s*@unroll\s*$/m);
     expect(out).toContain('const_assert TM == 4u;');
+  });
+});
+
+describe('resolveIfBlocks', () => {
+  const src = ['a', '// @if f16', 'half', '// @else', 'full', '// @endif', 'b'].join('\n');
+
+  it('keeps the side of each block its flag picks and drops the markers', () => {
+    expect(resolveIfBlocks(src, { f16: true })).toBe('a\nhalf\nb');
+    expect(resolveIfBlocks(src, { f16: false })).toBe('a\nfull\nb');
+  });
+
+  it('takes blocks without @else, negated flags, indented markers and text without markers as they are', () => {
+    const plain = 'fn f() {\n  // a comment that mentions @if f16 in prose\n  // @unroll\n}';
+    expect(resolveIfBlocks(plain, {})).toBe(plain);
+    const noElse = 'x\n  // @if f16\n  y\n  // @endif\nz';
+    expect(resolveIfBlocks(noElse, { f16: true })).toBe('x\n  y\nz');
+    expect(resolveIfBlocks(noElse, { f16: false })).toBe('x\nz');
+    const negated = '// @if !f16\nf32 only\n// @else\nf16 only\n// @endif';
+    expect(resolveIfBlocks(negated, { f16: false })).toBe('f32 only');
+    expect(resolveIfBlocks(negated, { f16: true })).toBe('f16 only');
+  });
+
+  it('nests: an inner block counts only where the outer one is kept', () => {
+    const nested = ['// @if a', 'A', '// @if b', 'AB', '// @else', 'A!B', '// @endif', '// @else', '!A', '// @if b', '!AB', '// @endif', '// @endif'].join('\n');
+    expect(resolveIfBlocks(nested, { a: true, b: true })).toBe('A\nAB');
+    expect(resolveIfBlocks(nested, { a: true, b: false })).toBe('A\nA!B');
+    expect(resolveIfBlocks(nested, { a: false, b: true })).toBe('!A\n!AB');
+    expect(resolveIfBlocks(nested, { a: false, b: false })).toBe('!A');
+  });
+
+  it('refuses unknown flags, unbalanced and malformed markers, naming the line', () => {
+    expect(() => resolveIfBlocks('x\n// @if f61\ny\n// @endif', { f16: true })).toThrow(/line 2: unknown flag f61 \(known: f16\)/);
+    expect(() => resolveIfBlocks('x\n// @if f16\ny', { f16: true })).toThrow(/line 2: @if without its @endif/);
+    expect(() => resolveIfBlocks('x\n// @endif', { f16: true })).toThrow(/line 2: @endif without an @if/);
+    expect(() => resolveIfBlocks('// @else\n', { f16: true })).toThrow(/line 1: @else without an @if/);
+    expect(() => resolveIfBlocks('// @if f16\n// @else\n// @else\n// @endif', { f16: true })).toThrow(/line 3: second @else for the @if of line 1/);
+    expect(() => resolveIfBlocks('// @if\n// @endif', { f16: true })).toThrow(/line 1: @if takes one flag name/);
+    expect(() => resolveIfBlocks('// @if f16 && b\n// @endif', { f16: true })).toThrow(/line 1: @if takes one flag name/);
+    expect(() => resolveIfBlocks('// @if f16\n// @endif f16', { f16: true })).toThrow(/line 2: @endif takes nothing after it/);
+    expect(() => resolveIfBlocks('// @if f16\n// @elif g\n// @endif', { f16: true })).toThrow(/line 2: not a marker/);
+    expect(() => resolveIfBlocks('// @iff16\n', { f16: true })).toThrow(/line 1: not a marker/);
+    // The file name, where given, is in the message.
+    expect(() => resolveIfBlocks('// @endif', {}, 'flash.wgsl')).toThrow(/flash\.wgsl line 1/);
+  });
+
+  it('leaves no marker in either variant of the flash kernel, and each variant declares its own types once', async () => {
+    const { flashShaderCode } = await import('../src/attention/dense/flash/kernel.js');
+    const tiles = { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1, prefetch: 1, unroll: 4 };
+    for (const lanes of [4, 8] as const) {
+      const code = flashShaderCode({ lanes }, 64, tiles);
+      expect(code).not.toMatch(/\/\/\s*@(if|else|endif)\b/);
+      expect(code.match(/^alias qkv_t = .*;$/gm)).toEqual([lanes === 8 ? 'alias qkv_t = vec4<u32>;' : 'alias qkv_t = vec4<f32>;']);
+      expect(code.match(/^const DV: u32 = .*;$/gm)).toEqual([`const DV: u32 = HEAD_DIM / ${lanes}u;`]);
+      expect(code.includes('enable f16;')).toBe(lanes === 8);
+      expect(code.includes('fn half2(')).toBe(lanes === 8);
+      expect(code.startsWith('enable subgroups;\n')).toBe(true);
+    }
   });
 });

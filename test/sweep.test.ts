@@ -26,13 +26,7 @@ describe('sweeps', () => {
   it('expands every combination with kernels innermost', () => {
     const cases = expandSweep({
       kernels: ['naive', 'flash'],
-      batch: [1],
-      heads: [4],
-      kvHeads: [4, 1],
-      seq: [64, 128],
-      seqQ: undefined,
-      dims: [64],
-      causal: [false, true],
+      values: { headDim: [64], causal: [false, true], batch: [1], heads: [4], kvHeads: [4, 1], seqK: [64, 128] },
       tiles: new Map([['flash', [{ br: 32 }, { br: 64 }]]]),
     });
     expect(cases).toHaveLength(2 * 2 * 2 * 3);
@@ -41,11 +35,11 @@ describe('sweeps', () => {
       ['flash', { br: 32 }],
       ['flash', { br: 64 }],
     ]);
-    expect(cases[0]!.shape).toEqual({ batch: 1, heads: 4, kvHeads: 4, seqQ: 64, seqK: 64, headDim: 64, causal: false });
+    expect(cases[0]!.shape).toEqual({ batch: 1, heads: 4, kvHeads: 4, seqK: 64, headDim: 64, causal: false });
   });
 
   it('keeps the query length apart when given (decode)', () => {
-    const [c] = expandSweep({ kernels: ['flash'], batch: [1], heads: [8], kvHeads: [2], seq: [4096], seqQ: [1], dims: [128], causal: [true], tiles: new Map() });
+    const [c] = expandSweep({ kernels: ['flash'], values: { batch: [1], heads: [8], kvHeads: [2], seqK: [4096], seqQ: [1], headDim: [128], causal: [true] }, tiles: new Map() });
     expect(c!.shape).toMatchObject({ seqQ: 1, seqK: 4096, kvHeads: 2 });
   });
 });

@@ -29,5 +29,32 @@ case "${1:-suite}" in
     $bench --kernels "$kernel" --heads 16 --dim "$dim" --seq 4096 --autotune --samples 10 --json "$out/autotune-$kernel-$dim.json" 2>&1 | tail -2
     $bench --kernels "$kernel" --heads 16 --dim "$dim" --seq 4096 --autotune --exhaustive --samples 10 --warmup-ms 100 --quiet --json "$out/exhaustive-$kernel-$dim.json" 2>&1 | tail -2
     ;;
-  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM" >&2; exit 2 ;;
+  parity)
+    # The family core (issue 9) must not move the dense kernels' speed: the runner built from the
+    # commit before it (.build-before/bench.mjs, built there with bench/build.mjs) and this one, on
+    # the flash kernels of the GPU suite, in one command; the second compares itself with the first.
+    before=${2:-.build-before/bench.mjs}
+    node "$before" --dawn $DAWN --suite gpu --kernels flash,flash-f16,flash-mma --samples 10 --json "$out/parity-before.json" 2>&1 | tail -3
+    $bench --suite gpu --kernels flash,flash-f16,flash-mma --samples 10 --compare "$out/parity-before.json" --json "$out/parity-after.json" 2>&1 | tee "$out/parity.txt" | tail -60
+    ;;
+  conformance)
+    # Every kernel's correctness matrix on this GPU (the f16 and subgroup-matrix kernels included).
+    $bench --conformance 2>&1 | tee "$out/conformance.txt"
+    ;;
+  timing)
+    # Issue 14's timing-integrity case: the first case after its pipelines compiled.
+    $bench --kernels flash,flash-f16,flash-mma --heads 16 --dim 64,128 --seq 1024,4096,16384 --causal both --json "$out/timing.json" 2>&1 | tee "$out/timing.txt" | tail -40
+    ;;
+  decode)
+    # Decode over a KV cache against PyTorch SDPA in the same command (B=1 and 8, H=32/8, d=128).
+    python3 bench/gpu/torch_decode.py --seq 8192 32768 131072 --batch 1 8 --seq-q 1 16 > "$out/torch-decode.jsonl"
+    grep torch-copy "$out/torch-decode.jsonl"
+    $bench --family decode --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --seq-q 1,16 --kv-type f16,f32 --layout contiguous,paged --block 16 \
+      --compare "$out/torch-decode.jsonl" --json "$out/decode.json" 2>&1 | tee "$out/decode.txt" | tail -40
+    $bench --family decode --batch 8 --lengths equal,mixed --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --kv-type f16 --layout contiguous,paged \
+      --compare "$out/torch-decode.jsonl" --json "$out/decode-b8.json" 2>&1 | tail -16
+    # The prefill kernels on the same decode shape (what decode cost before the family existed).
+    $bench --kernels flash,flash-mma --heads 32 --kv-heads 8 --dim 128 --seq-q 1 --seq 8192,131072 --causal yes --json "$out/decode-prefill-kernels.json" 2>&1 | tail -8
+    ;;
+  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | decode" >&2; exit 2 ;;
 esac

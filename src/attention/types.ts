@@ -140,6 +140,8 @@ export interface Problem<S extends object = object> {
    * spend; past that it covers a fixed sample of rows (the same on every run).
    */
   reference(shape: S, inputs: HostTensors, budget: number): Expected;
+  /** What reference(shape, …, budget) covers, in words (e.g. "96 of 8192 rows (sampled)"); absent: every output. */
+  referenceCoverage?(shape: S, budget: number): string;
   /** Useful floating-point operations of one call (work any exact kernel must do). */
   flops(shape: S): number;
   /** Bytes any kernel must move at least: every input read once, every output written once, in its stored type. */

@@ -1,15 +1,15 @@
+import { AttentionInputError } from '../errors.js';
 import { benchmark } from './benchmark.js';
 import { type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { AttentionDevice } from '../gpu/device.js';
 import { searchSpace } from '../attention/common.js';
 import { KERNELS, getKernel } from '../attention/registry.js';
-import type { KernelDescriptor, Tiles } from '../attention/types.js';
+import type { KernelDescriptor, RawShape, Tiles } from '../attention/types.js';
 import type { ResultRecord } from '../results/schema.js';
 import { createRng } from '../rng.js';
-import { type AttentionShape, resolveShape } from '../attention/dense/shape.js';
 
 export interface AutotuneOptions {
-  /** Kernels to tune (default: all). */
+  /** Kernels to tune (default: every kernel of the first one's family; all must share a family). */
   kernels?: string[];
   seed?: number;
   /** Timed samples per configuration while searching (default 3). */
@@ -59,11 +59,15 @@ const key = (tiles: Tiles) => JSON.stringify(Object.entries(tiles).sort(([a], [b
  * untried neighbour; the finalists are re-measured with more samples and checked against the reference, and the
  * fastest correct one wins. Pipelines of each batch compile concurrently before they are timed.
  */
-export async function autotune(gpu: AttentionDevice, shape: AttentionShape, options: AutotuneOptions = {}): Promise<KernelTuning[]> {
-  const resolved = resolveShape(shape);
+export async function autotune(gpu: AttentionDevice, shape: RawShape | object, options: AutotuneOptions = {}): Promise<KernelTuning[]> {
   const seed = options.seed ?? 1;
-  const kernels = (options.kernels ?? KERNELS.map((k) => k.name)).map(getKernel);
-  const fixture = options.fixture ?? (await ShapeFixture.create(gpu, resolved, seed));
+  const names = options.kernels ?? KERNELS.filter((k) => k.problem === KERNELS[0]!.problem).map((k) => k.name);
+  const kernels = names.map(getKernel);
+  const problem = kernels[0]?.problem;
+  if (!problem) return [];
+  const stray = kernels.find((k) => k.problem !== problem);
+  if (stray) throw new AttentionInputError(`autotune: ${stray.name} computes ${stray.problem.family}, not ${problem.family}; tune one family at a time`);
+  const fixture = options.fixture ?? (await ShapeFixture.create(gpu, problem, shape, seed));
   try {
     const out: KernelTuning[] = [];
     for (const kernel of kernels) out.push(await tuneKernel(gpu, kernel, fixture, options));

@@ -10,6 +10,7 @@ import { planRun } from './plan.js';
 import { DEFAULT_REFERENCE_BUDGET, type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { ResultRecord } from '../results/schema.js';
 import { summarize } from './stats.js';
+import { warmUntilSettled } from './warmup.js';
 
 
 export interface BenchmarkConfig {
@@ -25,6 +26,8 @@ export interface BenchmarkConfig {
    * come back, so a case measured right after compiling pipelines would otherwise run slow.
    */
   warmupMs?: number;
+  /** Most warm-up before timing anyway, in ms (default 3000); the record then says the timing never settled. */
+  maxWarmupMs?: number;
   /** Timed samples (default 10). */
   samples?: number;
   /** Seed of the uniform [-1, 1) inputs (default 1). */
@@ -143,21 +146,28 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     config.onStage?.('warmup');
     const warmup = config.warmup ?? 2;
     const warmupMs = config.warmupMs ?? 150;
-    // Keep the GPU busy until its clocks are up: batches that double until the time is spent.
-    const warmStart = performance.now();
-    for (let batch = 1; performance.now() - warmStart < warmupMs; batch = Math.min(batch * 2, 256)) {
-      await submit(gpu, bound, batch, timeoutMs);
-      abort();
-    }
+    // Keep the GPU busy until its speed settles (two consecutive windows within 2%), at least
+    // warmupMs and at most maxWarmupMs; a record whose timing never settled says so.
+    // A software adapter has no clocks to ramp (and its CPU timings never agree to 2%): the minimum only.
+    const software = gpu.adapter.software;
+    const warm = await warmUntilSettled(
+      async (n) => {
+        const start = performance.now();
+        await submit(gpu, bound!, n, timeoutMs);
+        abort();
+        return performance.now() - start;
+      },
+      { minMs: warmupMs, maxMs: software ? warmupMs : (config.maxWarmupMs ?? 3000) },
+    );
     const useTimestamps = timer.hasTimestamps;
     let estimateNs = firstMs * 1e6;
     let quantumNs = 0;
     if (warmup > 0) {
-      const warm = useTimestamps
+      const calibration = useTimestamps
         ? await timer.timestamps(bound, warmup, 1, timeoutMs)
         : await timer.wall(bound, warmup, 1, timeoutMs);
-      quantumNs = useTimestamps ? timestampQuantumNs(warm) : 0;
-      const positive = warm.map((w) => w.ns).filter((ns) => ns > 0);
+      quantumNs = useTimestamps ? timestampQuantumNs(calibration) : 0;
+      const positive = calibration.map((w) => w.ns).filter((ns) => ns > 0);
       if (positive.length > 0 && !(useTimestamps && isCoarse(quantumNs))) estimateNs = Math.min(...positive);
     }
     abort();
@@ -202,7 +212,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
       scratchBytes,
       compileMs,
       pipelineCached,
-      timing: { method, samples: perRunMs.length, dispatchesPerSample: dispatches, quantumNs, warmup },
+      timing: { method, samples: perRunMs.length, dispatchesPerSample: dispatches, quantumNs, warmup, warmupMs: Math.round(warm.spentMs), ...(software ? {} : { settled: warm.settled }) },
       check,
     };
   } catch (error) {

@@ -1,12 +1,28 @@
+import { FAMILIES } from '../attention/registry.js';
 import type { ResultRecord } from './schema.js';
 
-/** Columns of the CSV export, in order: one row per result, tiles as "key=value" pairs. */
+/**
+ * Columns of the CSV export, in order, around the shape's: one row per result, tiles as
+ * "key=value" pairs. The shape columns are the union of the fields of the families present
+ * (registry order), so a file of one family has exactly its fields.
+ */
 export const CSV_COLUMNS = [
-  'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale',
-  'tiles', 'medianMs', 'p20Ms', 'p80Ms', 'minMs', 'tflops', 'gbps', 'flops', 'bytes', 'scratchBytes',
+  'family', 'kernel', 'status', 'precision',
+  'tiles', 'medianMs', 'p20Ms', 'p80Ms', 'minMs', 'tflops', 'gbps', 'flops', 'bytes', 'minBytes', 'scratchBytes',
   'compileMs', 'timingMethod', 'samples', 'dispatchesPerSample', 'quantumNs', 'checkedRows', 'maxAbsError',
   'maxRelError', 'ok', 'reason', 'tag',
 ] as const;
+
+/** The shape columns for these results: every field of their families, then keys no family declares (e.g. scale). */
+export function shapeColumns(results: readonly ResultRecord[]): string[] {
+  const keys: string[] = [];
+  const add = (k: string) => {
+    if (!keys.includes(k)) keys.push(k);
+  };
+  for (const f of FAMILIES) if (results.some((r) => r.family === f.problem.family)) f.problem.fields.forEach((field) => add(field.key));
+  for (const r of results) Object.keys(r.shape).forEach(add);
+  return keys;
+}
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -15,13 +31,17 @@ function cell(value: unknown): string {
 }
 
 export function toCsv(results: readonly ResultRecord[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  const shapeKeys = shapeColumns(results);
+  const columns = [...CSV_COLUMNS.slice(0, 4), ...shapeKeys, ...CSV_COLUMNS.slice(4)];
+  const lines = [columns.join(',')];
   for (const r of results) {
-    const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+    const shape = Object.fromEntries(shapeKeys.map((k) => [k, Array.isArray(r.shape[k]) ? (r.shape[k] as number[]).join(':') : r.shape[k]]));
+    const row: Record<string, unknown> = {
+      family: r.family,
       kernel: r.kernel,
       status: r.status,
       precision: r.precision,
-      ...r.shape,
+      ...shape,
       tiles: Object.entries(r.tiles).map(([k, v]) => `${k}=${v}`).join(' '),
       medianMs: r.medianMs,
       p20Ms: r.p20Ms,
@@ -31,6 +51,7 @@ export function toCsv(results: readonly ResultRecord[]): string {
       gbps: r.gbps,
       flops: r.flops,
       bytes: r.bytes,
+      minBytes: r.minBytes,
       scratchBytes: r.scratchBytes,
       compileMs: r.compileMs,
       timingMethod: r.timing?.method,
@@ -44,7 +65,7 @@ export function toCsv(results: readonly ResultRecord[]): string {
       reason: r.reason,
       tag: r.tag,
     };
-    lines.push(CSV_COLUMNS.map((c) => cell(row[c])).join(','));
+    lines.push(columns.map((c) => cell(row[c])).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

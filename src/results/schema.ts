@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { FAMILIES } from '../attention/registry.js';
+import type { ShapeField } from '../attention/types.js';
 
 /**
  * The results file written by the command-line runner and the page, and read by both (import,
@@ -25,6 +27,10 @@ export const TimingSchema = z.object({
   /** Rounding step of the timestamps in ns (1 or so when fine; 0 when not measured with queries). */
   quantumNs: z.number().nonnegative(),
   warmup: z.number().int().nonnegative(),
+  /** Warm-up spent before timing, in ms (absent in older files). */
+  warmupMs: z.number().nonnegative().optional(),
+  /** Whether two consecutive warm-up windows agreed within 2% before timing; false: the GPU's speed was still changing (clocks). */
+  settled: z.boolean().optional(),
 });
 
 export const CheckSchema = z.object({
@@ -77,7 +83,30 @@ export const ResultSchema = z.object({
   comparisons: z
     .array(z.object({ source: z.string(), backend: z.string(), dtype: z.string(), ms: z.number(), relative: z.number() }))
     .optional(),
+}).superRefine((record, ctx) => {
+  // A known family's shape must carry each of its fields with the field's kind (limits are the
+  // family's business at run time: a file from another build may use other limits).
+  const problem = FAMILIES.find((f) => f.problem.family === record.family)?.problem;
+  if (!problem) return;
+  for (const field of problem.fields) {
+    const problemText = fieldKindProblem(field, record.shape[field.key]);
+    if (problemText) ctx.addIssue({ code: 'custom', path: ['shape', field.key], message: problemText });
+  }
 });
+
+function fieldKindProblem(field: ShapeField, value: unknown): string | null {
+  if (value === undefined) return `missing (${field.label})`;
+  switch (field.kind) {
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value) ? null : `expected a whole number, got ${JSON.stringify(value)}`;
+    case 'bool':
+      return typeof value === 'boolean' ? null : `expected true or false, got ${JSON.stringify(value)}`;
+    case 'choice':
+      return typeof value === 'string' ? null : `expected one of ${field.choices.join(', ')}, got ${JSON.stringify(value)}`;
+    case 'int-list':
+      return Array.isArray(value) ? null : `expected a list of whole numbers, got ${JSON.stringify(value)}`;
+  }
+}
 
 export const AdapterSchema = z.object({
   vendor: z.string(),

@@ -3,6 +3,7 @@ import type { ResultRecord } from '../../src/index.js';
 /** A valid, passing result record to vary field by field. */
 export function record(over: Partial<ResultRecord> = {}): ResultRecord {
   return {
+    family: 'dense',
     kernel: 'flash',
     status: 'ok',
     precision: 'f32',

@@ -73,17 +73,7 @@ export const denseProblem: Problem<ResolvedShape> = {
     ];
   },
 
-  inputs(s, seed) {
-    // Uniform in [-1, 1), never zeros (which would hide unwritten outputs), in the order q, k, v
-    // so that seeds reproduce the inputs of earlier results files.
-    const sizes = tensorSizes(s);
-    const rng = createRng(seed);
-    return {
-      q: fillUniform(new Float32Array(sizes.q), rng),
-      k: fillUniform(new Float32Array(sizes.k), rng),
-      v: fillUniform(new Float32Array(sizes.v), rng),
-    };
-  },
+  inputs: seededQkv,
 
   validate(s, inputs) {
     validateFloatTensors(denseProblem, s, inputs);
@@ -94,6 +84,12 @@ export const denseProblem: Problem<ResolvedShape> = {
     const rows = referenceSampleRows(s, budget);
     const values = referenceAttention(dense, rows);
     return { o: rows ? { values, rows, rowWidth: s.headDim } : { values, rowWidth: s.headDim } };
+  },
+
+  referenceCoverage(s, budget) {
+    const sample = referenceSampleRows(s, budget);
+    const totalRows = s.batch * s.heads * s.seqQ;
+    return sample ? `${sample.length} of ${totalRows} rows (sampled)` : `all ${totalRows} rows`;
   },
 
   flops(s) {
@@ -111,6 +107,21 @@ export const denseProblem: Problem<ResolvedShape> = {
     return conformanceShapes(headDim).map((raw) => denseProblem.resolve(raw as never));
   },
 };
+
+/**
+ * Uniform Q, K and V in [-1, 1), never zeros (which would hide unwritten outputs), drawn in the
+ * order q, k, v so that a seed reproduces the inputs of earlier results files. Needs only the
+ * sizes, so it serves unchecked shapes too (randomInputs).
+ */
+export function seededQkv(s: Parameters<typeof tensorSizes>[0], seed: number): { q: Float32Array; k: Float32Array; v: Float32Array } {
+  const sizes = tensorSizes(s);
+  const rng = createRng(seed);
+  return {
+    q: fillUniform(new Float32Array(sizes.q), rng),
+    k: fillUniform(new Float32Array(sizes.k), rng),
+    v: fillUniform(new Float32Array(sizes.v), rng),
+  };
+}
 
 function definedOnly(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));

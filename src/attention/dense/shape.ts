@@ -6,7 +6,7 @@ import { AttentionInputError } from '../../errors.js';
  * Query head h reads key/value head floor(h / (heads / kvHeads)) (grouped-query attention;
  * kvHeads = heads is multi-head, kvHeads = 1 is multi-query).
  */
-export interface AttentionShape {
+export type AttentionShape = {
   batch: number;
   heads: number;
   kvHeads: number;
@@ -20,7 +20,7 @@ export interface AttentionShape {
   causal: boolean;
   /** Softmax scale; defaults to 1/sqrt(headDim). */
   scale?: number;
-}
+};
 
 export type ResolvedShape = Required<AttentionShape>;
 

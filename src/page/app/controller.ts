@@ -5,12 +5,12 @@ import type { Tiles } from '../../attention/types.js';
 import { resultsContext } from '../../results/context.js';
 import { toCsv } from '../../results/csv.js';
 import { type ResultRecord, type ResultsContext, type ResultsFile, makeResultsFile, parseResultsFile } from '../../results/schema.js';
-import { type ResolvedShape, shapeLabel } from '../../attention/dense/shape.js';
+import { recordShapeLabel } from '../../results/label.js';
 import { FixtureCache } from '../engine/fixtures.js';
 import { WorkQueue } from '../engine/queue.js';
 import { type Case, type Progress, type RunContext, runCases, tuneKernels } from '../engine/runner.js';
 import { WorkerReference } from '../reference/client.js';
-import { type PageConfig, pinTiles, referenceShape, sameShapeFamily, shapeAt, shapeProblem, unpinTiles } from '../state/config.js';
+import { type PageConfig, inConfiguredFamily, pinTiles, problemOf, referenceShape, shapeAt, shapeProblem, unpinTiles } from '../state/config.js';
 import { PAGE_TAG, mergeRecord } from '../state/results.js';
 import { type KeyValueStore, loadStored, saveBaseline, saveResults } from '../state/storage.js';
 import { decodeConfig, encodeConfig } from '../state/url.js';
@@ -43,7 +43,8 @@ export interface JobState {
 }
 
 export interface TuningSummary {
-  shape: ResolvedShape;
+  /** The shape's label, as its family writes it. */
+  shape: string;
   tuning: KernelTuning;
 }
 
@@ -206,7 +207,7 @@ export class PlaygroundController implements ReactiveController {
   private liveCases(kernel: string): Case[] {
     const shape = referenceShape(this.config);
     if (!shape || !this.config.kernels.includes(kernel)) return [];
-    const shown = this.results.some((r) => r.kernel === kernel && r.tag === PAGE_TAG && sameShapeFamily(r.shape, shape));
+    const shown = this.results.some((r) => r.kernel === kernel && r.tag === PAGE_TAG && inConfiguredFamily(r, this.config));
     if (!shown) return [];
     return this.config.seqs.map((seq) => ({ kernel, shape: shapeAt(this.config, seq), tiles: this.config.tiles[kernel] }));
   }
@@ -250,15 +251,16 @@ export class PlaygroundController implements ReactiveController {
     if (this.blocked) return;
     const config = this.config;
     const shape = shapeAt(config, Math.max(...config.seqs));
-    void this.enqueue('autotune', `Autotune on ${shapeLabel(shape)}`, (ctx) =>
+    const label = problemOf(config).label(shape);
+    void this.enqueue('autotune', `Autotune on ${label}`, (ctx) =>
       tuneKernels(ctx, shape, config.kernels, { maxConfigs: config.tuneMaxConfigs, finalSamples: config.samples }, (tuning) => {
-        this.tunings = [...this.tunings.filter((t) => t.tuning.kernel !== tuning.kernel), { shape, tuning }];
+        this.tunings = [...this.tunings.filter((t) => t.tuning.kernel !== tuning.kernel), { shape: label, tuning }];
         for (const record of tuning.finalists) this.addRecord(record);
         if (tuning.best) {
           this.setConfig(pinTiles(this.config, tuning.kernel, tuning.best));
           this.scheduleLive(tuning.kernel);
         } else {
-          this.addLog('warning', `Autotune found no configuration of ${tuning.kernel} that passes the reference check on ${shapeLabel(shape)}.`);
+          this.addLog('warning', `Autotune found no configuration of ${tuning.kernel} that passes the reference check on ${label}.`);
         }
         this.changed();
       }),
@@ -315,7 +317,7 @@ export class PlaygroundController implements ReactiveController {
     if (timing && timing.method !== 'wall' && timing.quantumNs > 0) this.quantumNs = timing.quantumNs;
     if (record.status === 'error') {
       // Shader compiler output and GPU errors arrive here; the row shows them too, the log keeps them.
-      this.addLog('error', `${record.kernel} ${shapeLabel(record.shape)}: ${record.reason ?? 'error'}`);
+      this.addLog('error', `${record.kernel} ${recordShapeLabel(record)}: ${record.reason ?? 'error'}`);
     }
     this.persistResults();
     this.changed();

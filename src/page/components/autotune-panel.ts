@@ -1,6 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { tilesLabel } from '../../attention/common.js';
-import { shapeLabel } from '../../attention/dense/shape.js';
 import type { TuningSummary } from '../app/controller.js';
 import { formatMs } from '../state/format.js';
 import { shared } from './styles.js';
@@ -28,7 +27,7 @@ export class AutotunePanel extends LitElement {
       const best = tuning.bestRecord;
       return html`<div class="tuning" data-kernel=${tuning.kernel}>
         <p>
-          <strong>${tuning.kernel}</strong> on ${shapeLabel(shape)}:
+          <strong>${tuning.kernel}</strong> on ${shape}:
           ${best
             ? html`best <code data-best>${tilesLabel(best.tiles)}</code> at ${formatMs(best.medianMs)} ms, now pinned in its tile controls.`
             : html`<span class="problem">no configuration passed the reference check.</span>`}

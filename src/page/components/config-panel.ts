@@ -1,21 +1,16 @@
 import { LitElement, type PropertyValues, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { DeviceCaps } from '../../gpu/caps.js';
-import { KERNELS } from '../../attention/registry.js';
-import { LIMITS, type PageConfig, formatSeqList, parseSeqList, shapeProblem } from '../state/config.js';
+import { FAMILIES } from '../../attention/registry.js';
+import type { ShapeField } from '../../attention/types.js';
+import { parseFieldList } from '../../attention/field-text.js';
+import { LIMITS, type PageConfig, axisField, defaultConfig, fieldText, formatSeqList, kernelsOf, parseSeqList, problemOf, shapeProblem } from '../state/config.js';
 import { shared } from './styles.js';
 import './tile-editor.js';
 
-type NumberField = 'batch' | 'heads' | 'kvHeads' | 'headDim' | 'samples' | 'tuneMaxConfigs';
+type RunField = 'samples' | 'tuneMaxConfigs';
 
-const NUMBER_FIELDS: { field: NumberField; label: string; help: string; min: number; max: number }[] = [
-  { field: 'headDim', label: 'Head dim', help: 'd: features per head. Flash needs a multiple of 4.', ...LIMITS.headDim },
-  { field: 'heads', label: 'Heads', help: 'Query heads per batch element.', ...LIMITS.heads },
-  { field: 'kvHeads', label: 'KV heads', help: 'Key/value heads; must divide Heads (equal: multi-head, 1: multi-query, between: grouped-query).', ...LIMITS.kvHeads },
-  { field: 'batch', label: 'Batch', help: 'Independent sequences.', ...LIMITS.batch },
-];
-
-const RUN_FIELDS: { field: NumberField; label: string; help: string; min: number; max: number }[] = [
+const RUN_FIELDS: { field: RunField; label: string; help: string; min: number; max: number }[] = [
   { field: 'samples', label: 'Samples', help: 'Timed samples per case; the table shows their median and p20–p80.', ...LIMITS.samples },
   {
     field: 'tuneMaxConfigs',
@@ -38,6 +33,7 @@ export class ConfigPanel extends LitElement {
     blocked: { attribute: false },
     invalid: { state: true },
     seqText: { state: true },
+    texts: { state: true },
   };
   static override styles = [
     shared,
@@ -101,14 +97,17 @@ export class ConfigPanel extends LitElement {
   declare busy: boolean;
   declare blocked: string | null;
   /** Fields whose text is not a valid value yet, with the reason. */
-  declare invalid: Partial<Record<NumberField | 'seqs', string>>;
+  declare invalid: Partial<Record<string, string>>;
   declare seqText: string;
+  /** What the user typed into each field that is not valid yet: shown as typed, never replaced by the last valid value. */
+  declare texts: Partial<Record<string, string>>;
 
   constructor() {
     super();
     this.busy = false;
     this.blocked = null;
     this.invalid = {};
+    this.texts = {};
     this.seqText = '';
     this.caps = null;
   }
@@ -118,8 +117,12 @@ export class ConfigPanel extends LitElement {
     // even half-typed, stays as long as the lengths it stands for are the ones configured.
     if (!changed.has('config')) return;
     const previous = changed.get('config') as PageConfig | undefined;
-    if (previous && previous.seqs.join() === this.config.seqs.join()) return;
-    const typed = parseSeqList(this.seqText);
+    if (previous && previous.family !== this.config.family) {
+      this.texts = {};
+      this.invalid = {};
+    }
+    if (previous && previous.seqs.join() === this.config.seqs.join() && previous.family === this.config.family) return;
+    const typed = parseSeqList(this.seqText, problemOf(this.config));
     if (!('values' in typed) || typed.values.join() !== this.config.seqs.join()) {
       this.seqText = formatSeqList(this.config.seqs);
       this.invalid = { ...this.invalid, seqs: undefined };
@@ -128,15 +131,26 @@ export class ConfigPanel extends LitElement {
 
   override render() {
     const config = this.config;
-    const problem = shapeProblem(config);
+    const problem = problemOf(config);
+    const axis = axisField(problem);
+    const shapeMessage = shapeProblem(config);
     const invalid = Object.values(this.invalid).filter(Boolean);
     const runBlocked = this.blocked ?? (invalid.length > 0 ? 'Fix the highlighted fields first' : null);
     const longest = Math.max(...config.seqs);
     return html`
       <form @submit=${(e: Event) => e.preventDefault()} aria-label="Configuration">
+        ${FAMILIES.length > 1
+          ? html`<div class="fields">
+              <label for="family" title="Which attention problem: each has its own shape fields and kernels">Family</label>
+              <select id="family" .value=${live(config.family)} @change=${this.onFamily}>
+                ${FAMILIES.map((f) => html`<option value=${f.problem.family} ?selected=${f.problem.family === config.family} title=${f.problem.description}>${f.problem.family}</option>`)}
+              </select>
+              <div class="wide hint">${problem.title}: ${problem.description}</div>
+            </div>`
+          : nothing}
         <fieldset>
           <legend>Kernels</legend>
-          ${KERNELS.map((k) => {
+          ${kernelsOf(config.family).map((k) => {
             const missing = k.requiredFeatures.filter((f) => this.caps && !this.caps.features.includes(f));
             const id = `kernel-${k.name}`;
             return html`<div class="kernel" title=${k.description}>
@@ -151,7 +165,7 @@ export class ConfigPanel extends LitElement {
           <legend>Shape</legend>
           <div class="fields">
             <div class="wide">
-              <label for="seqs">Sequence lengths</label>
+              <label for="seqs">${axis.label}</label>
               <input
                 id="seqs"
                 type="text"
@@ -164,18 +178,15 @@ export class ConfigPanel extends LitElement {
                 @input=${this.onSeqs}
               />
               <div id="seqs-help" class=${this.invalid.seqs ? 'problem' : 'hint'}>
-                ${this.invalid.seqs ?? 'N for Q and K (self-attention). Comma-separated; 4k = 4096; 256..4096 doubles from 256 to 4096.'}
+                ${this.invalid.seqs ?? `${axis.help} Comma-separated; 4k = 4096; 256..4096 doubles from 256 to 4096.`}
               </div>
             </div>
-            ${NUMBER_FIELDS.map((f) => this.numberField(f))}
-            <label for="causal">Causal</label>
-            <span><input id="causal" type="checkbox" .checked=${live(config.causal)} @change=${this.onCausal} aria-describedby="causal-help" /></span>
-            <div id="causal-help" class="wide hint">Causal: query i sees keys 0..i; flash skips the tiles above the diagonal and FLOPs count only unmasked pairs.</div>
+            ${problem.fields.filter((f) => f.key !== problem.axis).map((f) => this.shapeField(f))}
           </div>
-          ${problem ? html`<div class="problem" role="alert">${problem}</div>` : nothing}
+          ${shapeMessage ? html`<div class="problem" role="alert">${shapeMessage}</div>` : nothing}
         </fieldset>
 
-        ${KERNELS.filter((k) => config.kernels.includes(k.name)).map(
+        ${kernelsOf(config.family).filter((k) => config.kernels.includes(k.name)).map(
           (k) => html`<tile-editor .kernel=${k} .config=${config} .caps=${this.caps}></tile-editor>`,
         )}
 
@@ -192,20 +203,86 @@ export class ConfigPanel extends LitElement {
               type="button"
               ?disabled=${runBlocked !== null}
               @click=${() => this.emit('autotune')}
-              title=${runBlocked ?? `Search each selected kernel's tiles on N = ${longest}`}
+              title=${runBlocked ?? `Search each selected kernel's tiles on ${axis.label} = ${longest}`}
             >Autotune</button>
           </div>
           <p class="hint">
             ${runBlocked
               ? html`<span class="problem">${runBlocked}</span>`
-              : html`Autotune searches each selected kernel's tiles on the longest length, N = ${longest}, pins the fastest configuration that passes the reference check, and adds the checked finalists to the results.`}
+                : html`Autotune searches each selected kernel's tiles on the largest value, ${axis.label} = ${longest}, pins the fastest configuration that passes the reference check, and adds the checked finalists to the results.`}
           </p>
         </div>
       </form>
     `;
   }
 
-  private numberField(f: (typeof NUMBER_FIELDS)[number]) {
+  /** One control per shape field, by kind; the label is the field's label, its accessible name. */
+  private shapeField(f: ShapeField) {
+    const id = `field-${f.key}`;
+    const message = this.invalid[f.key];
+    const config = this.config;
+    if (f.kind === 'bool') {
+      return html`
+        <label for=${id} title=${f.help}>${f.label}</label>
+        <span><input id=${id} type="checkbox" .checked=${live(config.shape[f.key] === true)} @change=${(e: Event) => this.setShape(f.key, (e.target as HTMLInputElement).checked)} aria-describedby=${`${id}-help`} /></span>
+        <div id=${`${id}-help`} class="wide hint">${f.help}</div>
+      `;
+    }
+    if (f.kind === 'choice') {
+      return html`
+        <label for=${id} title=${f.help}>${f.label}</label>
+        <select id=${id} .value=${live(String(config.shape[f.key]))} title=${f.help} @change=${(e: Event) => this.setShape(f.key, (e.target as HTMLSelectElement).value)}>
+          ${f.choices.map((c) => html`<option value=${c} ?selected=${config.shape[f.key] === c}>${c}</option>`)}
+        </select>
+      `;
+    }
+    // Whole numbers and lists: text as typed stays while it is not valid (a red message says why).
+    const follows = f.kind === 'int' && typeof f.default === 'object' ? problemOf(config).fields.find((x) => x.key === (f.default as { sameAs: string }).sameAs) : undefined;
+    const text = this.texts[f.key] ?? fieldText(config, f);
+    return html`
+      <label for=${id} title=${f.help}>${f.label}</label>
+      <input
+        id=${id}
+        type=${f.kind === 'int' ? 'number' : 'text'}
+        min=${f.kind === 'int' ? f.min : nothing}
+        max=${f.kind === 'int' ? f.max : nothing}
+        step="1"
+        placeholder=${follows ? `= ${follows.label}` : nothing}
+        .value=${live(text)}
+        aria-invalid=${message ? 'true' : 'false'}
+        title=${message ?? f.help}
+        @input=${(e: Event) => this.onText(f, (e.target as HTMLInputElement).value, Boolean(follows))}
+      />
+      ${message ? html`<div class="problem wide">${f.label}: ${message}</div>` : nothing}
+    `;
+  }
+
+  private onText(f: ShapeField, text: string, mayFollow: boolean): void {
+    if (text.trim() === '' && mayFollow) {
+      this.texts = { ...this.texts, [f.key]: undefined };
+      this.invalid = { ...this.invalid, [f.key]: undefined };
+      const shape = { ...this.config.shape };
+      delete shape[f.key];
+      this.change({ ...this.config, shape });
+      return;
+    }
+    const parsed = parseFieldList(f, text);
+    if ('error' in parsed || parsed.values.length !== 1) {
+      const range = f.kind === 'int' ? `a whole number from ${f.min} to ${f.max}` : 'one value';
+      this.texts = { ...this.texts, [f.key]: text };
+      this.invalid = { ...this.invalid, [f.key]: range };
+      return;
+    }
+    this.texts = { ...this.texts, [f.key]: undefined };
+    this.invalid = { ...this.invalid, [f.key]: undefined };
+    this.setShape(f.key, parsed.values[0]!);
+  }
+
+  private setShape(key: string, value: ShapeField['default'] | string | boolean | number | readonly number[]): void {
+    this.change({ ...this.config, shape: { ...this.config.shape, [key]: value as never } });
+  }
+
+  private numberField(f: (typeof RUN_FIELDS)[number]) {
     const id = `field-${f.field}`;
     const message = this.invalid[f.field];
     return html`
@@ -217,7 +294,7 @@ export class ConfigPanel extends LitElement {
         max=${f.max}
         step="1"
         required
-        .value=${live(String(this.config[f.field]))}
+        .value=${live(this.texts[f.field] ?? String(this.config[f.field]))}
         aria-invalid=${message ? 'true' : 'false'}
         title=${message ?? f.help}
         @input=${(e: Event) => this.onNumber(f, e.target as HTMLInputElement)}
@@ -226,19 +303,28 @@ export class ConfigPanel extends LitElement {
     `;
   }
 
-  private onNumber(f: (typeof NUMBER_FIELDS)[number], input: HTMLInputElement): void {
+  private onNumber(f: (typeof RUN_FIELDS)[number], input: HTMLInputElement): void {
     const n = Number(input.value);
     if (input.value.trim() === '' || !Number.isInteger(n) || n < f.min || n > f.max) {
+      this.texts = { ...this.texts, [f.field]: input.value };
       this.invalid = { ...this.invalid, [f.field]: `a whole number from ${f.min} to ${f.max}` };
       return;
     }
+    this.texts = { ...this.texts, [f.field]: undefined };
     this.invalid = { ...this.invalid, [f.field]: undefined };
     this.change({ ...this.config, [f.field]: n });
   }
 
+  private onFamily = (e: Event): void => {
+    const family = (e.target as HTMLSelectElement).value;
+    if (family === this.config.family) return;
+    const fresh = defaultConfig(family);
+    this.change({ ...fresh, samples: this.config.samples, tuneMaxConfigs: this.config.tuneMaxConfigs });
+  };
+
   private onSeqs = (e: Event): void => {
     this.seqText = (e.target as HTMLInputElement).value;
-    const parsed = parseSeqList(this.seqText);
+    const parsed = parseSeqList(this.seqText, problemOf(this.config));
     if ('error' in parsed) {
       this.invalid = { ...this.invalid, seqs: parsed.error };
       return;
@@ -247,16 +333,12 @@ export class ConfigPanel extends LitElement {
     this.change({ ...this.config, seqs: parsed.values });
   };
 
-  private onCausal = (e: Event): void => {
-    this.change({ ...this.config, causal: (e.target as HTMLInputElement).checked });
-  };
-
   private onKernel = (e: Event): void => {
     const input = e.target as HTMLInputElement;
     const chosen = new Set(this.config.kernels);
     if (input.checked) chosen.add(input.value);
     else chosen.delete(input.value);
-    this.change({ ...this.config, kernels: KERNELS.map((k) => k.name).filter((n) => chosen.has(n)) });
+    this.change({ ...this.config, kernels: kernelsOf(this.config.family).map((k) => k.name).filter((n) => chosen.has(n)) });
   };
 
   private change(config: PageConfig): void {

@@ -1,8 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import { type DeviceCaps, defaultCaps } from '../../gpu/caps.js';
-import { referenceSampleRows } from '../../attention/dense/reference.js';
-import { type PageConfig, shapeAt, shapeProblem } from '../state/config.js';
+import { DEFAULT_REFERENCE_BUDGET } from '../../harness/fixture.js';
+import { tensorBytes } from '../../gpu/tensors.js';
+import { type PageConfig, axisField, problemOf, shapeAt, shapeProblem } from '../state/config.js';
 import { formatBytes } from '../state/format.js';
 import { memoryRows } from '../state/memory.js';
 import { shared } from './styles.js';
@@ -40,6 +41,9 @@ export class MemoryPanel extends LitElement {
     if (shapeProblem(this.config)) return html`<p class="muted">Fix the shape to see memory.</p>`;
     const caps = this.caps ?? defaultCaps();
     const rows = memoryRows(this.config, caps);
+    const problem = problemOf(this.config);
+    const axis = axisField(problem);
+    const tensorNames = problem.tensors(shapeAt(this.config, this.config.seqs[0]!)).map((t) => t.name.toUpperCase()).join(', ');
     const kernels = this.config.kernels;
     const max = Math.max(1, ...rows.map((r) => r.totalBytes));
     const bindingLimit = caps.limits.maxStorageBufferBindingSize;
@@ -48,20 +52,19 @@ export class MemoryPanel extends LitElement {
         <table aria-label="Memory per kernel">
           <thead>
             <tr>
-              <th class="num">N</th>
-              <th class="num" title="Q, K, V and O: every kernel has these">Q, K, V, O</th>
+              <th class="num">${axis.label}</th>
+              <th class="num" title="The problem's tensors: every kernel has these">${tensorNames}</th>
               ${kernels.map((k) => html`<th class="num">${k} extra</th><th>${k} total</th>`)}
-              <th title="Rows of O compared with the float64 CPU reference (in a Web Worker)">Reference check</th>
+              <th title="What is compared with the float64 CPU reference (in a Web Worker)">Reference check</th>
             </tr>
           </thead>
           <tbody>
             ${this.config.seqs.map((seq) => {
               const shape = shapeAt(this.config, seq);
-              const sample = referenceSampleRows(shape);
-              const totalRows = shape.batch * shape.heads * shape.seqQ;
+              const tensors = problem.tensors(shape).reduce((sum, t) => sum + tensorBytes(t), 0);
               return html`<tr data-seq=${seq}>
                 <td class="num">${seq}</td>
-                <td class="num">${formatBytes(rows.find((r) => r.seq === seq)?.tensorBytes ?? 0)}</td>
+                <td class="num">${formatBytes(tensors)}</td>
                 ${kernels.map((k) => {
                   const row = rows.find((r) => r.seq === seq && r.kernel === k);
                   if (!row) return html`<td></td><td></td>`;
@@ -78,7 +81,7 @@ export class MemoryPanel extends LitElement {
                     </td>
                   `;
                 })}
-                <td class="small">${sample ? `${sample.length} of ${totalRows} rows (sampled)` : `all ${totalRows} rows`}</td>
+                <td class="small">${problem.referenceCoverage?.(shape, DEFAULT_REFERENCE_BUDGET) ?? 'every output'}</td>
               </tr>`;
             })}
           </tbody>

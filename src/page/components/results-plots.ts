@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { KERNELS } from '../../attention/registry.js';
 import type { ResultRecord } from '../../results/schema.js';
-import type { PageConfig } from '../state/config.js';
+import { type PageConfig, axisField, problemOf } from '../state/config.js';
 import { loglogSlope, plotData } from '../state/plot-data.js';
 import { shared } from './styles.js';
 import type { ChartSpec } from './uplot-chart.js';
@@ -48,12 +48,14 @@ export class ResultsPlots extends LitElement {
 
   override render() {
     const data = plotData(this.results, this.baseline ?? [], this.config);
+    // The swept field's label, e.g. "sequence length" (the dense family's "Sequence lengths").
+    const xName = axisField(problemOf(this.config)).label.toLowerCase().replace(/s$/, '');
     const series = (pick: 'ms' | 'tflops') =>
       data.series.map((s) => ({ label: s.label, values: s[pick], color: colorOf(s.kernel), dashed: s.baseline }));
     const emptyText = 'The plots show Run results for the configured shape: press Run.';
     const time: ChartSpec = {
-      title: 'Time per run vs sequence length (log–log)',
-      xLabel: 'sequence length N',
+      title: `Time per run vs ${xName} (log–log)`,
+      xLabel: xName,
       yLabel: 'median ms',
       xs: data.xs,
       series: series('ms'),
@@ -62,8 +64,8 @@ export class ResultsPlots extends LitElement {
       emptyText,
     };
     const throughput: ChartSpec = {
-      title: 'Throughput vs sequence length',
-      xLabel: 'sequence length N',
+      title: `Throughput vs ${xName}`,
+      xLabel: xName,
       yLabel: 'TFLOP/s',
       xs: data.xs,
       series: series('tflops'),
@@ -75,11 +77,12 @@ export class ResultsPlots extends LitElement {
       .filter((s) => !s.baseline)
       .map((s) => ({ label: s.label, slope: loglogSlope(data.xs, s.ms) }))
       .filter((s) => s.slope !== null);
-    const c = this.config;
+    const problem = problemOf(this.config);
+    const axis = axisField(problem);
     return html`
       <p class="muted small">
-        Shape B${c.batch} H${c.heads}${c.kvHeads !== c.heads ? `/${c.kvHeads}` : ''} d${c.headDim}${c.causal ? ' causal' : ''}, the
-        latest run of each kernel at each N${this.baseline ? '; dashed: the baseline’s fastest row' : ''}.
+        ${problem.title}, ${Object.entries(this.config.shape).map(([k, v]) => `${problem.fields.find((f) => f.key === k)?.label ?? k} ${String(v)}`).join(', ')};
+        the latest run of each kernel at each ${axis.label.toLowerCase()} value${this.baseline ? '; dashed: the baseline’s fastest row' : ''}.
       </p>
       <div class="charts">
         <uplot-chart .spec=${time}></uplot-chart>

@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { tilesLabel } from '../../attention/common.js';
 import type { ResultRecord } from '../../results/schema.js';
-import { shapeLabel } from '../../attention/dense/shape.js';
-import { formatRatio, matchBaseline, unmatchedBaseline } from '../state/baseline.js';
+import { problemOf as problemOfRecord, recordShapeLabel } from '../../results/label.js';
+import { formatRatio, matchBaseline, unmatchedBaseline } from '../../results/baseline.js';
 import { formatError, formatMs, formatNumber } from '../state/format.js';
 import { AUTOTUNE_FINAL_TAG, sortForDisplay } from '../state/results.js';
 import { shared } from './styles.js';
@@ -157,12 +157,12 @@ export class ResultsTable extends LitElement {
       <tr
         class=${reason ? 'has-reason' : ''}
         data-kernel=${r.kernel}
-        data-seq=${r.shape.seqK}
+        data-seq=${String(r.shape[problemOfRecord(r)?.axis ?? 'seqK'] ?? '')}
         data-status=${r.status}
         data-source=${source}
       >
         <td><strong>${r.kernel}</strong>${source !== 'run' ? html` <span class="badge">${source}</span>` : nothing}</td>
-        <td>${shapeLabel(r.shape)}</td>
+        <td>${recordShapeLabel(r)}</td>
         <td class="tiles mono" data-col="tiles">${tilesLabel(r.tiles)}</td>
         <td class="status-${status.split(' ')[0]}" data-col="status">${status}</td>
         <td class="num" data-col="median">${formatMs(r.medianMs)}</td>

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { type DeviceCaps, defaultCaps } from '../../gpu/caps.js';
 import type { KernelDescriptor, Tiles } from '../../attention/types.js';
-import { type PageConfig, effectiveTiles, kernelProblems, referenceShape, tileValueProblem } from '../state/config.js';
+import { type PageConfig, axisField, effectiveTiles, kernelProblems, problemOf, referenceShape, tileValueProblem } from '../state/config.js';
 import { shared } from './styles.js';
 
 export interface TilesChangeDetail {
@@ -103,13 +103,13 @@ export class TileEditor extends LitElement {
           ${pinned
             ? html`<span class="badge" title="These values stay as they are when the shape changes">pinned</span>
                 <button type="button" @click=${this.onReset} aria-label=${`Reset ${kernel.name} tiles to the device default`}>Use default</button>`
-            : html`<span class="muted">Device default for N = ${shape?.seqK ?? '?'}; edit any value to pin.</span>`}
+            : html`<span class="muted">Device default for ${shape ? problemOf(this.config).label(shape) : '?'}; edit any value to pin.</span>`}
         </div>
         ${!this.caps ? html`<p class="muted small">No device: values are checked against the WebGPU default limits.</p>` : nothing}
         <div aria-live="polite" data-problems=${kernel.name}>
           ${problems.map(
             (p) => html`<div class="problem" data-limit=${p.limit}>
-              ${p.message}${p.seqs.length < allSeqs ? html` <span class="small">(N = ${p.seqs.join(', ')})</span>` : nothing}
+              ${p.message}${p.seqs.length < allSeqs ? html` <span class="small">(${axisField(problemOf(this.config)).label}: ${p.seqs.join(', ')})</span>` : nothing}
             </div>`,
           )}
           ${problems.length > 0 ? html`<p class="muted small">${kernel.name} is skipped where it cannot run; the other kernels still run.</p>` : nothing}

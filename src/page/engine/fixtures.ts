@@ -1,6 +1,8 @@
 import type { AttentionDevice } from '../../gpu/device.js';
 import { ShapeFixture } from '../../harness/fixture.js';
-import { type ResolvedShape, tensorSizes } from '../../attention/dense/shape.js';
+import type { Problem } from '../../attention/types.js';
+import { shapeKey } from '../../attention/fields.js';
+import { tensorBytes } from '../../gpu/tensors.js';
 
 /** GPU memory the cached inputs of past shapes may keep (the current shape is always kept). */
 const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
@@ -23,17 +25,18 @@ export class FixtureCache {
 
   constructor(private readonly budgetBytes = DEFAULT_BUDGET_BYTES) {}
 
-  get(gpu: AttentionDevice, shape: ResolvedShape, seed: number): Promise<ShapeFixture> {
+  get(gpu: AttentionDevice, problem: Problem<any>, shape: object, seed: number): Promise<ShapeFixture> {
     // Buffers belong to one device: a new device (after a loss) starts from nothing.
     if (gpu !== this.device) {
       this.clear();
       this.device = gpu;
     }
-    const key = JSON.stringify([shape, seed]);
+    const key = `${problem.family}|${shapeKey(problem.fields, shape)}|${seed}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      const sizes = tensorSizes(shape);
-      entry = { fixture: ShapeFixture.create(gpu, shape, seed), bytes: (sizes.q + sizes.k + sizes.v + 2 * sizes.o) * 4, lastUse: 0 };
+      // The tensors, and a read-back copy of each output.
+      const bytes = problem.tensors(shape).reduce((sum, t) => sum + tensorBytes(t) * (t.role === 'output' || t.role === 'state' ? 2 : 1), 0);
+      entry = { fixture: ShapeFixture.create(gpu, problem, shape, seed), bytes, lastUse: 0 };
       this.entries.set(key, entry);
       entry.fixture.catch(() => this.entries.delete(key));
     }

@@ -4,14 +4,15 @@ import type { ReferenceFn } from '../../harness/fixture.js';
 import type { AttentionDevice } from '../../gpu/device.js';
 import type { Tiles } from '../../attention/types.js';
 import type { ResultRecord } from '../../results/schema.js';
-import { type ResolvedShape, shapeLabel } from '../../attention/dense/shape.js';
+import { getKernel } from '../../attention/registry.js';
 import { SEED } from '../state/config.js';
 import { PAGE_TAG } from '../state/results.js';
 import type { FixtureCache } from './fixtures.js';
 
 export interface Case {
   kernel: string;
-  shape: ResolvedShape;
+  /** A resolved shape of the kernel's problem. */
+  shape: object;
   /** Pinned tiles; undefined runs the kernel's default for the device and shape. */
   tiles: Partial<Tiles> | undefined;
 }
@@ -40,9 +41,10 @@ export interface RunContext {
 export async function runCases(ctx: RunContext, cases: readonly Case[], samples: number, onRecord: (record: ResultRecord) => void): Promise<void> {
   for (const [i, c] of cases.entries()) {
     if (ctx.signal.aborted) throw new DOMException('run cancelled', 'AbortError');
-    const name = `${c.kernel} ${shapeLabel(c.shape)}`;
+    const problem = getKernel(c.kernel).problem;
+    const name = `${c.kernel} ${problem.label(c.shape)}`;
     ctx.onProgress({ done: i, total: cases.length, detail: `${name}: preparing inputs` });
-    const fixture = await ctx.fixtures.get(ctx.gpu, c.shape, SEED);
+    const fixture = await ctx.fixtures.get(ctx.gpu, problem, c.shape, SEED);
     const record = await benchmark(ctx.gpu, {
       kernel: c.kernel,
       shape: c.shape,
@@ -80,14 +82,15 @@ export interface TuneOptions {
  */
 export async function tuneKernels(
   ctx: RunContext,
-  shape: ResolvedShape,
+  shape: object,
   kernels: readonly string[],
   options: TuneOptions,
   onTuning: (tuning: KernelTuning) => void,
 ): Promise<void> {
-  const fixture = await ctx.fixtures.get(ctx.gpu, shape, SEED);
+  const problem = getKernel(kernels[0]!).problem;
+  const fixture = await ctx.fixtures.get(ctx.gpu, problem, shape, SEED);
   for (const [i, kernel] of kernels.entries()) {
-    ctx.onProgress({ done: i, total: kernels.length, detail: `autotune ${kernel} on ${shapeLabel(shape)}: compiling the first configurations` });
+    ctx.onProgress({ done: i, total: kernels.length, detail: `autotune ${kernel} on ${problem.label(shape)}: compiling the first configurations` });
     const [tuning] = await autotune(ctx.gpu, shape, {
       kernels: [kernel],
       seed: SEED,

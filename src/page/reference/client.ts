@@ -1,8 +1,9 @@
+import type { Expected, HostTensor } from '../../attention/types.js';
 import type { ReferenceFn } from '../../harness/fixture.js';
 import type { ReferenceRequest, ReferenceResponse } from './protocol.js';
 
 interface Pending {
-  resolve: (values: Float64Array) => void;
+  resolve: (expected: Expected) => void;
   reject: (error: Error) => void;
 }
 
@@ -18,17 +19,14 @@ export class WorkerReference {
   /** CPU time of the latest reference, for the status line. */
   lastMs: number | null = null;
 
-  readonly reference: ReferenceFn = (inputs, rows) =>
-    new Promise<Float64Array>((resolve, reject) => {
+  readonly reference: ReferenceFn = (problem, shape, inputs, budget) =>
+    new Promise<Expected>((resolve, reject) => {
       const worker = this.ensureWorker();
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
-      const q = inputs.q.slice();
-      const k = inputs.k.slice();
-      const v = inputs.v.slice();
-      const { batch, heads, kvHeads, seqQ, seqK, headDim, causal, scale } = inputs;
-      const request: ReferenceRequest = { id, shape: { batch, heads, kvHeads, seqQ, seqK, headDim, causal, scale }, q, k, v, rows };
-      worker.postMessage(request, [q.buffer, k.buffer, v.buffer]);
+      const copies = Object.fromEntries(Object.entries(inputs).map(([name, data]) => [name, data.slice()])) as Record<string, HostTensor>;
+      const request: ReferenceRequest = { id, family: problem.family, shape, inputs: copies, budget };
+      worker.postMessage(request, Object.values(copies).map((d) => d.buffer as ArrayBuffer));
     });
 
   dispose(): void {
@@ -49,7 +47,7 @@ export class WorkerReference {
       if ('error' in reply) entry.reject(new Error(`reference: ${reply.error}`));
       else {
         this.lastMs = reply.ms;
-        entry.resolve(reply.values);
+        entry.resolve(reply.expected);
       }
     };
     worker.onerror = (event) => {

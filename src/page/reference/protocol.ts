@@ -1,13 +1,12 @@
-import type { AttentionShape } from '../../attention/dense/shape.js';
+import type { Expected, HostTensor } from '../../attention/types.js';
 
-/** A reference request: the inputs (copies, transferred) and the rows to compute (all when absent). */
+/** A reference request: the family, its resolved shape, the inputs (copies, transferred) and the multiply-add budget. */
 export interface ReferenceRequest {
   id: number;
-  shape: AttentionShape;
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-  rows: number[] | undefined;
+  family: string;
+  shape: object;
+  inputs: Record<string, HostTensor>;
+  budget: number;
 }
 
-export type ReferenceResponse = { id: number; values: Float64Array; ms: number } | { id: number; error: string };
+export type ReferenceResponse = { id: number; expected: Expected; ms: number } | { id: number; error: string };

@@ -1,12 +1,12 @@
 import type { DeviceCaps } from '../../gpu/caps.js';
 import { getKernel } from '../../attention/registry.js';
-import { tensorSizes } from '../../attention/dense/shape.js';
-import { type PageConfig, effectiveTiles, shapeAt, shapeProblem } from './config.js';
+import { tensorBytes } from '../../gpu/tensors.js';
+import { type PageConfig, effectiveTiles, problemOf, shapeAt, shapeProblem } from './config.js';
 
 export interface MemoryRow {
   kernel: string;
   seq: number;
-  /** Q, K, V and O: the same for every kernel. */
+  /** The problem's tensors (Q, K, V and O for dense): the same for every kernel. */
   tensorBytes: number;
   /** What the kernel allocates beyond them (S and P for naive). */
   scratch: { name: string; bytes: number }[];
@@ -19,12 +19,11 @@ export function memoryRows(config: PageConfig, caps: DeviceCaps): MemoryRow[] {
   const rows: MemoryRow[] = [];
   for (const seq of config.seqs) {
     const shape = shapeAt(config, seq);
-    const sizes = tensorSizes(shape);
-    const tensorBytes = (sizes.q + sizes.k + sizes.v + sizes.o) * 4;
+    const tensors = problemOf(config).tensors(shape).reduce((sum, t) => sum + tensorBytes(t), 0);
     for (const name of config.kernels) {
       const kernel = getKernel(name);
       const scratch = kernel.scratch(shape, effectiveTiles(kernel, config, caps, shape));
-      rows.push({ kernel: name, seq, tensorBytes, scratch, totalBytes: tensorBytes + scratch.reduce((s, b) => s + b.bytes, 0) });
+      rows.push({ kernel: name, seq, tensorBytes: tensors, scratch, totalBytes: tensors + scratch.reduce((s, b) => s + b.bytes, 0) });
     }
   }
   return rows;

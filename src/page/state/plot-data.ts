@@ -1,8 +1,7 @@
 import { KERNELS } from '../../attention/registry.js';
 import type { ResultRecord } from '../../results/schema.js';
+import { type PageConfig, inConfiguredFamily, problemOf } from './config.js';
 import { PAGE_TAG, isTimed } from './results.js';
-
-type Family = Pick<ResultRecord['shape'], 'batch' | 'heads' | 'kvHeads' | 'headDim' | 'causal'>;
 
 export interface PlotSeries {
   label: string;
@@ -19,20 +18,18 @@ export interface PlotData {
   series: PlotSeries[];
 }
 
-const inFamily = (r: ResultRecord, f: Family) =>
-  r.shape.seqQ === r.shape.seqK &&
-  r.shape.batch === f.batch && r.shape.heads === f.heads && r.shape.kvHeads === f.kvHeads &&
-  r.shape.headDim === f.headDim && r.shape.causal === f.causal;
 
 /**
- * One line per kernel over sequence length for the configured shape family (batch, heads, head dim,
- * causal): the page's live rows, and the baseline's fastest row per kernel and length. Failed rows
- * are left out, since a wrong kernel's speed means nothing.
+ * One line per kernel over the swept field (the sequence length) for the configured shape (every
+ * other field as configured): the page's live rows, and the baseline's fastest row per kernel and
+ * length. Failed rows are left out, since a wrong kernel's speed means nothing.
  */
-export function plotData(results: readonly ResultRecord[], baseline: readonly ResultRecord[], family: Family): PlotData {
-  const live = results.filter((r) => r.tag === PAGE_TAG && inFamily(r, family) && isTimed(r));
-  const base = baseline.filter((r) => inFamily(r, family) && isTimed(r));
-  const xs = [...new Set([...live, ...base].map((r) => r.shape.seqK))].sort((a, b) => a - b);
+export function plotData(results: readonly ResultRecord[], baseline: readonly ResultRecord[], config: PageConfig): PlotData {
+  const axis = problemOf(config).axis;
+  const xOf = (r: ResultRecord) => r.shape[axis] as number;
+  const live = results.filter((r) => r.tag === PAGE_TAG && inConfiguredFamily(r, config) && isTimed(r));
+  const base = baseline.filter((r) => inConfiguredFamily(r, config) && isTimed(r));
+  const xs = [...new Set([...live, ...base].map(xOf))].sort((a, b) => a - b);
   const order = (names: Iterable<string>) => {
     const set = new Set(names);
     const known = KERNELS.map((k) => k.name).filter((n) => set.has(n));
@@ -43,7 +40,7 @@ export function plotData(results: readonly ResultRecord[], baseline: readonly Re
     for (const kernel of order(rows.map((r) => r.kernel))) {
       const best = xs.map((x) =>
         rows
-          .filter((r) => r.kernel === kernel && r.shape.seqK === x)
+          .filter((r) => r.kernel === kernel && xOf(r) === x)
           .sort((a, b) => a.medianMs! - b.medianMs!)[0],
       );
       series.push({

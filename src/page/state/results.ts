@@ -1,5 +1,6 @@
 import { KERNELS } from '../../attention/registry.js';
-import type { Tiles } from '../../attention/types.js';
+import { FAMILIES } from '../../attention/registry.js';
+import { isTimed, sameShape, sameTiles } from '../../results/match.js';
 import type { ResultRecord } from '../../results/schema.js';
 
 /** Tag of rows measured by Run and live tile edits: one per kernel and shape, the latest wins. */
@@ -7,19 +8,6 @@ export const PAGE_TAG = 'page';
 /** Tag the autotuner gives its checked finalists (see src/autotune.ts). */
 export const AUTOTUNE_FINAL_TAG = 'autotune-final';
 
-type Shape = ResultRecord['shape'];
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return (
-    a.batch === b.batch && a.heads === b.heads && a.kvHeads === b.kvHeads && a.seqQ === b.seqQ && a.seqK === b.seqK &&
-    a.headDim === b.headDim && a.causal === b.causal && Math.abs(a.scale - b.scale) <= 1e-12 * Math.abs(b.scale)
-  );
-}
-
-export function sameTiles(a: Tiles, b: Tiles): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
 
 /**
  * Adds a record to the results. A Run or live-edit row replaces the previous one of its kernel and
@@ -29,6 +17,7 @@ export function sameTiles(a: Tiles, b: Tiles): boolean {
  */
 export function mergeRecord(results: readonly ResultRecord[], record: ResultRecord): ResultRecord[] {
   const replaces = (r: ResultRecord) =>
+    r.family === record.family &&
     r.kernel === record.kernel &&
     r.tag === record.tag &&
     sameShape(r.shape, record.shape) &&
@@ -41,13 +30,25 @@ const kernelRank = (name: string) => {
   return i < 0 ? KERNELS.length : i;
 };
 
-/** Table order: shapes (family, then length), kernels in registry order, live rows before autotune's, fastest first. */
+/** A record's sort key: its family's rank, then its shape fields in the family's order with the swept (axis) field last. */
+function shapeOrder(r: ResultRecord): (number | string)[] {
+  const rank = FAMILIES.findIndex((f) => f.problem.family === r.family);
+  const problem = FAMILIES[rank]?.problem;
+  const keys = problem ? [...problem.fields.map((f) => f.key).filter((k) => k !== problem.axis), problem.axis] : Object.keys(r.shape).sort();
+  const value = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : JSON.stringify(v ?? null));
+  return [rank < 0 ? FAMILIES.length : rank, ...keys.map((k) => value(r.shape[k]))];
+}
+
+/** Table order: shapes (family, fields, then length), kernels in registry order, live rows before autotune's, fastest first. */
 export function sortForDisplay(results: readonly ResultRecord[]): ResultRecord[] {
-  const family = (s: Shape) => [s.batch, s.heads, s.kvHeads, s.headDim, s.causal ? 1 : 0, s.seqK, s.seqQ];
   return [...results].sort((a, b) => {
-    const fa = family(a.shape);
-    const fb = family(b.shape);
-    for (let i = 0; i < fa.length; i++) if (fa[i] !== fb[i]) return fa[i]! - fb[i]!;
+    const fa = shapeOrder(a);
+    const fb = shapeOrder(b);
+    for (let i = 0; i < Math.max(fa.length, fb.length); i++) {
+      const x = fa[i] ?? '';
+      const y = fb[i] ?? '';
+      if (x !== y) return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    }
     if (a.kernel !== b.kernel) return kernelRank(a.kernel) - kernelRank(b.kernel) || a.kernel.localeCompare(b.kernel);
     const ta = a.tag === PAGE_TAG ? 0 : 1;
     const tb = b.tag === PAGE_TAG ? 0 : 1;
@@ -56,7 +57,4 @@ export function sortForDisplay(results: readonly ResultRecord[]): ResultRecord[]
   });
 }
 
-/** Passed the reference check (or ran without one) and was timed. */
-export function isTimed(r: ResultRecord): r is ResultRecord & { medianMs: number } {
-  return r.status === 'ok' && r.medianMs !== null && r.medianMs > 0;
-}
+export { isTimed, sameShape, sameTiles };

@@ -17,7 +17,8 @@
 // the first tiles.
 //
 // Q arrives pre-scaled by scale·log2(e) (convert_f16.wgsl), so S is already in exp2 units.
-// Composed after params.wgsl (work_item) and flash_kv_fetch_f16.wgsl (fetch_kv_tile).
+// Composed after params.wgsl (work_item) and ../flash_global.wgsl (flash_tile, fetch_kv_tile: its
+// f16 side).
 diagnostic(off, chromium.subgroup_matrix_uniformity);
 diagnostic(off, subgroup_uniformity);
 enable f16;
@@ -37,8 +38,10 @@ const BC: u32 = 64u;
 
 const WORKGROUP_SIZE: u32 = SUBGROUPS * SUBGROUP_SIZE;
 const BR: u32 = SUBGROUPS * ROW_BLOCKS * SG_M;
-// Head-dim chunks of 8 values (one vec4<u32> of packed f16) in global memory.
-const D8: u32 = HEAD_DIM / 8u;
+// Q, K and V in global memory: DV vectors per row, eight packed f16 values to a vec4<u32> (the
+// vector type flash_global.wgsl reads K and V as).
+alias qkv_t = vec4<u32>;
+const DV: u32 = HEAD_DIM / 8u;
 // Row strides of the workgroup tiles, in elements: 16 bytes of padding put consecutive rows in
 // different banks, for the matrix loads (which read rows of 16 bytes) and the lanes' accesses.
 const KV_STRIDE: u32 = HEAD_DIM + 8u;
@@ -64,8 +67,8 @@ const S_VEC: u32 = BC / 4u / LANES_PER_ROW;
 const O_VEC: u32 = SG_N / 4u / LANES_PER_ROW;
 const O_COLS: u32 = O_VEC * 4u;
 // vec4s of a K or V tile (or of the Q tile) each invocation carries from global memory.
-const STAGE: u32 = (BC * D8 + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
-const Q_STAGE: u32 = (BR * D8 + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
+const STAGE: u32 = (BC * DV + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
+const Q_STAGE: u32 = (BR * DV + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE;
 const RESCALE_THRESHOLD: f32 = 8.0f;
 const MASKED: f32 = -3.0e38f;
 const M_INIT: f32 = -1.0e30f;
@@ -100,8 +103,8 @@ fn store_kv_tile(offset: u32, staged: array<vec4<u32>, STAGE>, lid: u32) {
   // @unroll
   for (var it = 0u; it < STAGE; it++) {
     let idx = it * WORKGROUP_SIZE + lid;
-    if (BC * D8 % WORKGROUP_SIZE == 0u || idx < BC * D8) {
-      store_h8(offset + (idx / D8) * KV_STRIDE + (idx % D8) * 8u, staged[it]);
+    if (BC * DV % WORKGROUP_SIZE == 0u || idx < BC * DV) {
+      store_h8(offset + (idx / DV) * KV_STRIDE + (idx % DV) * 8u, staged[it]);
     }
   }
 }
@@ -109,13 +112,8 @@ fn store_kv_tile(offset: u32, staged: array<vec4<u32>, STAGE>, lid: u32) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_id) sg: u32, @builtin(subgroup_invocation_id) lane: u32) {
-  let item = work_item(wid, BR);
-  let b = item.z;
-  let h = item.y;
-  let row0 = item.x * BR;
-  let q_base = (b * p.heads + h) * p.seq_q * D8;
-  let kv_base = (b * p.kv_heads + h / p.group_size) * p.seq_k * D8;
-  let o_base = (b * p.heads + h) * p.seq_q * (HEAD_DIM / 4u);
+  let tile = flash_tile(wid);
+  let row0 = tile.row0;
   // In the softmax and the O chunks, this lane takes row `lrow` of each of its row blocks, and
   // the `lpart`-th share of that row's columns.
   let lrow = lane % SG_M;
@@ -125,13 +123,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // @unroll
   for (var it = 0u; it < Q_STAGE; it++) {
     let idx = it * WORKGROUP_SIZE + lid;
-    if (BR * D8 % WORKGROUP_SIZE == 0u || idx < BR * D8) {
-      let r = idx / D8;
+    if (BR * DV % WORKGROUP_SIZE == 0u || idx < BR * DV) {
+      let r = idx / DV;
       var val = vec4<u32>(0u);
       if (row0 + r < p.seq_q) {
-        val = q[q_base + (row0 + r) * D8 + idx % D8];
+        val = q[tile.q_base + (row0 + r) * DV + idx % DV];
       }
-      store_h8(r * KV_STRIDE + (idx % D8) * 8u, val);
+      store_h8(r * KV_STRIDE + (idx % DV) * 8u, val);
     }
   }
   workgroupBarrier();
@@ -168,8 +166,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     l_part[rb] = 0.0;
   }
 
-  var staged_k = fetch_kv_tile(true, kv_base, 0u, lid);
-  var staged_v = fetch_kv_tile(false, kv_base, 0u, lid);
+  var staged_k = fetch_kv_tile(true, tile.kv_base, 0u, lid);
+  var staged_v = fetch_kv_tile(false, tile.kv_base, 0u, lid);
   workgroupBarrier(); // every subgroup holds its Q: tile_h is free for K and V
 
   for (var t = 0u; t < tiles; t++) {
@@ -179,8 +177,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     if (t + 1u < tiles) {
       // The next K and V, in flight during this tile's math.
-      staged_k = fetch_kv_tile(true, kv_base, k0 + BC, lid);
-      staged_v = fetch_kv_tile(false, kv_base, k0 + BC, lid);
+      staged_k = fetch_kv_tile(true, tile.kv_base, k0 + BC, lid);
+      staged_v = fetch_kv_tile(false, tile.kv_base, k0 + BC, lid);
     }
 
     // S = Q·Kᵀ: Kᵀ blocks are K's rows read column-major. Each Kᵀ block serves every row block.
@@ -340,7 +338,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           let c4 = lpart * O_VEC + i;
           let at = block_at + lrow * S_STRIDE + c4 * 4u;
           let val = vec4<f32>(tile_s[at], tile_s[at + 1u], tile_s[at + 2u], tile_s[at + 3u]);
-          o[o_base + (row0 + r) * (HEAD_DIM / 4u) + dn * (SG_N / 4u) + c4] = val * inv;
+          o[tile.o_base + (row0 + r) * (HEAD_DIM / 4u) + dn * (SG_N / 4u) + c4] = val * inv;
         }
       }
       workgroupBarrier();

@@ -2,11 +2,11 @@ import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { type CompiledPipeline, bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
+import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import convertF16Source from '../../../wgsl/convert_f16.wgsl?raw';
-import kvFetchF16 from '../kv_fetch_f16.wgsl?raw';
+import flashGlobal from '../flash_global.wgsl?raw';
 import params from '../params.wgsl?raw';
-import flashF16Source from './flash_f16.wgsl?raw';
-import flashF32Source from './flash_f32.wgsl?raw';
+import flashSource from './flash.wgsl?raw';
 import rowReduceSubgroup from './row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from './row_reduce_workgroup.wgsl?raw';
 import scatterSubgroup from './scatter_subgroup.wgsl?raw';
@@ -126,10 +126,11 @@ export function unrollBounds(geo: FlashGeometry, lanes: 4 | 8 = 4): Record<strin
     SCATTER_HALF: geo.rowThreads / 2,
     STAGE: geo.stage,
     J_UNROLL: geo.jUnroll,
+    TDV: geo.tdv,
+    DSV: geo.tdv,
+    TMDSV: geo.tm * geo.tdv,
   };
-  return lanes === 4
-    ? { ...common, TD4: geo.tdv, DS4: geo.tdv, TMDS4: geo.tm * geo.tdv }
-    : { ...common, TD8: geo.tdv, DS8: geo.tdv, TMDS8: geo.tm * geo.tdv, TD8X2: geo.tdv * 2, TD8X: geo.tm * geo.tdv * 2 };
+  return lanes === 4 ? common : { ...common, TDVX2: geo.tdv * 2, TDVX: geo.tm * geo.tdv * 2 };
 }
 
 const BR_VALUES = [4, 8, 16, 32, 64, 128, 256] as const;
@@ -182,6 +183,33 @@ const SEARCH_SPACE: Partial<Record<keyof FlashTiles, readonly number[]>> = {
   unroll: [1, 4, 16],
 };
 
+/** Tile configurations per head dim for the conformance matrix: several per dim, defaults first. */
+const FLASH_CONFORMANCE_TILES: Record<number, Partial<FlashTiles>[]> = {
+  32: [
+    {},
+    { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1 },
+    { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0, prefetch: 0, unroll: 1 },
+    { br: 8, bc: 16, wg: 16, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 8 },
+    { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
+  ],
+  64: [
+    {},
+    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
+    { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1, prefetch: 0, unroll: 2 },
+    { br: 16, bc: 64, wg: 64, rowThreads: 8, subgroups: 0 },
+    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 },
+    // Eight rows per invocation: P is stored as two vectors per key.
+    { br: 64, bc: 16, wg: 64, rowThreads: 8, subgroups: 0 },
+  ],
+  128: [
+    {},
+    { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
+    { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0, prefetch: 0, unroll: 32 },
+    // Sixteen threads per row: a four-step reduce-scatter.
+    { br: 8, bc: 16, wg: 32, rowThreads: 16, subgroups: 0 },
+  ],
+};
+
 /** Builds the descriptor of a flash variant: tunables, checks and models are shared. */
 export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<ResolvedShape, FlashTiles> {
   const { lanes } = variant;
@@ -196,10 +224,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: variant.precision,
     tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,
-    // A getter: FLASH_CONFORMANCE_TILES is declared below the makeFlashKernel calls (temporal dead zone at import).
-    get conformance() {
-      return Object.entries(FLASH_CONFORMANCE_TILES).map(([headDim, tiles]) => ({ fixed: { headDim: Number(headDim) }, tiles }));
-    },
+    conformance: Object.entries(FLASH_CONFORMANCE_TILES).map(([headDim, tiles]) => ({ fixed: { headDim: Number(headDim) }, tiles })),
 
     defaultTiles(shape, caps) {
       const subgroups = canUseSubgroups(caps) ? 1 : 0;
@@ -287,21 +312,7 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
     },
 
     async prepare(device, s, tiles, caps) {
-      const geo = flashGeometry(s.headDim, tiles, lanes);
-      const viaSubgroups = geo.reduction === 'subgroup';
-      const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-      const code = unrollLoops(
-        specialize(composeShader([params, ...reduceFiles, ...(f16 ? [kvFetchF16] : []), f16 ? flashF16Source : flashF32Source]), {
-          HEAD_DIM: s.headDim,
-          BR: tiles.br,
-          BC: tiles.bc,
-          WORKGROUP_SIZE: tiles.wg,
-          ROW_THREADS: tiles.rowThreads,
-          PREFETCH: tiles.prefetch === 1,
-          UNROLL: tiles.unroll ?? 1,
-        }),
-        unrollBounds(geo, lanes),
-      );
+      const code = flashShaderCode(variant, s.headDim, tiles);
       const [compiled, converter] = await Promise.all([
         compilePipeline(device, {
           label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
@@ -335,6 +346,31 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
     },
   };
   return kernel;
+}
+
+/**
+ * The WGSL module of one configuration: the composed files with the variant's side of their
+ * `@if f16` blocks, consts specialized, marked loops unrolled.
+ */
+export function flashShaderCode(variant: Pick<FlashVariant, 'lanes'>, headDim: number, tiles: FlashTiles): string {
+  const { lanes } = variant;
+  const flags = { f16: lanes === 8 };
+  const geo = flashGeometry(headDim, tiles, lanes);
+  const viaSubgroups = geo.reduction === 'subgroup';
+  const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
+  const parts = [params, ...reduceFiles, flashGlobal, flashSource].map((part) => resolveIfBlocks(part, flags));
+  return unrollLoops(
+    specialize(composeShader(parts), {
+      HEAD_DIM: headDim,
+      BR: tiles.br,
+      BC: tiles.bc,
+      WORKGROUP_SIZE: tiles.wg,
+      ROW_THREADS: tiles.rowThreads,
+      PREFETCH: tiles.prefetch === 1,
+      UNROLL: tiles.unroll ?? 1,
+    }),
+    unrollBounds(geo, lanes),
+  );
 }
 
 /**
@@ -452,30 +488,3 @@ function fallbackCandidates(subgroups: number): FlashTiles[] {
         for (const rowThreads of [4, 8, 2, 16, 1, 32]) out.push({ br, bc, wg, rowThreads, subgroups, prefetch: 1, unroll: 4 });
   return out;
 }
-
-/** Tile configurations per head dim for the conformance matrix: several per dim, defaults first. */
-const FLASH_CONFORMANCE_TILES: Record<number, Partial<FlashTiles>[]> = {
-  32: [
-    {},
-    { br: 64, bc: 32, wg: 128, rowThreads: 4, subgroups: 1 },
-    { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0, prefetch: 0, unroll: 1 },
-    { br: 8, bc: 16, wg: 16, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 8 },
-    { br: 32, bc: 16, wg: 32, rowThreads: 1, subgroups: 0 },
-  ],
-  64: [
-    {},
-    { br: 32, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
-    { br: 32, bc: 16, wg: 64, rowThreads: 2, subgroups: 1, prefetch: 0, unroll: 2 },
-    { br: 16, bc: 64, wg: 64, rowThreads: 8, subgroups: 0 },
-    { br: 32, bc: 8, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 },
-    // Eight rows per invocation: P is stored as two vectors per key.
-    { br: 64, bc: 16, wg: 64, rowThreads: 8, subgroups: 0 },
-  ],
-  128: [
-    {},
-    { br: 16, bc: 16, wg: 64, rowThreads: 4, subgroups: 1 },
-    { br: 8, bc: 8, wg: 32, rowThreads: 8, subgroups: 0, prefetch: 0, unroll: 32 },
-    // Sixteen threads per row: a four-step reduce-scatter.
-    { br: 8, bc: 16, wg: 32, rowThreads: 16, subgroups: 0 },
-  ],
-};

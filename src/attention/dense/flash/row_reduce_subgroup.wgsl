@@ -1,4 +1,4 @@
-// Row reductions for flash_attention.wgsl with subgroup shuffles: a butterfly over the
+// Row reductions for flash.wgsl with subgroup shuffles: a butterfly over the
 // ROW_THREADS lanes of a row group, no workgroup memory and no barrier. The harness composes this
 // in only when ROW_THREADS <= the adapter's minimum subgroup size, so a row group never straddles
 // two subgroups; it relies on subgroups being aligned runs of local_invocation_index, which holds on

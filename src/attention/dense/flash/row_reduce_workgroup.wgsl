@@ -1,4 +1,4 @@
-// Row reductions for flash_attention.wgsl through workgroup memory: works on every device. Each
+// Row reductions for flash.wgsl through workgroup memory: works on every device. Each
 // lane writes its partial value for each of its rows, one barrier, then every lane reads the
 // ROW_THREADS partials of its rows. No trailing barrier: the next write to row_partials is
 // separated from these reads by the barriers of the tile loop.

@@ -1,9 +1,9 @@
-// Reduce-scatter of partial scores for flash_attention.wgsl with subgroup shuffles. Each lane of a
+// Reduce-scatter of partial scores for flash.wgsl with subgroup shuffles. Each lane of a
 // row group holds, for each of its TM rows, partial dot products with ROW_THREADS keys (over its
 // head-dim slice); it ends with the full scores of key g of the chunk. Recursive halving: at each
 // step a lane keeps the half of the keys whose index bit matches its own lane bit, and adds the
 // partner's partials of that half, so the step costs half the values in shuffles instead of all of
-// them. Composed in under the same condition as flash_row_reduce_subgroup.wgsl.
+// them. Composed in under the same condition as row_reduce_subgroup.wgsl.
 
 fn reduce_scatter_rows(part: array<f32, PART>, lid: u32) -> array<f32, TM> {
   var x = part;

@@ -1,5 +1,5 @@
-// Reduce-scatter of partial scores for flash_attention.wgsl through workgroup memory, for devices
-// without subgroups (see flash_scatter_subgroup.wgsl for what it computes): every lane writes its
+// Reduce-scatter of partial scores for flash.wgsl through workgroup memory, for devices
+// without subgroups (see scatter_subgroup.wgsl for what it computes): every lane writes its
 // partials, and lane g sums the ROW_THREADS partials of key g of its rows. Two barriers per call:
 // the first keeps this chunk's writes from overtaking the previous chunk's reads.
 

@@ -12,7 +12,7 @@ import {
   flashKernel,
   unrollBounds,
 } from '../../dense/flash/kernel.js';
-import kvFetchF16 from '../../dense/kv_fetch_f16.wgsl?raw';
+import kvFetchF16 from './kv_fetch_f16.wgsl?raw';
 import rowReduceSubgroup from '../../dense/flash/row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from '../../dense/flash/row_reduce_workgroup.wgsl?raw';
 import scatterSubgroup from '../../dense/flash/scatter_subgroup.wgsl?raw';

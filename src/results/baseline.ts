@@ -1,5 +1,5 @@
-import type { ResultRecord } from '../../results/schema.js';
-import { isTimed, sameShape, sameTiles } from './results.js';
+import type { ResultRecord } from './schema.js';
+import { isTimed, sameShape, sameTiles } from './match.js';
 
 export interface BaselineMatch {
   baseline: ResultRecord;
@@ -15,7 +15,7 @@ export interface BaselineMatch {
  * baseline against today's tiles is still the comparison a user wants).
  */
 export function matchBaseline(record: ResultRecord, baseline: readonly ResultRecord[]): BaselineMatch | null {
-  const candidates = baseline.filter((b) => b.kernel === record.kernel && sameShape(b.shape, record.shape));
+  const candidates = baseline.filter((b) => b.family === record.family && b.kernel === record.kernel && sameShape(b.shape, record.shape));
   if (candidates.length === 0) return null;
   const exact = candidates.find((b) => sameTiles(b.tiles, record.tiles));
   const fastest = [...candidates].sort((a, b) => (isTimed(a) ? a.medianMs : Infinity) - (isTimed(b) ? b.medianMs : Infinity))[0]!;

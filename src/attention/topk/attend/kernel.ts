@@ -1,0 +1,48 @@
+import { F32_TOLERANCE } from '../../../harness/compare.js';
+import type { KernelDescriptor } from '../../types.js';
+import { bindBlock, createParamsBuffer } from '../params.js';
+import { topkAttendProblem } from '../problems.js';
+import type { TopkShape } from '../shape.js';
+import { describePipelines } from '../stage-kernel.js';
+import { ATTEND_TUNABLES, type AttendTiles, attendBytes, attendGrid, attendProblems, compileAttend, defaultAttendTiles } from './stage.js';
+
+/** Attention over given selected keys: gathered K/V rows shared by the heads of a query. */
+export const topkAttendKernel: KernelDescriptor<TopkShape, AttendTiles> = {
+  name: 'topk-attend',
+  title: 'Top-k: attention over selected keys (gather, online softmax)',
+  description: 'One workgroup per (query, heads of one KV head): gathers the selected K and V rows in chunks into workgroup memory, online softmax in f32.',
+  problem: topkAttendProblem,
+  tunables: ATTEND_TUNABLES,
+  requiredFeatures: [],
+  precision: 'f32',
+  tolerance: F32_TOLERANCE,
+  conformance: [
+    { fixed: {}, tiles: [{ hpw: 1, tk: 16 }] },
+    // Four heads sharing each gathered row, chunks wider than most selections (−1 slots).
+    { fixed: { heads: 4, kvHeads: 1, headDim: 32 }, tiles: [{ hpw: 4, tk: 64 }] },
+  ],
+  defaultTiles: defaultAttendTiles,
+  check: attendProblems,
+  bytesMoved: attendBytes,
+  scratch: () => [],
+  async prepare(device, s, tiles, caps) {
+    const attend = await compileAttend(device, s, tiles);
+    return {
+      ...describePipelines([attend]),
+      bind(tensors) {
+        const params = createParamsBuffer(device, s, [{ rows: s.seqK, queryStart: 0, outRowStart: 0, outRows: s.seqK }]);
+        const group = bindBlock(device, 'topk attend', attend.layout, params, 0, [tensors.q!, tensors.k!, tensors.v!, tensors.indices!, tensors.o!]);
+        const grid = attendGrid(s, tiles, caps);
+        return {
+          encode(pass) {
+            pass.setPipeline(attend.pipeline);
+            pass.setBindGroup(0, group);
+            pass.dispatchWorkgroups(...grid);
+          },
+          destroy: () => params.destroy(),
+        };
+      },
+    };
+  },
+};
+

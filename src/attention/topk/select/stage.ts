@@ -1,0 +1,47 @@
+import type { DeviceCaps } from '../../../gpu/caps.js';
+import { type CompiledPipeline, compilePipeline } from '../../../gpu/pipelines.js';
+import { composeShader } from '../../../wgsl/compose.js';
+import { overLimit } from '../../common.js';
+import type { ConfigProblem } from '../../types.js';
+import params from '../params.wgsl?raw';
+import type { TopkShape } from '../shape.js';
+import source from './select.wgsl?raw';
+
+const INVOCATIONS = 256;
+/** 2048 histogram bins and a 256-entry scan, plus two words. */
+export const SELECT_WORKGROUP_BYTES = 2048 * 4 + INVOCATIONS * 4 + 8;
+
+export function compileSelect(device: GPUDevice): Promise<CompiledPipeline> {
+  return compilePipeline(device, {
+    label: 'topk select',
+    code: composeShader([params, source]),
+    bindings: ['uniform', 'read-only-storage', 'storage'],
+  });
+}
+
+/** One workgroup per query row, per batch element. */
+export function selectGrid(s: TopkShape, rows: number): [number, number] {
+  return [rows, s.batch];
+}
+
+export function selectProblems(s: TopkShape, rows: number, caps: DeviceCaps): ConfigProblem[] {
+  const problems = [
+    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', rows, `the selection's one workgroup per query row (${rows} rows)`),
+    ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`),
+    ...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', INVOCATIONS, 'the selection'),
+    ...overLimit(caps, 'maxComputeWorkgroupSizeX', INVOCATIONS, 'the selection'),
+    ...overLimit(caps, 'maxComputeWorkgroupStorageSize', SELECT_WORKGROUP_BYTES, 'the selection (radix histogram and scan)'),
+    ...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.seqK * s.topK * 4, 'the selected indices'),
+  ];
+  return problems;
+}
+
+/**
+ * Global traffic of selecting rows [first, first + rows): three radix passes and a compaction
+ * pass each read the candidate scores (i + 1 per query), and the indices are written once.
+ */
+export function selectBytes(s: TopkShape, first: number, rows: number): number {
+  let candidates = 0;
+  for (let i = first; i < first + rows; i++) candidates += i + 1 > s.topK ? 4 * (i + 1) : 0;
+  return s.batch * (candidates * 4 + rows * s.topK * 4);
+}

@@ -1,0 +1,235 @@
+// The linear family (gated linear attention, gated DeltaNet): the float64 reference against
+// closed forms, and every kernel against the reference on a real adapter (SwiftShader here, where
+// the f16 variants must be refused), including two chained calls equal to one long run.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/errors.js';
+import { planRun } from '../src/harness/plan.js';
+import { runKernel } from '../src/harness/run.js';
+import { compareExpected, mergeComparisons, tensorValues } from '../src/harness/compare.js';
+import { linear } from '../src/attention/linear/index.js';
+import { inputValues, linearProblem } from '../src/attention/linear/problem.js';
+import { referenceHeads, referenceLinear, relativeRms } from '../src/attention/linear/reference.js';
+import { type LinearShape, shapeLabel } from '../src/attention/linear/shape.js';
+import { chunkedF16Kernel, chunkedKernel, chunkedShader } from '../src/attention/linear/chunked/kernel.js';
+import { recurrentF16Kernel, recurrentKernel, recurrentShader } from '../src/attention/linear/recurrent/kernel.js';
+import type { AttentionDevice } from '../src/gpu/device.js';
+import type { HostTensors, KernelDescriptor, Tiles } from '../src/attention/types.js';
+import { sharedDevice } from './helpers/gpu.js';
+
+/**
+ * Relative RMS bound, RMS(ref − out)/RMS(ref), as flash-linear-attention's tests measure: f32
+ * kernels reorder sums of at most T·d_k products of O(1) values, ~1e-7 per operation, so 1e-5
+ * leaves a wide margin while catching any wrong decay or mask (errors of 1e-2 and more).
+ */
+const F32_RMS_BOUND = 1e-5;
+
+const shape = (raw: Record<string, unknown>) => linearProblem.resolve(raw as never);
+
+function values(inputs: HostTensors, s: LinearShape) {
+  return {
+    q: inputValues(inputs, 'q'),
+    k: inputValues(inputs, 'k'),
+    v: inputValues(inputs, 'v'),
+    g: inputValues(inputs, 'g'),
+    beta: s.rule === 'delta' ? inputValues(inputs, 'beta') : undefined,
+    s0: inputValues(inputs, 's0'),
+  };
+}
+
+describe('linear reference', () => {
+  it('gla with α = 1 is causal linear attention computed directly', () => {
+    const s = shape({ rule: 'gla', seqK: 9, dk: 5, dv: 3, heads: 2 });
+    const inputs = linearProblem.inputs(s, 3);
+    const x = { ...values(inputs, s), g: new Float32Array(2 * 9) };
+    const { o } = referenceLinear(s, x);
+    let worst = 0;
+    for (let bh = 0; bh < 2; bh++)
+      for (let t = 0; t < 9; t++)
+        for (let c = 0; c < 3; c++) {
+          let want = 0;
+          for (let r = 0; r < 5; r++) want += x.s0[(bh * 5 + r) * 3 + c]! * x.q[(bh * 9 + t) * 5 + r]! * s.scale;
+          for (let j = 0; j <= t; j++) {
+            let qk = 0;
+            for (let r = 0; r < 5; r++) qk += x.q[(bh * 9 + t) * 5 + r]! * x.k[(bh * 9 + j) * 5 + r]!;
+            want += qk * s.scale * x.v[(bh * 9 + j) * 3 + c]!;
+          }
+          worst = Math.max(worst, Math.abs(want - o[(bh * 9 + t) * 3 + c]!));
+        }
+    expect(worst).toBeLessThan(1e-12);
+  });
+
+  it('delta with β = 0 only decays the state', () => {
+    const s = shape({ rule: 'delta', seqK: 7, dk: 4, dv: 6, decay: 'strong' });
+    const inputs = linearProblem.inputs(s, 5);
+    const x = { ...values(inputs, s), beta: new Float32Array(s.heads * 7) };
+    const { sT } = referenceLinear(s, x);
+    for (let bh = 0; bh < s.heads; bh++) {
+      let gsum = 0;
+      for (let t = 0; t < 7; t++) gsum += x.g[bh * 7 + t]!;
+      for (let e = 0; e < 24; e++) expect(sT[bh * 24 + e]).toBeCloseTo(Math.exp(gsum) * x.s0[bh * 24 + e]!, 12);
+    }
+  });
+
+  it('delta with β = 1 and α = 1 writes v at a normalized key exactly', () => {
+    // S ← (I − k̂k̂ᵀ)S + k̂vᵀ: afterwards Sᵀk̂ = v, the property that makes it an associative memory.
+    const s = shape({ rule: 'delta', seqK: 1, dk: 8, dv: 4, heads: 1 });
+    const inputs = linearProblem.inputs(s, 7);
+    const x = { ...values(inputs, s), g: new Float32Array(1), beta: new Float32Array([1]) };
+    const { sT } = referenceLinear(s, x);
+    const norm = Math.sqrt(Array.from(x.k).reduce((a, b) => a + b * b, 0) + 1e-6);
+    for (let c = 0; c < 4; c++) {
+      let read = 0;
+      for (let r = 0; r < 8; r++) read += sT[r * 4 + c]! * (x.k[r]! / norm);
+      expect(read).toBeCloseTo(x.v[c]!, 5);
+    }
+  });
+
+  it('two halves with the carried state equal one run', () => {
+    for (const rule of ['gla', 'delta'] as const) {
+      const s = shape({ rule, seqK: 10, dk: 4, dv: 3, heads: 1 });
+      const x = values(linearProblem.inputs(s, 9), s);
+      const whole = referenceLinear(s, x);
+      const half = shape({ rule, seqK: 5, dk: 4, dv: 3, heads: 1 });
+      const part = (from: number, s0: ArrayLike<number>) => ({
+        q: x.q.subarray(from * 4, (from + 5) * 4),
+        k: x.k.subarray(from * 4, (from + 5) * 4),
+        v: x.v.subarray(from * 3, (from + 5) * 3),
+        g: x.g.subarray(from, from + 5),
+        beta: x.beta?.subarray(from, from + 5),
+        s0,
+      });
+      const first = referenceLinear(half, part(0, x.s0));
+      const second = referenceLinear(half, part(5, first.sT));
+      expect(relativeRms(whole.sT, second.sT)).toBeLessThan(1e-14);
+      expect(relativeRms(whole.o, [...first.o, ...second.o])).toBeLessThan(1e-14);
+    }
+  });
+
+  it('samples whole heads past the budget, first and last included', () => {
+    const s = shape({ batch: 2, heads: 8, seqK: 100, dk: 16, dv: 16 });
+    expect(referenceHeads(s, 1e12)).toBeUndefined();
+    const heads = referenceHeads(s, 3 * 100 * 16 * 16 * 4)!;
+    expect(heads).toEqual([0, 8, 15]);
+    const inputs = linearProblem.inputs(s, 1);
+    const expected = linearProblem.reference(s, inputs, 3 * 100 * 16 * 16 * 4);
+    expect(expected.o!.rows!.length).toBe(300);
+    expect(expected.sT!.rows!.slice(16, 17)).toEqual([8 * 16]);
+  });
+
+  it('refuses bad gates and write strengths before any GPU work', () => {
+    const s = shape({ rule: 'delta', seqK: 3, dk: 4, dv: 4, heads: 1 });
+    const inputs = linearProblem.inputs(s, 1) as Record<string, Float32Array>;
+    expect(() => linearProblem.validate(s, { ...inputs, g: new Float32Array([0, 0.5, 0]) })).toThrow(/g\[1\] is 0.5: the log-decay must be ≤ 0/);
+    expect(() => linearProblem.validate(s, { ...inputs, beta: new Float32Array([0, 1.5, 0]) })).toThrow(/beta\[1\] is 1.5/);
+    expect(() => linearProblem.validate(s, { ...inputs, q: new Float32Array(3) })).toThrow(/q has 3 elements/);
+    expect(() => shape({ rule: 'mamba' })).toThrow(/rule must be one of gla, delta/);
+  });
+});
+
+let gpu: AttentionDevice;
+beforeAll(async () => {
+  gpu = await sharedDevice();
+});
+
+async function expectMatches(kernel: KernelDescriptor, s: LinearShape, tiles: Partial<Tiles>, inputs?: HostTensors) {
+  const run = await runKernel(gpu, { kernel, shape: s, tiles, inputs, seed: 11 });
+  const expected = linearProblem.reference(s, run.inputs, 1e9);
+  const byTensor = compareExpected(expected, run.outputs, kernel.tolerance);
+  const merged = mergeComparisons(Object.values(byTensor));
+  const what = `${kernel.name} ${shapeLabel(s)} tiles ${JSON.stringify(run.tiles)}`;
+  expect(merged.ok, `${what}: ${merged.mismatches} mismatches, max abs error ${merged.maxAbsError}`).toBe(true);
+  for (const name of ['o', 'sT']) {
+    const rms = relativeRms(expected[name]!.values, tensorValues(run.outputs[name]!));
+    expect(rms, `${what}: relative RMS of ${name}`).toBeLessThan(F32_RMS_BOUND);
+  }
+  return run;
+}
+
+describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))('%s on the adapter', (_name, kernel) => {
+  // The first configuration runs every conformance shape; the others (and the d = 64 group), to
+  // keep SwiftShader's time down, length 1 and one past a 64-token chunk (65).
+  kernel.conformance.forEach((group, g) => {
+    group.tiles.forEach((tiles, n) => {
+      const full = g === 0 && n === 0;
+      it(`matches the reference on ${full ? 'every conformance shape' : 'the short conformance shapes'}, fixed ${JSON.stringify(group.fixed)}, tiles ${JSON.stringify(tiles)}`, async () => {
+        const shapes = linearProblem.conformanceShapes(group.fixed).filter((s) => full || s.seqK === 1 || s.seqK === 65);
+        expect(shapes.some((s) => s.seqK === 1) && shapes.some((s) => s.rule === 'delta') && shapes.some((s) => s.rule === 'gla')).toBe(true);
+        for (const s of shapes) await expectMatches(kernel, s, tiles);
+      });
+    });
+  });
+
+  it('two calls with the carried state equal one long run', async () => {
+    for (const rule of ['gla', 'delta'] as const) {
+      const whole = shape({ rule, seqK: 66, dk: 16, dv: 16, heads: 2, decay: 'weak' });
+      const half = shape({ ...whole, seqK: 33 });
+      const inputs = linearProblem.inputs(whole, 21);
+      const split = (from: number, s0: HostTensors[string]): HostTensors => {
+        const cut = (name: string, width: number) => {
+          const src = inputs[name] as Float32Array;
+          const out = new Float32Array(2 * 33 * width);
+          for (let bh = 0; bh < 2; bh++) out.set(src.subarray((bh * 66 + from) * width, (bh * 66 + from + 33) * width), bh * 33 * width);
+          return out;
+        };
+        return { q: cut('q', 16), k: cut('k', 16), v: cut('v', 16), g: cut('g', 1), ...(rule === 'delta' ? { beta: cut('beta', 1) } : {}), s0 };
+      };
+      const one = await runKernel(gpu, { kernel, shape: whole, inputs });
+      const first = await expectMatches(kernel, half, {}, split(0, inputs.s0!));
+      const second = await expectMatches(kernel, half, {}, split(33, first.outputs.sT!));
+      expect(relativeRms(one.outputs.sT as Float32Array, second.outputs.sT as Float32Array)).toBeLessThan(F32_RMS_BOUND);
+      const oWhole = one.outputs.o as Float32Array;
+      const oSecond = second.outputs.o as Float32Array;
+      for (let bh = 0; bh < 2; bh++) {
+        expect(relativeRms(oWhole.subarray((bh * 66 + 33) * 16, (bh + 1) * 66 * 16), oSecond.subarray(bh * 33 * 16, (bh + 1) * 33 * 16))).toBeLessThan(F32_RMS_BOUND);
+      }
+    }
+  });
+});
+
+describe('f16 storage variants on a device without shader-f16', () => {
+  it('are refused before any GPU work, naming the feature', () => {
+    expect(gpu.caps.features).not.toContain('shader-f16');
+    for (const kernel of [recurrentF16Kernel, chunkedF16Kernel]) {
+      const s = { rule: 'delta', seqK: 65, dk: 32, dv: 32, storage: 'f16' };
+      let error: unknown;
+      try {
+        planRun(gpu.caps, kernel, s);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).limit).toBe('feature shader-f16');
+      expect((error as Error).message).toMatch(new RegExp(`${kernel.name}: needs the "shader-f16" feature`));
+    }
+  });
+
+  it('are the f32 shaders with an f16 element type (the f32 twins run above)', () => {
+    const s16 = shape({ rule: 'delta', seqK: 65, dk: 32, dv: 32, storage: 'f16' });
+    const s32 = shape({ ...s16, storage: 'f32' });
+    const t = { chunk: 16, dvt: 16, wg: 256 };
+    expect(chunkedShader(s16, t)).toBe(`enable f16;\n${chunkedShader(s32, t).replace('alias elem = f32;', 'alias elem = f16;')}`);
+    expect(recurrentShader(s16, { cols: 32, split: 4 })).toMatch(/^enable f16;\n[^]*alias elem = f16;/);
+  });
+
+  it('each variant refuses the other storage type', () => {
+    const caps = { ...gpu.caps, features: [...gpu.caps.features, 'shader-f16'] };
+    const s16 = shape({ storage: 'f16' });
+    expect(chunkedKernel.check(s16, { chunk: 16, dvt: 16, wg: 256 }, caps)[0]!.message).toMatch(/linear-chunked reads f32 storage; this shape stores f16/);
+    expect(chunkedF16Kernel.check(s16, { chunk: 16, dvt: 16, wg: 256 }, caps)).toEqual([]);
+  });
+});
+
+describe('linear kernel checks', () => {
+  it('refuse tiles over the workgroup-memory limit, naming it and the numbers', () => {
+    const s = shape({ rule: 'delta', dk: 128, dv: 128 });
+    const problems = chunkedKernel.check(s, { chunk: 64, dvt: 64, wg: 256 }, { ...gpu.caps, limits: { ...gpu.caps.limits, maxComputeWorkgroupStorageSize: 16384 } });
+    expect(problems.map((p) => p.limit)).toContain('maxComputeWorkgroupStorageSize');
+    expect(problems.find((p) => p.limit === 'maxComputeWorkgroupStorageSize')!.message).toMatch(/chunk 64, value tile 64 at d_k = 128/);
+    expect(recurrentKernel.check(shape({ dk: 512 }), { cols: 32, split: 1 }, gpu.caps).map((p) => p.limit)).toContain('state rows per invocation');
+  });
+
+  it('defaults fit every conformance shape on this adapter', () => {
+    for (const kernel of linear.kernels.filter((k) => k.precision === 'f32'))
+      for (const s of linearProblem.conformanceShapes({})) expect(kernel.check(s, kernel.defaultTiles(s, gpu.caps), gpu.caps)).toEqual([]);
+  });
+});
