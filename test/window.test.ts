@@ -16,7 +16,9 @@ import { defaultCaps } from '../src/gpu/caps.js';
 import { windowProblem } from '../src/attention/window/problem.js';
 import { referenceWindowAttention } from '../src/attention/window/reference.js';
 import { type WindowShape, keyTileStart, keyTiles, visibleCount, visibleKeyRanges, visiblePairsPerHead } from '../src/attention/window/shape.js';
-import type { FlashTiles } from '../src/attention/dense/flash/kernel.js';
+import { type FlashTiles, flashShaderCode } from '../src/attention/dense/flash/kernel.js';
+import maskCausal from '../src/attention/dense/flash/mask_causal.wgsl?raw';
+import windowTiles from '../src/attention/window/flash/window_tiles.wgsl?raw';
 import { sharedDevice } from './helpers/gpu.js';
 
 const shape = (raw: Record<string, number>) => windowProblem.resolve({ batch: 1, heads: 2, headDim: 16, ...raw });
@@ -271,10 +273,21 @@ describe('window-flash-f16', () => {
       for (const code of [f16, f32]) {
         expect(code).toContain('let key_set = key_tiles(row0, row_end);');
         expect(code).toContain('let k0 = key_tile_start(key_set, t);');
-        expect(code).toContain('fetch_kv_tile(true, kv_base, key_tile_start(key_set, t + 1u), lid)');
+        expect(code).toContain('fetch_kv_tile(true, tile.kv_base, key_tile_start(key_set, t + 1u), lid)');
         expect(code).toContain('if (tile_needs_mask(k0, row0, row_end - 1u))');
         expect(code).toContain('if (key_hidden(k0 + n * ROW_THREADS + g, pos))');
-        expect(code).not.toMatch(/t \* BC|p\.causal !=/);
+        // The grid in its natural order, not params.wgsl's causal order (work_item).
+        expect(code).toContain('let item = flash_work_item(wid);');
+        expect(code).toMatch(/fn flash_work_item\(wid: vec3<u32>\) -> vec3<u32> \{\s*return wid;\s*\}/);
+        expect(code).not.toMatch(/t \* BC|p\.causal !=|work_item\(wid, BR\)/);
+      }
+      // The dense flash shader of the same precision, but for the key-tile file: one flash.wgsl.
+      for (const lanes of [4, 8] as const) {
+        const window = windowShaderCode(headDim, tiles, lanes);
+        const dense = flashShaderCode({ lanes }, headDim, tiles);
+        expect(window).toContain(windowTiles);
+        expect(dense).toContain(maskCausal);
+        expect(window.replace(windowTiles, '')).toBe(dense.replace(maskCausal, ''));
       }
       expect(f16).toMatch(/^enable f16;/m);
     }

@@ -5,7 +5,8 @@
 // STAGE and WORKGROUP_SIZE and binds q, k, v, o and p; the f16 flag (src/wgsl/conditional.ts)
 // says which zero fits qkv_t.
 
-// The tile a workgroup takes (work_item, params.wgsl), as offsets into global memory.
+// The tile a workgroup takes (flash_work_item, from the key-tile file composed beside this one:
+// flash/mask_causal.wgsl takes params.wgsl's work_item), as offsets into global memory.
 struct FlashTile {
   // The tile's first query row.
   row0: u32,
@@ -17,7 +18,7 @@ struct FlashTile {
 }
 
 fn flash_tile(wid: vec3<u32>) -> FlashTile {
-  let item = work_item(wid, BR);
+  let item = flash_work_item(wid);
   let b = item.z;
   let h = item.y;
   return FlashTile(

@@ -17,8 +17,9 @@
 // the first tiles.
 //
 // Q arrives pre-scaled by scale·log2(e) (convert_f16.wgsl), so S is already in exp2 units.
-// Composed after params.wgsl (work_item) and ../flash_global.wgsl (flash_tile, fetch_kv_tile: its
-// f16 side).
+// Composed after params.wgsl (work_item), ../flash/mask_causal.wgsl (the key tiles, their order and
+// mask: key_tiles, key_tile_start, tile_needs_mask, flash_work_item; see ../flash/flash.wgsl) and
+// ../flash_global.wgsl (flash_tile, fetch_kv_tile: its f16 side).
 diagnostic(off, chromium.subgroup_matrix_uniformity);
 diagnostic(off, subgroup_uniformity);
 enable f16;
@@ -143,13 +144,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // Keys this workgroup can see: all of them, or with the causal mask up to the last row's limit.
+  // The key tiles this workgroup visits (mask_causal.wgsl's key_tiles).
   let row_end = min(row0 + BR, p.seq_q);
-  var k_end = p.seq_k;
-  if (p.causal != 0u) {
-    k_end = u32(clamp(i32(row_end) + p.causal_offset, 0, i32(p.seq_k)));
-  }
-  let tiles = (k_end + BC - 1u) / BC;
+  let key_set = key_tiles(row0, row_end);
+  let tiles = key_set.count;
 
   var o_mat: array<subgroup_matrix_result<f32, SG_N, SG_M>, O_MATS>;
   // @unroll
@@ -166,19 +164,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     l_part[rb] = 0.0;
   }
 
-  var staged_k = fetch_kv_tile(true, tile.kv_base, 0u, lid);
-  var staged_v = fetch_kv_tile(false, tile.kv_base, 0u, lid);
+  var staged_k = fetch_kv_tile(true, tile.kv_base, key_tile_start(key_set, 0u), lid);
+  var staged_v = fetch_kv_tile(false, tile.kv_base, key_tile_start(key_set, 0u), lid);
   workgroupBarrier(); // every subgroup holds its Q: tile_h is free for K and V
 
   for (var t = 0u; t < tiles; t++) {
-    let k0 = t * BC;
+    let k0 = key_tile_start(key_set, t);
     store_kv_tile(K_OFF, staged_k, lid);
     store_kv_tile(V_OFF, staged_v, lid);
     workgroupBarrier();
     if (t + 1u < tiles) {
       // The next K and V, in flight during this tile's math.
-      staged_k = fetch_kv_tile(true, tile.kv_base, k0 + BC, lid);
-      staged_v = fetch_kv_tile(false, tile.kv_base, k0 + BC, lid);
+      let next = key_tile_start(key_set, t + 1u);
+      staged_k = fetch_kv_tile(true, tile.kv_base, next, lid);
+      staged_v = fetch_kv_tile(false, tile.kv_base, next, lid);
     }
 
     // S = Q·Kᵀ: Kᵀ blocks are K's rows read column-major. Each Kᵀ block serves every row block.
@@ -205,9 +204,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // WGSL has no subgroup-scope barrier: the lanes that read S are not the ones that wrote it.
     workgroupBarrier();
 
-    // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask.
-    let past_end = k0 + BC > p.seq_k;
-    let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
+    // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask
+    // (here four keys at a time, in the causal mask's terms).
+    let mask_tile = tile_needs_mask(k0, row0, row_end - 1u);
     var alpha: array<f32, ROW_BLOCKS>;
     var rescale = false;
     // @unroll
@@ -219,7 +218,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let at = r * S_STRIDE + (lpart * S_VEC + i) * 4u;
         sv[i] = vec4<f32>(tile_s[at], tile_s[at + 1u], tile_s[at + 2u], tile_s[at + 3u]);
       }
-      if (past_end || on_diagonal) {
+      if (mask_tile) {
         let limit = i32(row0 + r) + p.causal_offset;
         // @unroll
         for (var i = 0u; i < S_VEC; i++) {

@@ -54,9 +54,21 @@
 // (to which each tile's f16 partial P·V is added after the rescale) are f32, so the accumulator
 // holds two vec4<f32> per vector of V (TDVX2 a row). P vectors are 8 bytes, which changes P_PAD.
 //
+// Which key tiles a workgroup visits, in what order the grid is taken, and which scores are masked
+// come from a key-tile file composed with this one: mask_causal.wgsl (dense attention, causal or
+// not: every key tile up to the diagonal) or ../../window/flash/window_tiles.wgsl (sliding window
+// with sinks). It defines
+//   - key_tiles(row0, row_end) -> KeyTiles: the tiles rows [row0, row_end) visit, `count` of them;
+//   - key_tile_start(key_set, t): the first key of the t-th of them;
+//   - tile_needs_mask(k0, row0, row_last): whether tile [k0, k0 + BC) needs the element-wise mask
+//     (the same for the whole workgroup; most tiles need none and run the loop as is);
+//   - key_hidden(key, pos): whether the query at position pos (row + causal_offset) must not see key;
+//   - flash_work_item(wid): the (query tile, head, batch) of workgroup wid (flash_global.wgsl).
+// Each is a few integer operations, inlined by the compiler.
+//
 // Composed after params.wgsl (Params, work_item), the row reductions and reduce-scatters
-// (row_reduce_*.wgsl, scatter_*.wgsl: reduce_max_rows, reduce_sum_rows, reduce_scatter_rows) and
-// ../flash_global.wgsl (flash_tile, fetch_kv_tile).
+// (row_reduce_*.wgsl, scatter_*.wgsl: reduce_max_rows, reduce_sum_rows, reduce_scatter_rows), the
+// key-tile file and ../flash_global.wgsl (flash_tile, fetch_kv_tile).
 // @if f16
 enable f16;
 // @endif
@@ -175,13 +187,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // Keys this workgroup can see: all of them, or with the causal mask up to the last row's limit.
+  // The key tiles this workgroup visits (the key-tile file's key_tiles).
   let row_end = min(row0 + BR, p.seq_q);
-  var k_end = p.seq_k;
-  if (p.causal != 0u) {
-    k_end = u32(clamp(i32(row_end) + p.causal_offset, 0, i32(p.seq_k)));
-  }
-  let tiles = (k_end + BC - 1u) / BC;
+  let key_set = key_tiles(row0, row_end);
+  let tiles = key_set.count;
 
   // @if f16
   var acc: array<vec4<f32>, TDVX>;
@@ -210,10 +219,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var staged: array<qkv_t, STAGE>;
   if (PREFETCH && tiles > 0u) {
-    staged = fetch_kv_tile(true, tile.kv_base, 0u, lid);
+    staged = fetch_kv_tile(true, tile.kv_base, key_tile_start(key_set, 0u), lid);
   }
   for (var t = 0u; t < tiles; t++) {
-    let k0 = t * BC;
+    let k0 = key_tile_start(key_set, t);
     workgroupBarrier(); // the previous tile's reads of kv_tile (V) and p_tile are done
     if (!PREFETCH) {
       staged = fetch_kv_tile(true, tile.kv_base, k0, lid);
@@ -280,18 +289,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
 
-    // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask;
-    // the condition is the same for the whole workgroup.
-    let past_end = k0 + BC > p.seq_k;
-    let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
-    if (past_end || on_diagonal) {
+    // Only some tiles (past the end of K, crossing the diagonal, ...: tile_needs_mask) need the
+    // element-wise mask; the condition is the same for the whole workgroup.
+    if (tile_needs_mask(k0, row0, row_end - 1u)) {
       // @unroll
       for (var m = 0u; m < TM; m++) {
-        let limit = i32(row0 + m * ROW_GROUPS + rg) + p.causal_offset;
+        let pos = i32(row0 + m * ROW_GROUPS + rg) + p.causal_offset;
         // @unroll
         for (var n = 0u; n < TN; n++) {
-          let key = k0 + n * ROW_THREADS + g;
-          if (key >= p.seq_k || (p.causal != 0u && i32(key) > limit)) {
+          if (key_hidden(k0 + n * ROW_THREADS + g, pos)) {
             s[m * TN + n] = MASKED;
           }
         }
@@ -371,12 +377,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     store_kv_tile(staged, lid);
     if (PREFETCH && t + 1u < tiles) {
-      staged = fetch_kv_tile(true, tile.kv_base, k0 + BC, lid); // the next K, in flight during PV
+      staged = fetch_kv_tile(true, tile.kv_base, key_tile_start(key_set, t + 1u), lid); // the next K, in flight during PV
     }
     workgroupBarrier();
 
     // O += P V: per key, this invocation's TM probabilities times its TDV vectors of the V row.
-    // Keys past seq_k have P = 0 and V = 0, so the last tile needs no special case. In f16 the
+    // Hidden keys have P = 0 and keys past seq_k V = 0, so no tile needs a special case. In f16 the
     // tile's P V is summed in f16 (at most BC terms per sum), then added to the f32 accumulator.
     // @if f16
     var part_o: array<vec4<f16>, TDVX>;

@@ -7,6 +7,7 @@ import convertF16Source from '../../../wgsl/convert_f16.wgsl?raw';
 import flashGlobal from '../flash_global.wgsl?raw';
 import params from '../params.wgsl?raw';
 import flashSource from './flash.wgsl?raw';
+import maskCausal from './mask_causal.wgsl?raw';
 import rowReduceSubgroup from './row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from './row_reduce_workgroup.wgsl?raw';
 import scatterSubgroup from './scatter_subgroup.wgsl?raw';
@@ -350,15 +351,18 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
 
 /**
  * The WGSL module of one configuration: the composed files with the variant's side of their
- * `@if f16` blocks, consts specialized, marked loops unrolled.
+ * `@if f16` blocks, consts specialized, marked loops unrolled. `keyTiles` is the WGSL file that
+ * says which key tiles a workgroup visits, which keys it masks and how the grid is ordered
+ * (key_tiles, key_tile_start, tile_needs_mask, key_hidden, flash_work_item: see flash.wgsl):
+ * dense attention's mask_causal.wgsl unless another family's kernel brings its own.
  */
-export function flashShaderCode(variant: Pick<FlashVariant, 'lanes'>, headDim: number, tiles: FlashTiles): string {
+export function flashShaderCode(variant: Pick<FlashVariant, 'lanes'>, headDim: number, tiles: FlashTiles, keyTiles: string = maskCausal): string {
   const { lanes } = variant;
   const flags = { f16: lanes === 8 };
   const geo = flashGeometry(headDim, tiles, lanes);
   const viaSubgroups = geo.reduction === 'subgroup';
   const reduceFiles = viaSubgroups ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-  const parts = [params, ...reduceFiles, flashGlobal, flashSource].map((part) => resolveIfBlocks(part, flags));
+  const parts = [params, ...reduceFiles, keyTiles, flashGlobal, flashSource].map((part) => resolveIfBlocks(part, flags));
   return unrollLoops(
     specialize(composeShader(parts), {
       HEAD_DIM: headDim,

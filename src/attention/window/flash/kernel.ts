@@ -1,6 +1,4 @@
 import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
-import { composeShader } from '../../../wgsl/compose.js';
-import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { tilesLabel } from '../../common.js';
 import {
   type FlashTiles,
@@ -8,23 +6,14 @@ import {
   convertToF16,
   f16Scratch,
   flashF16Kernel,
-  flashGeometry,
   flashKernel,
-  unrollBounds,
+  flashShaderCode,
 } from '../../dense/flash/kernel.js';
-import kvFetchF16 from './kv_fetch_f16.wgsl?raw';
-import rowReduceSubgroup from '../../dense/flash/row_reduce_subgroup.wgsl?raw';
-import rowReduceWorkgroup from '../../dense/flash/row_reduce_workgroup.wgsl?raw';
-import scatterSubgroup from '../../dense/flash/scatter_subgroup.wgsl?raw';
-import scatterWorkgroup from '../../dense/flash/scatter_workgroup.wgsl?raw';
-import params from '../../dense/params.wgsl?raw';
 import { createParamsBuffer } from '../../dense/params.js';
 import type { ResolvedShape } from '../../dense/shape.js';
 import type { KernelDescriptor } from '../../types.js';
 import { windowProblem } from '../problem.js';
 import { type WindowShape, keyTileStart, keyTiles } from '../shape.js';
-import windowF16Source from './window_f16.wgsl?raw';
-import windowF32Source from './window_f32.wgsl?raw';
 import windowTiles from './window_tiles.wgsl?raw';
 
 /** Size of WindowParams in window_tiles.wgsl. */
@@ -114,23 +103,13 @@ function makeWindowFlashKernel(variant: WindowVariant): KernelDescriptor<WindowS
   };
 }
 
-/** The WGSL of one configuration, constants substituted and register loops unrolled (pure: tests read it). */
+/**
+ * The WGSL of one configuration (pure: tests read it): the dense flash shader of the same precision
+ * with window_tiles.wgsl in place of the dense key-tile file, so only the key tiles, the mask and
+ * the grid order differ.
+ */
 export function windowShaderCode(headDim: number, tiles: FlashTiles, lanes: 4 | 8): string {
-  const geo = flashGeometry(headDim, tiles, lanes);
-  const reduceFiles = geo.reduction === 'subgroup' ? [rowReduceSubgroup, scatterSubgroup] : [rowReduceWorkgroup, scatterWorkgroup];
-  const body = lanes === 8 ? [kvFetchF16, windowTiles, windowF16Source] : [windowTiles, windowF32Source];
-  return unrollLoops(
-    specialize(composeShader([params, ...reduceFiles, ...body]), {
-      HEAD_DIM: headDim,
-      BR: tiles.br,
-      BC: tiles.bc,
-      WORKGROUP_SIZE: tiles.wg,
-      ROW_THREADS: tiles.rowThreads,
-      PREFETCH: tiles.prefetch === 1,
-      UNROLL: tiles.unroll ?? 1,
-    }),
-    unrollBounds(geo, lanes),
-  );
+  return flashShaderCode({ lanes }, headDim, tiles, windowTiles);
 }
 
 export const windowFlashKernel = makeWindowFlashKernel({

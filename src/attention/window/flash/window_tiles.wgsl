@@ -1,6 +1,9 @@
-// The key tiles of a window flash kernel (window_f32.wgsl) and its mask: what distinguishes it
-// from dense causal flash. Composed after params.wgsl (Params, p) and beside a kernel that declares
-// BC (keys per tile). TypeScript twin: keyTiles / keyTileStart in src/attention/window/shape.ts.
+// The key tiles of the window flash kernels and their mask: what distinguishes them from dense
+// causal flash. The window kernels compose the dense flash shader (../../dense/flash/flash.wgsl,
+// f32 or f16) with this file in place of its dense twin, ../../dense/flash/mask_causal.wgsl, whose
+// hooks (key_tiles, key_tile_start, tile_needs_mask, key_hidden, flash_work_item) these replace.
+// Composed after params.wgsl (Params, p) beside a kernel that declares BC (keys per tile).
+// TypeScript twin: keyTiles / keyTileStart in src/attention/window/shape.ts.
 //
 // Query at position pos (= row + causal_offset) sees key j when j <= pos and either
 // j > pos - window (its recent window) or j < sinks (the attention sinks).
@@ -55,4 +58,11 @@ fn tile_needs_mask(k0: u32, row0: u32, row_last: u32) -> bool {
 fn key_hidden(key: u32, pos: i32) -> bool {
   let j = i32(key);
   return key >= p.seq_k || j > pos || (j <= pos - i32(wp.window) && key >= wp.sinks);
+}
+
+// The grid as it is (x: query tile, fastest), not params.wgsl's work_item: every full-window tile
+// costs the same, and neighbouring tiles of one head read nearly the same window of K and V, so
+// running them together keeps that window in L2 (tile-major order across heads would not).
+fn flash_work_item(wid: vec3<u32>) -> vec3<u32> {
+  return wid;
 }
