@@ -1,9 +1,15 @@
 """Reference timings for the window family: PyTorch FlexAttention with a sliding-window + sinks
 block mask, beside dense causal SDPA on the same shapes (the ratio the window kernels must beat).
 
-Prints one JSON object per line, like torch_sdpa.py. TF32 is off, so float32 runs on the CUDA
-cores, as WebGPU does. Query i (position i + Nk − Nq) sees key j when j ≤ pos and
-(j > pos − window or j < sinks), as src/attention/window/shape.ts defines it.
+Prints one JSON object per line, like torch_sdpa.py: a header naming the device, then one timing
+row per (shape, dtype, backend) with source, backend, family, shape, dtype and ms. `bench
+--compare` (bench/compare.ts, comparisonsFor) matches a row to our records by `family` and by every
+key of `shape` equalling the record's shape field of that key, and by dtype to the record's
+precision: FlexAttention rows are family 'window' with the window family's field keys (batch,
+heads, kvHeads, seqQ, seqK, headDim, window, sinks); the dense causal SDPA rows are family 'dense'
+with the dense keys (batch, heads, kvHeads, seqQ, seqK, headDim, causal). TF32 is off, so float32
+runs on the CUDA cores, as WebGPU does. Query i (position i + Nk − Nq) sees key j when j ≤ pos
+and (j > pos − window or j < sinks), as src/attention/window/shape.ts defines it.
 
   python3 torch_window.py --heads 16 --dim 128 --window 4096 --sinks 4 --seq 16384 32768 65536 131072
 """
@@ -73,8 +79,11 @@ for nk in a.seq:
         q = torch.randn(a.batch, a.heads, nq, a.dim, device='cuda', dtype=dtype)
         k = torch.randn(a.batch, kvh, nk, a.dim, device='cuda', dtype=dtype)
         v = torch.randn_like(k)
-        base = dict(dtype=dt, batch=a.batch, heads=a.heads, kvHeads=kvh, seqQ=nq, seq=nk, dim=a.dim, window=window, sinks=sinks)
-        row = dict(source='torch-flex', backend='FLEX_ATTENTION', **base)
+        # The dense shape keys (field keys of src/attention/dense/problem.ts); the window family's
+        # drop causal (always on) and add window and sinks (src/attention/window/problem.ts).
+        dims = dict(batch=a.batch, heads=a.heads, kvHeads=kvh, seqQ=nq, seqK=nk, headDim=a.dim)
+        window_shape = dict(dims, window=window, sinks=sinks)
+        row = dict(source='torch-flex', backend='FLEX_ATTENTION', family='window', shape=window_shape, dtype=dt)
         try:
             ms = median_ms(lambda: flex(q, k, v, block_mask=block_mask, enable_gqa=kvh != a.heads), a.iters)
             row.update(ms=round(ms, 4), tflops=round(flops / ms / 1e9, 2))
@@ -83,7 +92,7 @@ for nk in a.seq:
         print(json.dumps(row)); sys.stdout.flush()
         if a.dense == 'yes' and nq == nk:
             for be in ['FLASH_ATTENTION', 'EFFICIENT_ATTENTION']:
-                row = dict(source='torch-sdpa', backend=be, causal=True, **base)
+                row = dict(source='torch-sdpa', backend=be, family='dense', shape=dict(dims, causal=True), dtype=dt)
                 try:
                     with sdpa_kernel([getattr(SDPBackend, be)]):
                         ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=kvh != a.heads), max(1, a.iters // 2))
