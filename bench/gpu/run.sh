@@ -8,6 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . .gpu-kit/enter.sh
 export PYTHONUNBUFFERED=1
+# Inputs of the long shapes are gigabytes of typed arrays plus their references: lift Node's heap cap.
+export NODE_OPTIONS=--max-old-space-size=65536
 out=${OUT:-out}
 mkdir -p "$out"
 # shader-f16 on NVIDIA's Vulkan driver is behind a Dawn toggle (off in Chrome today), and
@@ -56,5 +58,34 @@ case "${1:-suite}" in
     # The prefill kernels on the same decode shape (what decode cost before the family existed).
     $bench --kernels flash,flash-mma --heads 32 --kv-heads 8 --dim 128 --seq-q 1 --seq 8192,131072 --causal yes --json "$out/decode-prefill-kernels.json" 2>&1 | tail -8
     ;;
-  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | decode" >&2; exit 2 ;;
+  window)
+    # Sliding window + sinks against causal dense flash of the same precision (H=16, d=128).
+    python3 bench/gpu/torch_window.py --seq 16384 32768 65536 131072 > "$out/torch-window.jsonl" 2>"$out/torch-window.err"
+    $bench --kernels window-flash,window-flash-f16 --heads 16 --dim 128 --seq 16384,32768,65536,131072 --window 4096 --sinks 4 \
+      --compare "$out/torch-window.jsonl" --json "$out/window.json" 2>&1 | tail -12
+    $bench --kernels flash,flash-f16,flash-mma --heads 16 --dim 128 --seq 16384,32768,65536,131072 --causal yes --samples 5 \
+      --compare "$out/torch-window.jsonl" --json "$out/window-dense.json" 2>&1 | tail -16
+    ;;
+  topk)
+    # DeepSeek sparse attention: the pipeline and each stage alone, against causal dense flash-mma.
+    $bench --kernels topk-pipeline --heads 16 --kv-heads 16 --dim 128 --topk 2048 --seq 4096,16384,32768,65536 --json "$out/topk.json" 2>&1 | tail -8
+    $bench --kernels topk-index,topk-select,topk-attend --heads 16 --kv-heads 16 --dim 128 --topk 2048 --seq 65536 --json "$out/topk-stages.json" 2>&1 | tail -8
+    $bench --kernels topk-select --topk 2048 --seq 131072 --query-rows 256 --json "$out/topk-select.json" 2>&1 | tail -4
+    $bench --kernels flash-mma --heads 16 --dim 128 --seq 4096,16384,32768,65536 --causal yes --json "$out/topk-dense.json" 2>&1 | tail -6
+    ;;
+  linear)
+    # Chunked and recurrent linear attention against flash-linear-attention (Triton, bf16) and causal dense flash.
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
+    python3 bench/gpu/fla_linear.py --seq 4096,16384,65536 > "$out/fla.jsonl" 2>"$out/fla.err"
+    $bench --kernels linear-chunked,linear-chunked-f16,linear-recurrent --heads 16 --dim-k 128 --dim-v 128 --seq 4096,16384,65536 --rule delta,gla \
+      --compare "$out/fla.jsonl" --json "$out/linear.json" 2>&1 | tail -16
+    $bench --kernels flash,flash-mma --heads 16 --dim 128 --seq 4096,16384,65536 --causal yes --samples 5 --compare "$out/fla.jsonl" --json "$out/linear-dense.json" 2>&1 | tail -8
+    # The decode step: one token for 64 sequences of 32 heads, the state read and written once.
+    $bench --kernels linear-recurrent --batch 64 --heads 32 --dim-k 128 --dim-v 128 --seq 1 --rule delta,gla --json "$out/linear-step.json" 2>&1 | tail -4
+    ;;
+  kvcache)
+    # Compaction of a 131072-token cache after evicting half the tokens at random.
+    $bench --family kvcache --seq 131072 --kv-heads 8 --dim 128 --dtype f16 --block 16 --policy random,window --evict 50 --window 4096 --json "$out/kvcache.json" 2>&1 | tail -6
+    ;;
+  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | decode | window | topk | linear | kvcache" >&2; exit 2 ;;
 esac
