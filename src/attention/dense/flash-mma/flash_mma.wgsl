@@ -17,9 +17,7 @@
 // the first tiles.
 //
 // Q arrives pre-scaled by scale·log2(e) (convert_f16.wgsl), so S is already in exp2 units.
-// Composed after params.wgsl (work_item), ../flash/mask_causal.wgsl (the key tiles, their order and
-// mask: key_tiles, key_tile_start, tile_needs_mask, flash_work_item; see ../flash/flash.wgsl) and
-// ../flash_global.wgsl (flash_tile, fetch_kv_tile: its f16 side).
+// Composed after params.wgsl (work_item) and ../flash_global.wgsl (fetch_kv_tile: its f16 side).
 diagnostic(off, chromium.subgroup_matrix_uniformity);
 diagnostic(off, subgroup_uniformity);
 enable f16;
@@ -113,8 +111,13 @@ fn store_kv_tile(offset: u32, staged: array<vec4<u32>, STAGE>, lid: u32) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_id) sg: u32, @builtin(subgroup_invocation_id) lane: u32) {
-  let tile = flash_tile(wid);
-  let row0 = tile.row0;
+  // Written out rather than through flash.wgsl's flash_tile and key-tile hooks: with them this
+  // kernel ran 4% slower at d = 64 on the H200 (bench/gpu/run.sh parity), the flash kernels did not.
+  let item = work_item(wid, BR);
+  let row0 = item.x * BR;
+  let q_base = (item.z * p.heads + item.y) * p.seq_q * DV;
+  let kv_base = (item.z * p.kv_heads + item.y / p.group_size) * p.seq_k * DV;
+  let o_base = (item.z * p.heads + item.y) * p.seq_q * (HEAD_DIM / 4u);
   // In the softmax and the O chunks, this lane takes row `lrow` of each of its row blocks, and
   // the `lpart`-th share of that row's columns.
   let lrow = lane % SG_M;
@@ -128,7 +131,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let r = idx / DV;
       var val = vec4<u32>(0u);
       if (row0 + r < p.seq_q) {
-        val = q[tile.q_base + (row0 + r) * DV + idx % DV];
+        val = q[q_base + (row0 + r) * DV + idx % DV];
       }
       store_h8(r * KV_STRIDE + (idx % DV) * 8u, val);
     }
@@ -144,10 +147,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // The key tiles this workgroup visits (mask_causal.wgsl's key_tiles).
+  // Causal: key tiles past the last row's diagonal are never loaded.
   let row_end = min(row0 + BR, p.seq_q);
-  let key_set = key_tiles(row0, row_end);
-  let tiles = key_set.count;
+  var k_end = p.seq_k;
+  if (p.causal != 0u) {
+    k_end = u32(clamp(i32(row_end) + p.causal_offset, 0, i32(p.seq_k)));
+  }
+  let tiles = (k_end + BC - 1u) / BC;
 
   var o_mat: array<subgroup_matrix_result<f32, SG_N, SG_M>, O_MATS>;
   // @unroll
@@ -164,20 +170,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     l_part[rb] = 0.0;
   }
 
-  var staged_k = fetch_kv_tile(true, tile.kv_base, key_tile_start(key_set, 0u), lid);
-  var staged_v = fetch_kv_tile(false, tile.kv_base, key_tile_start(key_set, 0u), lid);
+  var staged_k = fetch_kv_tile(true, kv_base, 0u, lid);
+  var staged_v = fetch_kv_tile(false, kv_base, 0u, lid);
   workgroupBarrier(); // every subgroup holds its Q: tile_h is free for K and V
 
   for (var t = 0u; t < tiles; t++) {
-    let k0 = key_tile_start(key_set, t);
+    let k0 = t * BC;
     store_kv_tile(K_OFF, staged_k, lid);
     store_kv_tile(V_OFF, staged_v, lid);
     workgroupBarrier();
     if (t + 1u < tiles) {
       // The next K and V, in flight during this tile's math.
-      let next = key_tile_start(key_set, t + 1u);
-      staged_k = fetch_kv_tile(true, tile.kv_base, next, lid);
-      staged_v = fetch_kv_tile(false, tile.kv_base, next, lid);
+      staged_k = fetch_kv_tile(true, kv_base, k0 + BC, lid);
+      staged_v = fetch_kv_tile(false, kv_base, k0 + BC, lid);
     }
 
     // S = Q·Kᵀ: Kᵀ blocks are K's rows read column-major. Each Kᵀ block serves every row block.
@@ -206,7 +211,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask
     // (here four keys at a time, in the causal mask's terms).
-    let mask_tile = tile_needs_mask(k0, row0, row_end - 1u);
+    let past_end = k0 + BC > p.seq_k;
+    let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
+    let mask_tile = past_end || on_diagonal;
     var alpha: array<f32, ROW_BLOCKS>;
     var rescale = false;
     // @unroll
@@ -337,7 +344,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           let c4 = lpart * O_VEC + i;
           let at = block_at + lrow * S_STRIDE + c4 * 4u;
           let val = vec4<f32>(tile_s[at], tile_s[at + 1u], tile_s[at + 2u], tile_s[at + 3u]);
-          o[tile.o_base + (row0 + r) * (HEAD_DIM / 4u) + dn * (SG_N / 4u) + c4] = val * inv;
+          o[o_base + (row0 + r) * (HEAD_DIM / 4u) + dn * (SG_N / 4u) + c4] = val * inv;
         }
       }
       workgroupBarrier();

@@ -5,7 +5,6 @@ import { composeShader } from '../../../wgsl/compose.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import params from '../params.wgsl?raw';
 import flashGlobal from '../flash_global.wgsl?raw';
-import maskCausal from '../flash/mask_causal.wgsl?raw';
 import mmaSource from './flash_mma.wgsl?raw';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
@@ -247,7 +246,7 @@ export const flashMmaKernel: KernelDescriptor<ResolvedShape, MmaTiles> = {
 /** The WGSL module of one configuration: consts specialized, marked loops unrolled. */
 export function mmaShaderCode(headDim: number, tiles: MmaTiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
   return unrollLoops(
-    specialize(composeShader([params, maskCausal, resolveIfBlocks(flashGlobal, { f16: true }), mmaSource]), {
+    specialize(composeShader([params, resolveIfBlocks(flashGlobal, { f16: true }), mmaSource]), {
       HEAD_DIM: headDim,
       SG_M: config.M,
       SG_N: config.N,

@@ -68,7 +68,7 @@
 //
 // Composed after params.wgsl (Params, work_item), the row reductions and reduce-scatters
 // (row_reduce_*.wgsl, scatter_*.wgsl: reduce_max_rows, reduce_sum_rows, reduce_scatter_rows), the
-// key-tile file and ../flash_global.wgsl (flash_tile, fetch_kv_tile).
+// key-tile file and ../flash_global.wgsl (fetch_kv_tile).
 // @if f16
 enable f16;
 // @endif
@@ -156,6 +156,30 @@ fn store_kv_tile(staged: array<qkv_t, STAGE>, lid: u32) {
       kv_tile[r * TDV + c / ROW_THREADS][c % ROW_THREADS] = staged[it];
     }
   }
+}
+
+// The tile a workgroup takes (flash_work_item, from the key-tile file composed beside this one:
+// flash/mask_causal.wgsl takes params.wgsl's work_item), as offsets into global memory.
+struct FlashTile {
+  // The tile's first query row.
+  row0: u32,
+  // Where its head's rows start in Q, its KV head's in K and V (DV vectors a row), and its head's
+  // in O (HEAD_DIM / 4 vec4<f32> a row).
+  q_base: u32,
+  kv_base: u32,
+  o_base: u32,
+}
+
+fn flash_tile(wid: vec3<u32>) -> FlashTile {
+  let item = flash_work_item(wid);
+  let b = item.z;
+  let h = item.y;
+  return FlashTile(
+    item.x * BR,
+    (b * p.heads + h) * p.seq_q * DV,
+    (b * p.kv_heads + h / p.group_size) * p.seq_k * DV,
+    (b * p.heads + h) * p.seq_q * (HEAD_DIM / 4u)
+  );
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
