@@ -531,7 +531,8 @@ async function main(argv: string[]): Promise<number> {
   );
   for (const note of gpu.notes) process.stderr.write(`note: ${note}\n`);
   const date = new Date();
-  const notes = plan.dawn.length > 0 ? [`Dawn options: ${plan.dawn.join(' ')}`] : [];
+  // The command itself, so that every figure in a results file says how to reproduce it.
+  const notes = [`command: npm run bench -- ${argv.join(' ')}`];
   const compare = plan.compare;
   if (compare && 'format' in compare) notes.push(`Compared with the results file of ${compare.context.date} (commit ${compare.context.gitCommit ?? '?'}, ${compare.context.adapter.description})`);
   else if (compare) notes.push(`Compared with ${compare.torch ? `PyTorch ${compare.torch}` : 'reference timings'} on ${compare.device ?? '?'} (same command)`);

@@ -1,0 +1,40 @@
+// A generic Markdown table for any family's results: time, throughput against the kernel's own
+// traffic model and against the problem's minimal bytes, and every comparison the run recorded
+// (reference timings of the same shape, or a baseline results file).
+import { type ResultRecord, recordShapeLabel } from '../src/index.js';
+
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(3) : x.toFixed(4));
+const rate = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toPrecision(3));
+
+/** GB/s of the problem's minimal bytes (every input read once, every output written once) at the measured time. */
+export function minimalGbps(r: ResultRecord): number | null {
+  return r.minBytes !== undefined && r.medianMs ? r.minBytes / (r.medianMs * 1e-3) / 1e9 : null;
+}
+
+export function familyTable(rows: readonly ResultRecord[]): string {
+  const sources = [...new Set(rows.flatMap((r) => (r.comparisons ?? []).map((c) => `${c.backend} ${c.dtype}`)))];
+  const head = ['kernel', 'shape', 'tiles', 'median ms', 'TFLOP/s', 'GB/s (model)', 'GB/s (minimal bytes)', 'ok', ...sources.map((s) => `vs ${s}`)];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const ok = r.status === 'ok' ? (r.timing?.settled === false ? 'yes (timing unsettled)' : 'yes') : r.status;
+    const cells = [
+      r.kernel,
+      recordShapeLabel(r),
+      Object.entries(r.tiles)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+      ms(r.medianMs),
+      rate(r.tflops),
+      rate(r.gbps),
+      rate(minimalGbps(r)),
+      ok,
+      ...sources.map((s) => {
+        const c = (r.comparisons ?? []).find((x) => `${x.backend} ${x.dtype}` === s);
+        return c ? `${c.relative.toFixed(2)}× (${ms(c.ms)} ms)` : '–';
+      }),
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  const notes = rows.filter((r) => r.reason).map((r) => `- ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`);
+  return [...out, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
