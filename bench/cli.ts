@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   AttentionInputError,
@@ -149,7 +150,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class UsageError extends Error {}
+/** A mistake in the flags: one line naming the flag and the limit, exit status 2. */
+export class UsageError extends Error {}
 
 /** A whole-number flag within [min, max]: every numeric flag has an upper bound, checked before any work. */
 function intFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
@@ -163,7 +165,7 @@ function intFlag(flag: string, text: string | undefined, fallback: number, min: 
 export const FLAG_LIMITS = {
   warmup: [0, 1000],
   'warmup-ms': [0, 600_000],
-  samples: [1, 2000],
+  samples: [1, 100_000],
   'budget-ms': [1, 3_600_000],
   seed: [0, 2 ** 31 - 1],
   'timeout-ms': [1, 3_600_000],
@@ -241,7 +243,10 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
   // A suite's values hold for fields not given; a field that follows another by default (kvHeads
   // follows heads, seqQ follows seqK) follows it when that one is given, not the suite.
   const sweepValues: Record<string, ShapeValue[]> = {};
-  for (const [key, list] of Object.entries(suite.values)) {
+  // A suite's shapes are its own families' (the dense suites'): other families start from their defaults.
+  const suiteFamilies = new Set(suite.kernels.map((k) => getKernel(k).problem));
+  const suiteApplies = [...families].every((p) => suiteFamilies.has(p));
+  for (const [key, list] of Object.entries(suiteApplies ? suite.values : {})) {
     const field = [...families].flatMap((p) => p.fields).find((f) => f.key === key);
     const follows = field?.kind === 'int' && typeof field.default === 'object' ? field.default.sameAs : undefined;
     if (follows && given[follows]) continue;
@@ -506,7 +511,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     plan = planFromArgs(argv);
   } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\nRun with --help for the flags.\n`);
+    process.stderr.write(`bench: ${(error as Error).message.replaceAll('\n', ' ')} (see --help)\n`);
     return 2;
   }
   if (plan === 'help') {
@@ -589,7 +594,9 @@ async function main(argv: string[]): Promise<number> {
   return results.some((r) => r.status === 'failed' || r.status === 'error') || gpu.lostInfo ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
+// Run only as the program itself (node .build/bench.mjs), not when a test imports planFromArgs.
+const entry = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : '';
+if (import.meta.url === entry) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -66,6 +66,18 @@ describe('refused before dispatch', () => {
     await expect(runAttention(gpu, randomInputs(small, 1), { kernel: 'naive', tiles: { br: 32 } })).rejects.toThrow(/naive has no tile parameter "br"/);
   });
 
+  it('a tile value that is not a number says so, instead of listing the allowed values', async () => {
+    const error = await runAttention(gpu, randomInputs(small, 1), { kernel: 'flash', tiles: { br: '32' as unknown as number } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TileError);
+    expect((error as Error).message).toMatch(/flash Query tile \(Br\) \(br\) must be a number, got "32"/);
+  });
+
+  it('measurement settings out of range (no samples, too many), before any work', async () => {
+    await expect(benchmark(gpu, { kernel: 'flash', shape: small, samples: 0 })).rejects.toThrow(/benchmark: samples must be a whole number from 1 to 100000, got 0/);
+    await expect(benchmark(gpu, { kernel: 'flash', shape: small, warmup: -1 })).rejects.toThrow(/warmup must be a whole number from 0/);
+    await expect(benchmark(gpu, { kernel: 'flash', shape: small, samples: 2.5 })).rejects.toThrow(AttentionInputError);
+  });
+
   it('tiles over the workgroup storage limit, naming it and the numbers', async () => {
     const limit = gpu.caps.limits.maxComputeWorkgroupStorageSize;
     const error = await runAttention(gpu, randomInputs({ ...small, headDim: 128 }, 1), {
@@ -130,6 +142,13 @@ describe('benchmark', () => {
     const file = makeResultsFile(resultsContext(gpu), [record]);
     expect(parseResultsFile(JSON.stringify(file)).results[0]).toEqual(record);
     expect(file.context.adapter.software).toBe(true);
+  });
+
+  it('takes more timestamp samples than one query set holds (4096 queries), in batches', async () => {
+    const record = await benchmark(gpu, { kernel: 'naive', shape: { ...small, seqQ: 4, seqK: 4 }, samples: 2049, warmup: 1, warmupMs: 0, budgetMs: 3_600_000 });
+    expect(record.status, record.reason).toBe('ok');
+    expect(record.timing?.method).not.toBe('wall');
+    expect(record.timing?.samples).toBe(2049);
   });
 
   it('checks a sampled set of rows when the full reference would be too costly', async () => {

@@ -46,6 +46,9 @@ export function resolveTiles(kernel: KernelDescriptor, defaults: Tiles, given: P
         value,
       );
     }
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new TileError(`${kernel.name} ${tunable.label} (${key}) must be a number, got ${JSON.stringify(value)}`, key, Number.NaN);
+    }
     if (!tunable.values.includes(value)) {
       throw new TileError(
         `${kernel.name} ${tunable.label} = ${value} is not one of ${tunable.values.join(', ')}`,

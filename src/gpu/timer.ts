@@ -25,6 +25,9 @@ export interface Sample {
 /** Timestamps rounded to at least this (1 µs) count as coarse. */
 const COARSE_NS = 1000n;
 
+/** Samples whose timestamps one query set holds (WebGPU caps a query set at 4096 queries). */
+export const MAX_SAMPLES_PER_QUERY_SET = 2048;
+
 export class GpuTimer {
   constructor(private readonly gpu: AttentionDevice) {}
 
@@ -38,6 +41,14 @@ export class GpuTimer {
    * sees the previous one's writes), as in a real model's layer after layer.
    */
   async timestamps(kernel: BoundKernel, samples: number, dispatches: number, timeoutMs: number): Promise<Sample[]> {
+    // A query set holds at most 4096 timestamps (two per sample): more samples go in batches.
+    if (samples > MAX_SAMPLES_PER_QUERY_SET) {
+      const out: Sample[] = [];
+      for (let done = 0; done < samples; done += MAX_SAMPLES_PER_QUERY_SET) {
+        out.push(...(await this.timestamps(kernel, Math.min(MAX_SAMPLES_PER_QUERY_SET, samples - done), dispatches, timeoutMs)));
+      }
+      return out;
+    }
     const { device } = this.gpu;
     const count = 2 * samples;
     const querySet = device.createQuerySet({ type: 'timestamp', count });

@@ -71,6 +71,7 @@ const MAX_DISPATCHES_PER_SAMPLE = 1000;
  */
 export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): Promise<ResultRecord> {
   assertUsable(gpu);
+  checkCounts(config);
   const kernel = getKernel(config.kernel);
   const problem = kernel.problem;
   const shape = problem.resolve(config.shape as RawShape);
@@ -178,7 +179,8 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     let dispatches = Math.min(MAX_DISPATCHES_PER_SAMPLE, Math.max(1, Math.ceil(target / Math.max(estimateNs, 1))));
     const budgetNs = (config.budgetMs ?? 10_000) * 1e6;
     while (samples * dispatches * estimateNs > budgetNs && dispatches > 1) dispatches = Math.max(1, Math.floor(dispatches / 2));
-    while (samples * dispatches * estimateNs > budgetNs && samples > 3) samples--;
+    // Then fewer samples, computed rather than counted down (a huge --samples must not spin).
+    if (samples * dispatches * estimateNs > budgetNs) samples = Math.max(Math.min(samples, 3), Math.floor(budgetNs / (dispatches * estimateNs)));
 
     config.onStage?.('time');
     const sampleTimeout = timeoutMs + (samples * dispatches * estimateNs) / 1e6;
@@ -223,6 +225,28 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
   } finally {
     bound?.destroy();
     ownFixture?.destroy();
+  }
+}
+
+/** Limits of the measurement settings, checked before any work (the CLI's flags have the same). */
+export const MEASUREMENT_LIMITS = {
+  samples: [1, 100_000],
+  warmup: [0, 1000],
+  warmupMs: [0, 600_000],
+  maxWarmupMs: [0, 600_000],
+  budgetMs: [1, 3_600_000],
+  timeoutMs: [1, 3_600_000],
+  referenceBudget: [0, Number.POSITIVE_INFINITY],
+} as const;
+
+function checkCounts(config: BenchmarkConfig): void {
+  for (const [key, [min, max]] of Object.entries(MEASUREMENT_LIMITS) as [keyof typeof MEASUREMENT_LIMITS, readonly [number, number]][]) {
+    const value = config[key];
+    if (value === undefined) continue;
+    const whole = key !== 'referenceBudget';
+    if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
+      throw new AttentionInputError(`benchmark: ${key} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${String(value)}`);
+    }
   }
 }
 
