@@ -316,6 +316,32 @@ describe('benchmark page', () => {
       expect(await label(page, 'Head dim').inputValue()).toBe('32');
     });
 
+    it('a bare URL (no query) restores the kept configuration with the results', async () => {
+      await page.goto(server.url);
+      await waitForDevice(page);
+      expect(await label(page, 'Head dim').inputValue()).toBe('32');
+      expect(await label(page, 'Sequence lengths').inputValue()).toBe('16, 32, 64, 128');
+      expect(new URL(page.url()).searchParams.get('d')).toBe('32');
+    });
+
+    it('a value out of range keeps what was typed, says why, and changes nothing', async () => {
+      await label(page, 'Head dim').fill('2000');
+      expect(await label(page, 'Head dim').inputValue()).toBe('2000');
+      expect(await page.locator('config-panel .problem', { hasText: 'Head dim: a whole number from 1 to 1024' }).count()).toBe(1);
+      expect(new URL(page.url()).searchParams.get('d')).toBe('32');
+      await label(page, 'Head dim').fill('32');
+      expect(await page.locator('config-panel .problem', { hasText: 'Head dim' }).count()).toBe(0);
+    });
+
+    it('the memory table shows the tensors even with no kernel selected', async () => {
+      await page.getByRole('checkbox', { name: 'naive', exact: true }).uncheck();
+      await page.getByRole('checkbox', { name: 'flash', exact: true }).uncheck();
+      const first = page.locator('memory-panel tbody tr').first();
+      expect(await first.locator('td').nth(1).textContent()).not.toMatch(/^\s*0 B\s*$/);
+      await page.getByRole('checkbox', { name: 'naive', exact: true }).check();
+      await page.getByRole('checkbox', { name: 'flash', exact: true }).check();
+    });
+
     it('device loss shows a banner; a new device keeps the results; uncaptured WebGPU errors are shown', async () => {
       const before = await tableRows(page);
       await page.evaluate(() => window.__playground!.loseDevice());

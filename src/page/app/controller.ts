@@ -12,7 +12,7 @@ import { type Case, type Progress, type RunContext, runCases, tuneKernels } from
 import { WorkerReference } from '../reference/client.js';
 import { type PageConfig, inConfiguredFamily, pinTiles, problemOf, referenceShape, shapeAt, shapeProblem, unpinTiles } from '../state/config.js';
 import { PAGE_TAG, mergeRecord } from '../state/results.js';
-import { type KeyValueStore, loadStored, saveBaseline, saveResults } from '../state/storage.js';
+import { type KeyValueStore, loadConfigSearch, loadStored, saveBaseline, saveConfigSearch, saveResults } from '../state/storage.js';
 import { decodeConfig, encodeConfig } from '../state/url.js';
 import { downloadText, timestampedName } from './download.js';
 
@@ -102,9 +102,13 @@ export class PlaygroundController implements ReactiveController {
     private readonly env: ControllerEnv,
   ) {
     host.addController(this);
-    const decoded = decodeConfig(env.getSearch());
+    // A bare URL (no query) restores the configuration kept with the results, so a reload never
+    // shows kept rows under another shape; a link with a query wins.
+    const search = env.getSearch();
+    const kept = search.replace(/^\?/, '') === '' ? loadConfigSearch(env.storage) : null;
+    const decoded = decodeConfig(kept ?? search);
     this.config = decoded.config;
-    this.urlNotes = decoded.notes;
+    this.urlNotes = kept ? decoded.notes.map((n) => `kept configuration: ${n}`) : decoded.notes;
     const stored = loadStored(env.storage);
     if (stored.results) {
       this.results = stored.results.results;
@@ -116,7 +120,9 @@ export class PlaygroundController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.env.setSearch(encodeConfig(this.config));
+    const search = encodeConfig(this.config);
+    this.env.setSearch(search);
+    saveConfigSearch(this.env.storage, search);
     void this.connect();
   }
 
@@ -178,7 +184,9 @@ export class PlaygroundController implements ReactiveController {
 
   setConfig(config: PageConfig): void {
     this.config = config;
-    this.env.setSearch(encodeConfig(config));
+    const search = encodeConfig(config);
+    this.env.setSearch(search);
+    saveConfigSearch(this.env.storage, search);
     this.changed();
   }
 

@@ -6,6 +6,8 @@ export type KeyValueStore = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 /** Versioned keys: a future page with another layout reads under a new key instead of misreading this one. */
 export const RESULTS_KEY = 'webgpu-attention-playground/results/v1';
 export const BASELINE_KEY = 'webgpu-attention-playground/baseline/v1';
+/** The configuration as its query string (the URL codec's), so a reload on a bare URL shows the shape the results were run with. */
+export const CONFIG_KEY = 'webgpu-attention-playground/config/v2';
 /** The baseline's file name, apart, so that the baseline itself stays a plain results file. */
 export const BASELINE_NAME_KEY = 'webgpu-attention-playground/baseline-name/v1';
 
@@ -75,5 +77,22 @@ function remove(store: KeyValueStore, key: string): string | null {
     return null;
   } catch (error) {
     return `Local storage refused to clear ${key}: ${(error as Error).message}`;
+  }
+}
+
+/** The kept configuration's query string, or null. */
+export function loadConfigSearch(store: KeyValueStore): string | null {
+  try {
+    return store.getItem(CONFIG_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function saveConfigSearch(store: KeyValueStore, search: string): void {
+  try {
+    store.setItem(CONFIG_KEY, search);
+  } catch {
+    // Storage full or disabled: the URL still holds the configuration.
   }
 }
