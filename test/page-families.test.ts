@@ -123,6 +123,13 @@ describe('visited tiles', () => {
     expect(dense.fraction).toBeCloseTo(cells(dense) / (32 * 16));
   });
 
+  it('window: 32×32 tiles unless the kernel’s tiles are pinned (its device default can be one query tile tall)', () => {
+    const { tiles } = ok(visitedTilesOf(config('window', {}, [256]), defaultCaps()));
+    expect(tiles).toMatchObject({ br: 32, bc: 32 });
+    expect(tiles.grids[0].visited).toHaveLength(8);
+    expect(tiles.tileSource).toContain('default here is');
+  });
+
   it('window: a query block shorter than the keys is aligned bottom-right, in both grids', () => {
     const c = config('window', { seqQ: 40, window: 64, sinks: 0 }, [300]);
     const { tiles } = ok(visitedTilesOf(c, defaultCaps()));

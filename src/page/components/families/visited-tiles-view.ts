@@ -83,7 +83,7 @@ export class VisitedTilesView extends LitElement {
     const what = this.config.family === 'window' ? 'the window kernel visits' : 'hold at least one selected key (float64 reference selection of the seeded inputs, batch 0)';
     return html`
       <p class="small">
-        N = ${t.n}${t.seqQ !== t.n ? html` keys, ${t.seqQ} queries` : nothing}, ${t.tileSource} ${t.br}×${t.bc}: rows are query tiles, columns key tiles.
+        N = ${t.n}${t.seqQ !== t.n ? html` keys, ${t.seqQ} queries` : nothing}, ${t.br}×${t.bc} ${t.tileSource}: rows are query tiles, columns key tiles.
         Coloured: tiles that ${what}, against causal dense attention, which visits every tile up to the diagonal.
       </p>
       <div class="grids">${draw(family, this.config.family)} ${draw(dense, 'dense')}</div>

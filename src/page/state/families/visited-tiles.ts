@@ -9,8 +9,9 @@ import { type PageConfig, SEED, effectiveTiles, shapeAt, shapeProblem } from '..
 
 /** The grid is drawn at the smallest configured length, at most this long: tiles stay visible cells. */
 export const MAX_TILE_GRID_N = 512;
-/** topk's square tile when no kernel of its own tiles the attention: the flash kernels' common Bc. */
+/** topk's square tile (no kernel of the family tiles the score matrix), and window's unless tiles are pinned. */
 export const TOPK_TILE = 32;
+export const WINDOW_TILE = 32;
 
 /** Which (query tile, key tile) cells one pass visits: `visited[r][c]` for query tile r and key tile c. */
 export interface TileGrid {
@@ -26,7 +27,7 @@ export interface VisitedTiles {
   seqQ: number;
   br: number;
   bc: number;
-  /** Where the tile size came from, e.g. "window-flash default tiles". */
+  /** Where the tile size came from, read after "Br×Bc": e.g. "window-flash's pinned tiles". */
   tileSource: string;
   /** The family's grid (window kernel or topk selection) beside the causal dense one. */
   grids: [TileGrid, TileGrid];
@@ -51,12 +52,25 @@ export function visitedTilesOf(config: PageConfig, caps: DeviceCaps): VisitedTil
   const n = Math.min(MAX_TILE_GRID_N, ...config.seqs);
   if (config.family === 'window') {
     const shape = shapeAt(config, n) as WindowShape;
-    // The first selected window kernel (or the f32 one) decides Br×Bc, pinned tiles included.
+    // The first selected window kernel (or the f32 one): its pinned Br×Bc when the user pinned
+    // them, else 32×32. Its device default can be as tall as the whole short grid (Br 256 at
+    // N = 256 is one query tile), which would hide the band this view is for.
     const kernel = getKernel(config.kernels[0] ?? 'window-flash');
-    const { br, bc } = effectiveTiles(kernel, config, caps, shape);
+    const own = effectiveTiles(kernel, config, caps, shape);
+    const pinned = config.tiles[kernel.name] !== undefined;
+    const br = pinned ? own.br! : WINDOW_TILE;
+    const bc = pinned ? own.bc! : WINDOW_TILE;
     const pairFraction = visiblePairsPerHead(shape) / unmaskedPairsPerHead(shape);
     return {
-      tiles: { n, seqQ: shape.seqQ, br: br!, bc: bc!, tileSource: `${kernel.name} tiles`, grids: [windowGrid(shape, br!, bc!), causalGrid(shape, br!, bc!)], pairFraction },
+      tiles: {
+        n,
+        seqQ: shape.seqQ,
+        br,
+        bc,
+        tileSource: pinned ? `${kernel.name}'s pinned tiles` : `tiles (${kernel.name}'s default here is ${own.br}×${own.bc}; pin tiles to draw with them)`,
+        grids: [windowGrid(shape, br, bc), causalGrid(shape, br, bc)],
+        pairFraction,
+      },
     };
   }
   const configured = shapeAt(config, n) as TopkShape;
@@ -69,7 +83,7 @@ export function visitedTilesOf(config: PageConfig, caps: DeviceCaps): VisitedTil
       seqQ: shape.seqK,
       br: TOPK_TILE,
       bc: TOPK_TILE,
-      tileSource: `${TOPK_TILE}×${TOPK_TILE} tiles`,
+      tileSource: "tiles",
       grids: [topkGrid(shape, TOPK_TILE), causalGrid(causal, TOPK_TILE, TOPK_TILE)],
       pairFraction: selectedPairs(shape) / causalPairs(0, shape.seqK),
       ...(narrowed ? { note: `the seeded inputs of batch ${configured.batch} are too large to draw here; the selection is that of a batch-1 cache of the same sizes` } : {}),
