@@ -6,6 +6,7 @@ import type { TilesChangeDetail } from './tile-editor.js';
 import './autotune-panel.js';
 import './config-panel.js';
 import './device-panel.js';
+import './family-views.js';
 import './memory-panel.js';
 import './message-log.js';
 import './results-plots.js';
@@ -29,7 +30,7 @@ declare global {
   }
 }
 
-/** The page: configuration on the left; device, progress, results, memory and messages on the right. */
+/** The page: configuration on the left; device, progress, results, the family's own view, memory and messages on the right. */
 export class AttentionPlayground extends LitElement {
   static override styles = [
     shared,
@@ -214,6 +215,7 @@ export class AttentionPlayground extends LitElement {
           ${ctl.tunings.length > 0
             ? html`<section class="panel" aria-label="Autotune"><h2>Autotune</h2><autotune-panel .tunings=${ctl.tunings}></autotune-panel></section>`
             : nothing}
+          <family-views .config=${ctl.config} .caps=${ctl.caps}></family-views>
           <section class="panel" aria-label="Memory">
             <h2>Memory per kernel</h2>
             <memory-panel .config=${ctl.config} .caps=${ctl.caps}></memory-panel>

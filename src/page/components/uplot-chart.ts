@@ -20,6 +20,8 @@ export interface ChartSpec {
   /** Log scale on y as well as x. */
   yLog: boolean;
   formatY: (value: number) => string;
+  /** Labels of the x ticks (default: the rounded value). */
+  formatX?: (value: number) => string;
   /** Shown in place of the chart when there is nothing to draw. */
   emptyText: string;
 }
@@ -110,7 +112,7 @@ export class UplotChart extends LitElement {
         y: spec.yLog ? { distr: 3, log: 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
-        { ...axis, label: spec.xLabel, values: (_u, splits) => splits.map((v) => String(Math.round(v))) },
+        { ...axis, label: spec.xLabel, values: (_u, splits) => splits.map((v) => (spec.formatX ? spec.formatX(v) : String(Math.round(v)))) },
         { ...axis, label: spec.yLabel, size: 64, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.formatY(v))) },
       ],
       series: [

@@ -35,3 +35,11 @@ export function formatNs(ns: number): string {
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e4 ? 1 : 2)} µs`;
   return `${ns} ns`;
 }
+
+/** A token count with binary suffixes, as the length fields read them: 1024 → "1k", 1048576 → "1M", 96 → "96". */
+export function formatTokens(n: number): string {
+  const short = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
+  if (n >= 1 << 20) return `${short(n / (1 << 20))}M`;
+  if (n >= 1024) return `${short(n / 1024)}k`;
+  return short(n);
+}
