@@ -58,3 +58,22 @@ describe('CSV export', () => {
     expect(cols[header.indexOf('medianMs')]).toBe('');
   });
 });
+
+describe('version 1 results files', () => {
+  it('load as dense results, every record with its family and minimal fields intact', async () => {
+    const { readFileSync } = await import('node:fs');
+    const file = parseResultsFile(readFileSync('bench/results/h100-suite.json', 'utf8'));
+    expect(JSON.parse(readFileSync('bench/results/h100-suite.json', 'utf8')).version).toBe(1);
+    expect(file.version).toBe(2);
+    expect(file.results.length).toBeGreaterThan(90);
+    expect(file.results.every((r) => r.family === 'dense' && typeof r.shape.headDim === 'number')).toBe(true);
+  });
+
+  it('are refused when a dense field is missing, naming it', () => {
+    const bad = JSON.parse(JSON.stringify(makeResultsFile(context, [sampleRecord()])));
+    bad.version = 1;
+    delete bad.results[0].family;
+    delete bad.results[0].shape.seqK;
+    expect(() => parseResultsFile(bad)).toThrow(/results\.0\.shape\.seqK: missing \(Sequence lengths\)/);
+  });
+});

@@ -6,7 +6,7 @@ import { GpuTimer, type Sample, type TimingMethod, isCoarse, timestampQuantumNs 
 import { withTimeout } from '../gpu/timeout.js';
 import { getKernel } from '../attention/registry.js';
 import type { BoundKernel, RawShape, Tiles } from '../attention/types.js';
-import { planRun } from './plan.js';
+import { planResolved } from './plan.js';
 import { DEFAULT_REFERENCE_BUDGET, type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { ResultRecord } from '../results/schema.js';
 import { summarize } from './stats.js';
@@ -87,12 +87,12 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     seed,
     ...(config.tag ? { tag: config.tag } : {}),
   };
-  if (config.fixture && !config.fixture.matches(problem, shape, seed)) {
+  if (config.fixture && !config.fixture.matchesResolved(problem, shape, seed)) {
     throw new AttentionInputError('benchmark: the fixture was made for another shape or seed');
   }
   let plan;
   try {
-    plan = planRun(gpu.caps, kernel, shape, config.tiles);
+    plan = planResolved(gpu.caps, kernel, shape, config.tiles);
   } catch (error) {
     if (error instanceof ConfigError) {
       // The models still say what the configuration would move and allocate: that is the point
@@ -122,7 +122,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     pipelineCached = prepared.cached;
     abort();
     let fixture = config.fixture;
-    if (!fixture) fixture = ownFixture = await ShapeFixture.create(gpu, problem, shape, seed);
+    if (!fixture) fixture = ownFixture = await ShapeFixture.createResolved(gpu, problem, shape, seed);
     const { session } = fixture;
     bound = await guarded(gpu, `binding ${kernel.name}`, () => prepared.bind(session.buffers));
     const timer = new GpuTimer(gpu);

@@ -29,7 +29,11 @@ export class ShapeFixture<S extends object = any> {
   ) {}
 
   static async create<S extends object>(gpu: AttentionDevice, problem: Problem<S>, shape: RawShape | S, seed = 1): Promise<ShapeFixture<S>> {
-    const resolved = problem.resolve(shape as RawShape);
+    return ShapeFixture.createResolved(gpu, problem, problem.resolve(shape as RawShape), seed);
+  }
+
+  /** create() for a shape the problem has already resolved. */
+  static async createResolved<S extends object>(gpu: AttentionDevice, problem: Problem<S>, resolved: S, seed = 1): Promise<ShapeFixture<S>> {
     const inputs = problem.inputs(resolved, seed);
     problem.validate(resolved, inputs);
     const session = await TensorSession.create(gpu, problem.tensors(resolved));
@@ -39,9 +43,12 @@ export class ShapeFixture<S extends object = any> {
 
   /** Whether this fixture serves a benchmark of `shape` (of `problem`) with `seed`. */
   matches(problem: Problem<any>, shape: RawShape | object, seed: number): boolean {
-    if (problem !== this.problem || seed !== this.seed) return false;
-    const resolved = problem.resolve(shape as RawShape);
-    return shapeKey(problem.fields, resolved) === shapeKey(problem.fields, this.shape);
+    return this.matchesResolved(problem, problem.resolve(shape as RawShape), seed);
+  }
+
+  /** matches() for a resolved shape. */
+  matchesResolved(problem: Problem<any>, resolved: object, seed: number): boolean {
+    return problem === this.problem && seed === this.seed && shapeKey(problem.fields, resolved) === shapeKey(problem.fields, this.shape);
   }
 
   /** Puts the inputs and states back (a kernel that updates a state in place changes them). */

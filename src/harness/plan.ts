@@ -18,7 +18,11 @@ export interface RunPlan<S extends object = any> {
  */
 export function planRun(caps: DeviceCaps, kernelOrName: string | KernelDescriptor, shape: RawShape | object, tiles?: Partial<Tiles>): RunPlan {
   const kernel = typeof kernelOrName === 'string' ? getKernel(kernelOrName) : kernelOrName;
-  const resolved = kernel.problem.resolve(shape as RawShape);
+  return planResolved(caps, kernel, kernel.problem.resolve(shape as RawShape), tiles);
+}
+
+/** planRun for a shape the kernel's problem has already resolved (one resolution per benchmark call). */
+export function planResolved<S extends object>(caps: DeviceCaps, kernel: KernelDescriptor<S>, resolved: S, tiles?: Partial<Tiles>): RunPlan<S> {
   const missing = kernel.requiredFeatures.filter((f) => !caps.features.includes(f));
   if (missing.length > 0) {
     throw new ConfigError(
