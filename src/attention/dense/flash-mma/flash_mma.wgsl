@@ -25,6 +25,10 @@ enable subgroups;
 enable chromium_experimental_subgroup_matrix;
 
 const HEAD_DIM: u32 = 64u;
+// Q, K and V in global memory: DV vectors per row, eight packed f16 values to a vec4<u32> (the
+// vector type flash_global.wgsl reads K and V as).
+alias qkv_t = vec4<u32>;
+const DV: u32 = HEAD_DIM / 8u;
 // One of the device's subgroup-matrix configurations (f16 operands, f32 result): M×K · K×N.
 const SG_M: u32 = 16u;
 const SG_N: u32 = 16u;
@@ -32,15 +36,10 @@ const SG_K: u32 = 16u;
 // The device's subgroup size (the kernel needs a fixed one).
 const SUBGROUP_SIZE: u32 = 32u;
 const SUBGROUPS: u32 = 4u;
+const WORKGROUP_SIZE: u32 = SUBGROUPS * SUBGROUP_SIZE;
 const ROW_BLOCKS: u32 = 1u;
 const BC: u32 = 64u;
-
-const WORKGROUP_SIZE: u32 = SUBGROUPS * SUBGROUP_SIZE;
 const BR: u32 = SUBGROUPS * ROW_BLOCKS * SG_M;
-// Q, K and V in global memory: DV vectors per row, eight packed f16 values to a vec4<u32> (the
-// vector type flash_global.wgsl reads K and V as).
-alias qkv_t = vec4<u32>;
-const DV: u32 = HEAD_DIM / 8u;
 // Row strides of the workgroup tiles, in elements: 16 bytes of padding put consecutive rows in
 // different banks, for the matrix loads (which read rows of 16 bytes) and the lanes' accesses.
 const KV_STRIDE: u32 = HEAD_DIM + 8u;

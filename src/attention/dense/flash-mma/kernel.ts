@@ -1,6 +1,5 @@
 import { F16_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps, SubgroupMatrixConfig } from '../../../gpu/caps.js';
-import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import params from '../params.wgsl?raw';
@@ -9,10 +8,10 @@ import mmaSource from './flash_mma.wgsl?raw';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
 import { flashGridProblems, tensorProblems } from '../common.js';
-import { createParamsBuffer } from '../params.js';
+import { prepareFlashPipeline } from '../flash/prepare.js';
 import { denseProblem } from '../problem.js';
 import type { ResolvedShape } from '../shape.js';
-import { FLASH_MAX_REGISTER_FLOATS, compileF16Converter, convertToF16, f16Scratch, flashBytesMoved } from '../flash/kernel.js';
+import { FLASH_MAX_REGISTER_FLOATS, f16Scratch, flashBytesMoved } from '../flash/kernel.js';
 import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
 
 /** A flash-mma configuration (see TUNABLES). */
@@ -207,39 +206,15 @@ export const flashMmaKernel: KernelDescriptor<ResolvedShape, MmaTiles> = {
 
   scratch: f16Scratch,
 
-  async prepare(device, s, tiles, caps) {
+  prepare(device, s, tiles, caps) {
     const config = mmaConfig(caps)!;
     const geo = mmaGeometry(s.headDim, tiles, config, caps.subgroupMaxSize);
-    const code = mmaShaderCode(s.headDim, tiles, config, geo);
-    const [compiled, converter] = await Promise.all([
-      compilePipeline(device, {
-        label: `flash-mma ${tilesLabel(tiles)} d=${s.headDim}`,
-        code,
-        bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-      }),
-      compileF16Converter(device),
-    ]);
-    return {
-      compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter.cached ? 0 : converter.compileMs),
-      cached: compiled.cached && converter.cached,
-      shaders: [{ label: compiled.label, code: compiled.code }],
-      bind(tensors) {
-        const params = createParamsBuffer(device, s);
-        const halves = convertToF16(device, converter, tensors, s, caps);
-        const group = bindBuffers(device, 'flash-mma', compiled.layout, [params, halves.q, halves.k, halves.v, tensors.o!]);
-        return {
-          encode(pass) {
-            pass.setPipeline(compiled.pipeline);
-            pass.setBindGroup(0, group);
-            pass.dispatchWorkgroups(Math.ceil(s.seqQ / geo.br), s.heads, s.batch);
-          },
-          destroy() {
-            params.destroy();
-            halves.destroy();
-          },
-        };
-      },
-    };
+    return prepareFlashPipeline(device, s, caps, {
+      label: `flash-mma ${tilesLabel(tiles)} d=${s.headDim}`,
+      code: mmaShaderCode(s.headDim, tiles, config, geo),
+      f16: true,
+      rowsPerTile: geo.br,
+    });
   },
 };
 

@@ -1,9 +1,7 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
-import { type CompiledPipeline, bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
-import convertF16Source from '../../../wgsl/convert_f16.wgsl?raw';
 import flashGlobal from '../flash_global.wgsl?raw';
 import params from '../params.wgsl?raw';
 import flashSource from './flash.wgsl?raw';
@@ -14,11 +12,11 @@ import scatterSubgroup from './scatter_subgroup.wgsl?raw';
 import scatterWorkgroup from './scatter_workgroup.wgsl?raw';
 import { type ResolvedShape, tensorSizes } from '../shape.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
-import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
-import type { ConfigProblem, KernelDescriptor, ScratchBuffer, TensorBuffers, Tunable } from '../../types.js';
+import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
+import type { ConfigProblem, KernelDescriptor, ScratchBuffer, Tunable } from '../../types.js';
 import { flashGridProblems, tensorProblems } from '../common.js';
-import { createParamsBuffer } from '../params.js';
 import { denseProblem } from '../problem.js';
+import { prepareFlashPipeline } from './prepare.js';
 
 /** Largest per-invocation register tile (scores + output accumulators, in floats) we let compile. */
 export const FLASH_MAX_REGISTER_FLOATS = 256;
@@ -312,38 +310,13 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
       return f16 ? f16Scratch(s) : [];
     },
 
-    async prepare(device, s, tiles, caps) {
-      const code = flashShaderCode(variant, s.headDim, tiles);
-      const [compiled, converter] = await Promise.all([
-        compilePipeline(device, {
-          label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
-          code,
-          bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-        }),
-        f16 ? compileF16Converter(device) : Promise.resolve(undefined),
-      ]);
-      return {
-        compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter && !converter.cached ? converter.compileMs : 0),
-        cached: compiled.cached && (converter?.cached ?? true),
-        shaders: [{ label: compiled.label, code: compiled.code }],
-        bind(tensors) {
-          const params = createParamsBuffer(device, s);
-          const halves = converter ? convertToF16(device, converter, tensors, s, caps) : undefined;
-          const inputs = halves ? [halves.q, halves.k, halves.v] : [tensors.q!, tensors.k!, tensors.v!];
-          const group = bindBuffers(device, variant.name, compiled.layout, [params, ...inputs, tensors.o!]);
-          return {
-            encode(pass) {
-              pass.setPipeline(compiled.pipeline);
-              pass.setBindGroup(0, group);
-              pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br), s.heads, s.batch);
-            },
-            destroy() {
-              params.destroy();
-              halves?.destroy();
-            },
-          };
-        },
-      };
+    prepare(device, s, tiles, caps) {
+      return prepareFlashPipeline(device, s, caps, {
+        label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
+        code: flashShaderCode(variant, s.headDim, tiles),
+        f16,
+        rowsPerTile: tiles.br,
+      });
     },
   };
   return kernel;
@@ -401,46 +374,6 @@ export function f16Scratch(s: ResolvedShape): ScratchBuffer[] {
     { name: 'K (f16)', bytes: sizes.k * 2 },
     { name: 'V (f16)', bytes: sizes.v * 2 },
   ];
-}
-
-export function compileF16Converter(device: GPUDevice): Promise<CompiledPipeline> {
-  return compilePipeline(device, {
-    label: 'convert f32 to f16',
-    code: convertF16Source,
-    bindings: ['uniform', 'read-only-storage', 'storage'],
-  });
-}
-
-/**
- * Makes the f16 copies of Q (pre-scaled by scale·log2 e), K and V that the f16 kernel reads. Runs
- * once per binding, outside any timed dispatch: the tensors are the session's, already uploaded.
- */
-export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buffers: TensorBuffers, s: ResolvedShape, caps: DeviceCaps) {
-  const sizes = tensorSizes(s);
-  const made: GPUBuffer[] = [];
-  const encoder = device.createCommandEncoder({ label: 'convert to f16' });
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(converter.pipeline);
-  const convert = (label: string, src: GPUBuffer, count: number, scale: number) => {
-    const dst = device.createBuffer({ label, size: Math.max(16, count * 2), usage: GPUBufferUsage.STORAGE });
-    const params = device.createBuffer({ label: `${label} params`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    made.push(dst, params);
-    const vectors = count / 8;
-    const header = new ArrayBuffer(16);
-    new Uint32Array(header)[0] = vectors;
-    new Float32Array(header)[1] = scale;
-    device.queue.writeBuffer(params, 0, header);
-    pass.setBindGroup(0, bindBuffers(device, label, converter.layout, [params, src, dst]));
-    const [x, y] = spreadGrid(Math.ceil(vectors / 256), caps.limits.maxComputeWorkgroupsPerDimension);
-    pass.dispatchWorkgroups(x, y);
-    return dst;
-  };
-  const q = convert('Q f16', buffers.q!, sizes.q, s.scale * Math.LOG2E);
-  const k = convert('K f16', buffers.k!, sizes.k, 1);
-  const v = convert('V f16', buffers.v!, sizes.v, 1);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  return { q, k, v, destroy: () => made.forEach((b) => b.destroy()) };
 }
 
 /**

@@ -1,23 +1,17 @@
-import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { tilesLabel } from '../../common.js';
 import {
   type FlashTiles,
-  compileF16Converter,
-  convertToF16,
   f16Scratch,
   flashF16Kernel,
   flashKernel,
   flashShaderCode,
 } from '../../dense/flash/kernel.js';
-import { createParamsBuffer } from '../../dense/params.js';
+import { prepareFlashPipeline } from '../../dense/flash/prepare.js';
 import type { ResolvedShape } from '../../dense/shape.js';
 import type { KernelDescriptor } from '../../types.js';
 import { windowProblem } from '../problem.js';
 import { type WindowShape, keyTileStart, keyTiles } from '../shape.js';
 import windowTiles from './window_tiles.wgsl?raw';
-
-/** Size of WindowParams in window_tiles.wgsl. */
-const WINDOW_PARAMS_BYTES = 16;
 
 /** What differs between the f32 and f16 window kernels. */
 interface WindowVariant {
@@ -63,42 +57,15 @@ function makeWindowFlashKernel(variant: WindowVariant): KernelDescriptor<WindowS
 
     scratch: (s) => (f16 ? f16Scratch(s) : []),
 
-    async prepare(device, s, tiles, caps) {
-      const [compiled, converter] = await Promise.all([
-        compilePipeline(device, {
-          label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
-          code: windowShaderCode(s.headDim, tiles, lanes),
-          bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'],
-        }),
-        f16 ? compileF16Converter(device) : Promise.resolve(undefined),
-      ]);
-      return {
-        compileMs: Math.max(compiled.cached ? 0 : compiled.compileMs, converter && !converter.cached ? converter.compileMs : 0),
-        cached: compiled.cached && (converter?.cached ?? true),
-        shaders: [{ label: compiled.label, code: compiled.code }],
-        bind(tensors) {
-          const shapeParams = createParamsBuffer(device, s);
-          const windowParams = device.createBuffer({ label: 'window params', size: WINDOW_PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-          device.queue.writeBuffer(windowParams, 0, new Uint32Array([s.window, s.sinks, 0, 0]));
-          // The f16 kernel reads f16 copies of Q (pre-scaled), K and V, made once per binding outside any timed dispatch.
-          const halves = converter ? convertToF16(device, converter, tensors, s, caps) : undefined;
-          const inputs = halves ? [halves.q, halves.k, halves.v] : [tensors.q!, tensors.k!, tensors.v!];
-          const group = bindBuffers(device, variant.name, compiled.layout, [shapeParams, ...inputs, tensors.o!, windowParams]);
-          return {
-            encode(pass) {
-              pass.setPipeline(compiled.pipeline);
-              pass.setBindGroup(0, group);
-              // (query tiles, heads, batch), taken in that order (see the shader's main).
-              pass.dispatchWorkgroups(Math.ceil(s.seqQ / tiles.br), s.heads, s.batch);
-            },
-            destroy() {
-              shapeParams.destroy();
-              windowParams.destroy();
-              halves?.destroy();
-            },
-          };
-        },
-      };
+    prepare(device, s, tiles, caps) {
+      return prepareFlashPipeline(device, s, caps, {
+        label: `${variant.name} ${tilesLabel(tiles)} d=${s.headDim}`,
+        code: windowShaderCode(s.headDim, tiles, lanes),
+        f16,
+        rowsPerTile: tiles.br,
+        // window_tiles.wgsl's WindowParams; the grid is taken in its natural order (see the shader's main).
+        extraUniform: new Uint32Array([s.window, s.sinks, 0, 0]),
+      });
     },
   };
 }
