@@ -21,8 +21,10 @@ export type ChunkedTiles = {
 
 /** Most outputs one invocation keeps in registers (per pass and kind). */
 export const CHUNKED_MAX_OWN = 16;
-/** Invocations of the (parallel) chunk-preparation pass: C² pairs over 256 invocations is 16 at C = 64. */
+/** Invocations of the (parallel) chunk-preparation pass: one 4×4 block of the C×C Gram matrices each at C = 64. */
 export const PREPARE_WG = 256;
+/** Features per Gram slab of pass 1, in vec4s (16 features: 8 KiB of k and q at C = 64). */
+export const GRAM_SLAB4 = 4;
 /** Workgroups the recurrence pass aims for by default: two per SM of a 132-SM GPU, roughly. */
 const TARGET_WORKGROUPS = 256;
 
@@ -38,10 +40,9 @@ export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
     colTiles: Math.ceil(s.dv / dvt),
     own: Math.ceil((c * dvt) / wg),
     ownH: Math.ceil(((s.dk / 4) * dvt) / wg),
-    ownA: Math.ceil((c * c) / PREPARE_WG),
     aSize,
-    /** Pass 1: A and T (delta), gcum, β, 1/‖k‖, 1/‖q‖. */
-    prepareBytes: (2 * aSize + 4 * c) * 4,
+    /** Pass 1: A and T (delta), the transposed k and q Gram slabs, gcum, β, 1/‖k‖, 1/‖q‖. */
+    prepareBytes: (2 * aSize + 8 * GRAM_SLAB4 * c + 4 * c) * 4,
     /** Pass 2: the state slice and vnew. */
     recurBytes: (s.dk * dvt + c * dvt) * 4,
     /** Floats of P (C×C per chunk) before fac (4 per chunk-padded token) in the pf buffer. */
@@ -60,7 +61,7 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
     DV: s.dv,
     C: tiles.chunk,
     WG: PREPARE_WG,
-    OWNA: geo.ownA,
+    SL4: GRAM_SLAB4,
     DELTA: delta,
     SCALE: s.scale,
     A_SIZE: geo.aSize,
@@ -69,7 +70,7 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
   // gla's binding 3 is v itself, in the stored element type.
   if (!delta) recur = recur.replace(/^alias uv_elem = f32;$/m, 'alias uv_elem = elem;');
   return {
-    prepare: withStorage(unrollLoops(prepare, { OWNA: geo.ownA }), s.storage),
+    prepare: withStorage(unrollLoops(prepare, {}), s.storage),
     recur: withStorage(unrollLoops(recur, { OWN: geo.own, OWNH: geo.ownH }), s.storage),
   };
 }
@@ -140,7 +141,7 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       }
       if (tiles.dvt > tiles.wg) problems.push(ruleProblem('value tile ≤ workgroup', tiles.dvt, tiles.wg, `value tile ${tiles.dvt} over workgroup size ${tiles.wg}: each invocation owns one column`));
       problems.push(
-        ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.prepareBytes, `chunk ${tiles.chunk} (pass 1: A and T, C×C each${s.rule === 'delta' ? '' : ' — none for gla'})`),
+        ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.prepareBytes, `chunk ${tiles.chunk} (pass 1: A and T, C×C each${s.rule === 'delta' ? '' : ' — none for gla'}, and the Gram slabs)`),
         ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.recurBytes, `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice and vnew)`),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles ⌈d_v/dvt⌉'),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.chunks, 'chunks ⌈T/C⌉'),
@@ -152,7 +153,6 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       const owns: [string, number][] = [
         ['(token, column) outputs per invocation', geo.own],
         ['state units per invocation', geo.ownH],
-        ['C×C pairs per invocation', geo.ownA],
       ];
       for (const [what, n] of owns) {
         if (n > CHUNKED_MAX_OWN) problems.push(ruleProblem(what, n, CHUNKED_MAX_OWN, `chunk ${tiles.chunk}, value tile ${tiles.dvt}, workgroup ${tiles.wg} at d_k = ${s.dk}: ${n} ${what}, over ${CHUNKED_MAX_OWN}`));

@@ -14,8 +14,8 @@ const DK: u32 = 64u;
 const DV: u32 = 64u;
 const C: u32 = 64u;
 const WG: u32 = 256u;
-// (i, j) pairs of the C×C matrices per invocation.
-const OWNA: u32 = 16u;
+// Features per Gram slab in workgroup memory, in vec4s.
+const SL4: u32 = 4u;
 const DELTA: bool = true;
 const SCALE: f32 = 0.125f;
 const L2_EPS: f32 = 1e-6f;
@@ -24,6 +24,8 @@ const LOG2E: f32 = 1.4426950408889634f;
 const A_SIZE: u32 = 4096u;
 
 const DK4: u32 = DK / 4u;
+// 4-token blocks per chunk side.
+const NB: u32 = C / 4u;
 
 struct Params {
   seq: u32,
@@ -49,6 +51,9 @@ var<workgroup> gcum: array<f32, C>;
 var<workgroup> beta_c: array<f32, C>;
 var<workgroup> inv_k: array<f32, C>;
 var<workgroup> inv_q: array<f32, C>;
+// A Gram slab of k and q, transposed: k_t[r * NB + b][x] = k[4b + x][r] for slab feature r.
+var<workgroup> k_t: array<vec4<f32>, 4u * SL4 * NB>;
+var<workgroup> q_t: array<vec4<f32>, 4u * SL4 * NB>;
 var<workgroup> a_tile: array<f32, A_SIZE>;
 var<workgroup> t_tile: array<f32, A_SIZE>;
 
@@ -121,32 +126,77 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     pf[base + 3u] = fac.w;
   }
 
-  // Gram matrices over d_k with vec4 loads: only j ≤ i is ever needed (both are causal).
-  // @unroll
-  for (var n = 0u; n < OWNA; n++) {
-    let e = lid + n * WG;
-    if (e < C * C) {
-      let i = e / C;
-      let j = e % C;
-      var p = 0.0f;
-      var a = 0.0f;
-      if (j <= i && i < valid) {
-        var qk = 0.0f;
-        var kk = 0.0f;
-        for (var r4 = 0u; r4 < DK4; r4++) {
-          let kj = vec4<f32>(k[(row0 + j) * DK4 + r4]);
-          qk += dot(vec4<f32>(q[(row0 + i) * DK4 + r4]), kj);
-          if (DELTA && j < i) {
-            kk += dot(vec4<f32>(k[(row0 + i) * DK4 + r4]), kj);
+  // Gram matrices Q·Kᵀ and K·Kᵀ over d_k, through workgroup memory in slabs of SL features stored
+  // transposed (feature-major, four tokens per vec4): each invocation owns a 4×4 block of (i, j)
+  // and does 32 multiply-adds per three conflict-free vec4 reads. Blocks above the diagonal idle:
+  // both matrices are causal, and pass 2 reads P only up to the diagonal block.
+  let ib = lid / NB;
+  let jb = lid % NB;
+  let owner = lid < NB * NB && jb <= ib;
+  var qk: array<vec4<f32>, 4>;
+  var kk: array<vec4<f32>, 4>;
+  for (var s0 = 0u; s0 < DK4; s0 += SL4) {
+    workgroupBarrier();
+    for (var e = lid; e < C * SL4; e += WG) {
+      let i = e / SL4;
+      let r4 = s0 + e % SL4;
+      var kx = vec4<f32>(0.0f);
+      var qx = vec4<f32>(0.0f);
+      if (i < valid && r4 < DK4) {
+        kx = vec4<f32>(k[(row0 + i) * DK4 + r4]);
+        qx = vec4<f32>(q[(row0 + i) * DK4 + r4]);
+      }
+      let at = 4u * (e % SL4) * NB + i / 4u;
+      let x = i % 4u;
+      k_t[at][x] = kx.x;
+      k_t[at + NB][x] = kx.y;
+      k_t[at + 2u * NB][x] = kx.z;
+      k_t[at + 3u * NB][x] = kx.w;
+      q_t[at][x] = qx.x;
+      q_t[at + NB][x] = qx.y;
+      q_t[at + 2u * NB][x] = qx.z;
+      q_t[at + 3u * NB][x] = qx.w;
+    }
+    workgroupBarrier();
+    if (owner) {
+      for (var r = 0u; r < 4u * SL4; r++) {
+        let qa = q_t[r * NB + ib];
+        let ka = k_t[r * NB + ib];
+        let kb = k_t[r * NB + jb];
+        // @unroll
+        for (var x = 0u; x < 4u; x++) {
+          qk[x] += qa[x] * kb;
+          if (DELTA) {
+            kk[x] += ka[x] * kb;
           }
         }
-        let ratio = exp2(gcum[i] - gcum[j]);
-        p = qk * SCALE * inv_q[i] * inv_k[j] * ratio;
-        a = beta_c[i] * kk * inv_k[i] * inv_k[j] * ratio;
       }
-      pf[(tp0 + i) * C + j] = p;
+    }
+  }
+  if (owner) {
+    // @unroll
+    for (var x = 0u; x < 4u; x++) {
+      let i = 4u * ib + x;
+      var p = vec4<f32>(0.0f);
+      var a = vec4<f32>(0.0f);
+      if (i < valid) {
+        let j = 4u * jb + vec4<u32>(0u, 1u, 2u, 3u);
+        let ratio = exp2(gcum[i] - vec4<f32>(gcum[j.x], gcum[j.y], gcum[j.z], gcum[j.w]));
+        let ik = vec4<f32>(inv_k[j.x], inv_k[j.y], inv_k[j.z], inv_k[j.w]);
+        p = select(vec4<f32>(0.0f), qk[x] * (SCALE * inv_q[i]) * ik * ratio, j <= vec4<u32>(i));
+        a = select(vec4<f32>(0.0f), kk[x] * (beta_c[i] * inv_k[i]) * ik * ratio, j < vec4<u32>(i));
+      }
+      let at = (tp0 + i) * C + 4u * jb;
+      pf[at] = p.x;
+      pf[at + 1u] = p.y;
+      pf[at + 2u] = p.z;
+      pf[at + 3u] = p.w;
       if (DELTA) {
-        a_tile[e] = a;
+        let e = i * C + 4u * jb;
+        a_tile[e] = a.x;
+        a_tile[e + 1u] = a.y;
+        a_tile[e + 2u] = a.z;
+        a_tile[e + 3u] = a.w;
       }
     }
   }
