@@ -25,8 +25,8 @@ export const CHUNKED_MAX_OWN = 16;
 export const PREPARE_WG = 256;
 /** Features per Gram slab of pass 1, in vec4s (16 features: 8 KiB of k and q at C = 64). */
 export const GRAM_SLAB4 = 4;
-/** Workgroups the recurrence pass aims for by default: two per SM of a 132-SM GPU, roughly. */
-const TARGET_WORKGROUPS = 256;
+/** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
+const TARGET_WORKGROUPS = 128;
 
 export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
   const { chunk: c, dvt, wg } = tiles;
@@ -117,16 +117,18 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
     ],
 
     defaultTiles(s, caps) {
-      const wg = Math.min(128, caps.limits.maxComputeInvocationsPerWorkgroup, caps.limits.maxComputeWorkgroupSizeX);
-      // The widest value tile that still gives TARGET_WORKGROUPS recurrence workgroups (each
-      // re-reads the chunk's q, k and w), and the longest chunk that fits (half the sequential steps).
-      const dvts = [32, 16, 8, 4];
-      const dvt = dvts.find((d) => s.batch * s.heads * Math.ceil(s.dv / d) >= TARGET_WORKGROUPS) ?? 4;
+      const most = Math.min(256, caps.limits.maxComputeInvocationsPerWorkgroup, caps.limits.maxComputeWorkgroupSizeX);
+      // The widest value tile that still gives about one recurrence workgroup per SM: a warp then
+      // spans fewer token rows, so each q and w vec4 load touches fewer cache lines (one row per
+      // warp at dvt = 32, four at dvt = 8), and the chunk's q, k, w are re-read by fewer tiles.
+      const dvt = [32, 16, 8, 4].find((d) => s.batch * s.heads * Math.ceil(s.dv / d) >= TARGET_WORKGROUPS) ?? 4;
       for (const chunk of [64, 32, 16, 8, 4]) {
+        // Eight (token, column) outputs per invocation: enough reuse of each state vec4, few registers.
+        const wg = Math.max(64, Math.min(most, (chunk * dvt) / 8));
         const tiles = { chunk, dvt, wg };
         if (kernel.check(s, tiles, caps).length === 0) return tiles;
       }
-      return { chunk: 16, dvt, wg };
+      return { chunk: 16, dvt, wg: Math.min(most, 64) };
     },
 
     check(s, tiles, caps) {

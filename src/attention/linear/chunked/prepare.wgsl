@@ -133,8 +133,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let ib = lid / NB;
   let jb = lid % NB;
   let owner = lid < NB * NB && jb <= ib;
-  var qk: array<vec4<f32>, 4>;
-  var kk: array<vec4<f32>, 4>;
+  var qk = array<vec4<f32>, 4>();
+  var kk = array<vec4<f32>, 4>();
   for (var s0 = 0u; s0 < DK4; s0 += SL4) {
     workgroupBarrier();
     for (var e = lid; e < C * SL4; e += WG) {

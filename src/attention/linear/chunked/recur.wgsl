@@ -83,29 +83,37 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let tp0 = (bh * params.chunks + ch) * C;
     let fac0 = params.fac0 / 4u + tp0;
 
-    // vnew and the inter-chunk output, both from the state before this chunk's update.
-    var oq: array<f32, OWN>;
+    // vnew and the inter-chunk output, both from the state before this chunk's update. The r4 loop
+    // is outside so each h vec4 read from workgroup memory serves all OWN rows of the column.
+    // Explicit zeros: Dawn on SwiftShader kept a loop-scoped `var acc: array<…>;` from the previous
+    // chunk (it zeroes such a declaration once, not per iteration), which the tests caught.
+    var acc_q = array<f32, OWN>();
+    var acc_w = array<f32, OWN>();
+    for (var r4 = 0u; r4 < DK4; r4++) {
+      let hv = h_tile[r4 * DVT + c];
+      // @unroll
+      for (var n = 0u; n < OWN; n++) {
+        // Rows past the chunk's end read its last row (in bounds) and are dropped below.
+        let i = min((lid + n * WG) / DVT, valid - 1u);
+        acc_q[n] += dot(vec4<f32>(q[(row0 + i) * DK4 + r4]), hv);
+        if (DELTA) {
+          acc_w[n] += dot(w[(tp0 + i) * DK4 + r4], hv);
+        }
+      }
+    }
+    var oq = array<f32, OWN>();
     // @unroll
     for (var n = 0u; n < OWN; n++) {
       let i = (lid + n * WG) / DVT;
-      var acc_q = 0.0f;
-      var acc_w = 0.0f;
       if (i < valid) {
-        for (var r4 = 0u; r4 < DK4; r4++) {
-          let hv = h_tile[r4 * DVT + c];
-          acc_q += dot(vec4<f32>(q[(row0 + i) * DK4 + r4]), hv);
-          if (DELTA) {
-            acc_w += dot(w[(tp0 + i) * DK4 + r4], hv);
-          }
-        }
         let fac = pf[fac0 + i];
-        oq[n] = acc_q * fac.x * fac.w;
+        oq[n] = acc_q[n] * fac.x * fac.w;
       }
       if (i < C) {
         var x = 0.0f;
         if (i < valid && live) {
           if (DELTA) {
-            x = f32(uv[(tp0 + i) * DV + col]) - acc_w;
+            x = f32(uv[(tp0 + i) * DV + col]) - acc_w[n];
           } else {
             x = f32(uv[(row0 + i) * DV + col]);
           }
@@ -133,19 +141,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
     }
 
-    // h ← 2^G_last·h + Σⱼ (2^(G_last−Gⱼ)/‖kⱼ‖)·kⱼ·vnewⱼ, four state rows per vec4 of k.
+    // h ← 2^G_last·h + Σⱼ (2^(G_last−Gⱼ)/‖kⱼ‖)·kⱼ·vnewⱼ, four state rows per vec4 of k; the j loop
+    // is outside so each decay factor and vnew value is read once for all OWNH units.
     let carry = pf[fac0 + C - 1u].x;
+    // @unroll
+    for (var n = 0u; n < OWNH; n++) {
+      h[n] *= carry;
+    }
+    for (var j = 0u; j < valid; j++) {
+      let fac = pf[fac0 + j];
+      let x = fac.y * fac.z * vn_tile[j * DVT + c];
+      // @unroll
+      for (var n = 0u; n < OWNH; n++) {
+        let r4 = min((lid + n * WG) / DVT, DK4 - 1u);
+        h[n] += x * vec4<f32>(k[(row0 + j) * DK4 + r4]);
+      }
+    }
     // @unroll
     for (var n = 0u; n < OWNH; n++) {
       let r4 = (lid + n * WG) / DVT;
       if (r4 < DK4) {
-        var acc = carry * h[n];
-        for (var j = 0u; j < valid; j++) {
-          let fac = pf[fac0 + j];
-          acc += (fac.y * fac.z * vn_tile[j * DVT + c]) * vec4<f32>(k[(row0 + j) * DK4 + r4]);
-        }
-        h[n] = acc;
-        h_tile[r4 * DVT + c] = acc;
+        h_tile[r4 * DVT + c] = h[n];
       }
     }
     workgroupBarrier();
