@@ -10,7 +10,7 @@ import { linear } from '../src/attention/linear/index.js';
 import { inputValues, linearProblem } from '../src/attention/linear/problem.js';
 import { referenceHeads, referenceLinear, relativeRms } from '../src/attention/linear/reference.js';
 import { type LinearShape, shapeLabel } from '../src/attention/linear/shape.js';
-import { chunkedF16Kernel, chunkedKernel, chunkedShader } from '../src/attention/linear/chunked/kernel.js';
+import { chunkedF16Kernel, chunkedKernel, chunkedShaders } from '../src/attention/linear/chunked/kernel.js';
 import { recurrentF16Kernel, recurrentKernel, recurrentShader } from '../src/attention/linear/recurrent/kernel.js';
 import type { AttentionDevice } from '../src/gpu/device.js';
 import type { HostTensors, KernelDescriptor, Tiles } from '../src/attention/types.js';
@@ -207,7 +207,8 @@ describe('f16 storage variants on a device without shader-f16', () => {
     const s16 = shape({ rule: 'delta', seqK: 65, dk: 32, dv: 32, storage: 'f16' });
     const s32 = shape({ ...s16, storage: 'f32' });
     const t = { chunk: 16, dvt: 16, wg: 256 };
-    expect(chunkedShader(s16, t)).toBe(`enable f16;\n${chunkedShader(s32, t).replace('alias elem = f32;', 'alias elem = f16;')}`);
+    const [p16, p32] = [chunkedShaders(s16, t), chunkedShaders(s32, t)];
+    for (const pass of ['prepare', 'recur'] as const) expect(p16[pass]).toBe(`enable f16;\n${p32[pass].replace('alias elem = f32;', 'alias elem = f16;')}`);
     expect(recurrentShader(s16, { cols: 32, split: 4 })).toMatch(/^enable f16;\n[^]*alias elem = f16;/);
   });
 
@@ -224,7 +225,14 @@ describe('linear kernel checks', () => {
     const s = shape({ rule: 'delta', dk: 128, dv: 128 });
     const problems = chunkedKernel.check(s, { chunk: 64, dvt: 64, wg: 256 }, { ...gpu.caps, limits: { ...gpu.caps.limits, maxComputeWorkgroupStorageSize: 16384 } });
     expect(problems.map((p) => p.limit)).toContain('maxComputeWorkgroupStorageSize');
-    expect(problems.find((p) => p.limit === 'maxComputeWorkgroupStorageSize')!.message).toMatch(/chunk 64, value tile 64 at d_k = 128/);
+    const messages = problems.filter((p) => p.limit === 'maxComputeWorkgroupStorageSize').map((p) => p.message);
+    // Both passes over the limit, each naming its own tiles: pass 1's A and T, pass 2's state slice.
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(/chunk 64 \(pass 1: A and T, C×C each, and the Gram slabs\) needs 41984 bytes/);
+    expect(messages[1]).toMatch(/chunk 64, value tile 64 at d_k = 128 \(pass 2: state slice and vnew\) needs 49152 bytes/);
+    expect(chunkedKernel.check(shape({ dk: 30 }), { chunk: 16, dvt: 16, wg: 256 }, gpu.caps).map((p) => p.message)).toContain(
+      'linear-chunked loads q, k and w as vec4: d_k = 30 must be a multiple of 4 (linear-recurrent takes any d_k)',
+    );
     expect(recurrentKernel.check(shape({ dk: 512 }), { cols: 32, split: 1 }, gpu.caps).map((p) => p.limit)).toContain('state rows per invocation');
   });
 

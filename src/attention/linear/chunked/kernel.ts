@@ -3,57 +3,87 @@ import type { DeviceCaps } from '../../../gpu/caps.js';
 import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
-import type { ConfigProblem, KernelDescriptor } from '../../types.js';
-import { LINEAR_BINDING_KINDS, createSeqParams, linearBindings, linearProblems, withStorage } from '../common.js';
+import type { ConfigProblem, KernelDescriptor, ScratchBuffer } from '../../types.js';
+import { linearProblems, withStorage } from '../common.js';
 import { linearProblem } from '../problem.js';
 import type { LinearShape } from '../shape.js';
-import source from './chunked.wgsl?raw';
+import prepareSource from './prepare.wgsl?raw';
+import recurSource from './recur.wgsl?raw';
 
 export type ChunkedTiles = {
   /** Tokens per chunk: the size of the masked intra-chunk matmul and of the delta rule's triangular solve. */
   readonly chunk: number;
-  /** Value columns per workgroup (its slice of the state). */
+  /** Value columns per workgroup of the recurrence pass (its slice of the state). */
   readonly dvt: number;
-  /** Invocations per workgroup. */
+  /** Invocations per workgroup of the recurrence pass. */
   readonly wg: number;
 };
 
-/** Most (token, column) outputs one invocation keeps in registers per chunk. */
+/** Most outputs one invocation keeps in registers (per pass and kind). */
 export const CHUNKED_MAX_OWN = 16;
+/** Invocations of the (parallel) chunk-preparation pass: one 4×4 block of the C×C Gram matrices each at C = 64. */
+export const PREPARE_WG = 256;
+/** Features per Gram slab of pass 1, in vec4s (16 features: 8 KiB of k and q at C = 64). */
+export const GRAM_SLAB4 = 4;
+/** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
+const TARGET_WORKGROUPS = 128;
 
 export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
   const { chunk: c, dvt, wg } = tiles;
   const delta = s.rule === 'delta';
-  // State slice, K and Q of the chunk, V, P, A (delta), and six per-token vectors (G, 2^G,
-  // 2^(G_last−G), β, 1/‖k‖, 1/‖q‖).
-  const floats = s.dk * dvt + 2 * c * s.dk + c * dvt + c * c + (delta ? c * c : 1) + 6 * c;
-  return { own: Math.ceil((c * dvt) / wg), colTiles: Math.ceil(s.dv / dvt), workgroupBytes: floats * 4, aSize: delta ? c * c : 1 };
+  const chunks = Math.ceil(s.seqK / c);
+  const bh = s.batch * s.heads;
+  const padded = bh * chunks * c;
+  const aSize = delta ? c * c : 1;
+  return {
+    chunks,
+    colTiles: Math.ceil(s.dv / dvt),
+    own: Math.ceil((c * dvt) / wg),
+    ownH: Math.ceil(((s.dk / 4) * dvt) / wg),
+    aSize,
+    /** Pass 1: A and T (delta), the transposed k and q Gram slabs, gcum, β, 1/‖k‖, 1/‖q‖. */
+    prepareBytes: (2 * aSize + 8 * GRAM_SLAB4 * c + 4 * c) * 4,
+    /** Pass 2: the state slice and vnew. */
+    recurBytes: (s.dk * dvt + c * dvt) * 4,
+    /** Floats of P (C×C per chunk) before fac (4 per chunk-padded token) in the pf buffer. */
+    fac0: padded * c,
+    pfFloats: padded * (c + 4),
+    wFloats: delta ? padded * s.dk : 4,
+    uFloats: delta ? padded * s.dv : 4,
+  };
 }
 
-export function chunkedShader(s: LinearShape, tiles: ChunkedTiles): string {
+export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: string; recur: string } {
   const geo = chunkedGeometry(s, tiles);
-  const code = specialize(source, {
+  const delta = s.rule === 'delta';
+  const prepare = specialize(prepareSource, {
     DK: s.dk,
     DV: s.dv,
-    DVT: tiles.dvt,
     C: tiles.chunk,
-    WG: tiles.wg,
-    OWN: geo.own,
-    DELTA: s.rule === 'delta',
+    WG: PREPARE_WG,
+    SL4: GRAM_SLAB4,
+    DELTA: delta,
     SCALE: s.scale,
     A_SIZE: geo.aSize,
   });
-  return withStorage(unrollLoops(code, { OWN: geo.own }), s.storage);
+  let recur = specialize(recurSource, { DK: s.dk, DV: s.dv, DVT: tiles.dvt, C: tiles.chunk, WG: tiles.wg, OWN: geo.own, OWNH: geo.ownH, DELTA: delta });
+  // gla's binding 3 is v itself, in the stored element type.
+  if (!delta) recur = recur.replace(/^alias uv_elem = f32;$/m, 'alias uv_elem = elem;');
+  return {
+    prepare: withStorage(unrollLoops(prepare, {}), s.storage),
+    recur: withStorage(unrollLoops(recur, { OWN: geo.own, OWNH: geo.ownH }), s.storage),
+  };
 }
 
-/** Preferred tiles, best first: longer chunks halve the sequential chunk walk, narrower tiles make more workgroups. */
-const CANDIDATES: readonly Omit<ChunkedTiles, 'wg'>[] = [
-  { chunk: 32, dvt: 16 },
-  { chunk: 16, dvt: 16 },
-  { chunk: 16, dvt: 8 },
-  { chunk: 8, dvt: 8 },
-  { chunk: 4, dvt: 4 },
-];
+/** Uniform of both passes: T, chunks per head, and where fac starts in pf. */
+function createParams(device: GPUDevice, s: LinearShape, geo: ReturnType<typeof chunkedGeometry>): GPUBuffer {
+  const buffer = device.createBuffer({ label: 'linear-chunked params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, new Uint32Array([s.seqK, geo.chunks, geo.fac0, 0]));
+  return buffer;
+}
+
+const PREPARE_BINDINGS = ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'] as const;
+const RECUR_BINDINGS = ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'] as const;
 
 function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, ChunkedTiles> {
   const f16 = storage === 'f16';
@@ -63,11 +93,11 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
     problem: linearProblem,
     title: `Chunked (GLA; gated DeltaNet in WY form)${f16 ? ', f16 storage' : ''}`,
     description:
-      'A workgroup per head and value tile walks chunks of C tokens: a masked, decayed C×C matmul inside the chunk (plus the delta rule’s triangular solve), the carried state across chunks.',
+      'Two passes: every chunk of C tokens in parallel (decays, the masked C×C scores, and for the delta rule the triangular solve giving the WY factors w, u), then the state recurrence across chunks per head and value tile, which also writes the output.',
     tunables: [
       { key: 'chunk', label: 'Chunk (C)', help: 'Tokens per chunk: C² work inside a chunk against T/C sequential steps.', values: [4, 8, 16, 32, 64] },
-      { key: 'dvt', label: 'Value tile', help: 'State columns per workgroup (the state slice lives in workgroup memory).', values: [4, 8, 16, 32, 64] },
-      { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup.', values: [64, 128, 256, 512] },
+      { key: 'dvt', label: 'Value tile', help: 'State columns per recurrence workgroup: narrower tiles make more workgroups and re-read q, k, w more often.', values: [4, 8, 16, 32, 64] },
+      { key: 'wg', label: 'Workgroup size', help: 'Invocations per recurrence workgroup.', values: [64, 128, 256, 512] },
     ],
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: storage,
@@ -87,71 +117,113 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
     ],
 
     defaultTiles(s, caps) {
-      const wg = Math.min(256, caps.limits.maxComputeInvocationsPerWorkgroup, caps.limits.maxComputeWorkgroupSizeX);
-      for (const c of CANDIDATES) {
-        const tiles = { ...c, wg };
+      const most = Math.min(256, caps.limits.maxComputeInvocationsPerWorkgroup, caps.limits.maxComputeWorkgroupSizeX);
+      // The widest value tile that still gives about one recurrence workgroup per SM: a warp then
+      // spans fewer token rows, so each q and w vec4 load touches fewer cache lines (one row per
+      // warp at dvt = 32, four at dvt = 8), and the chunk's q, k, w are re-read by fewer tiles.
+      const dvt = [32, 16, 8, 4].find((d) => s.batch * s.heads * Math.ceil(s.dv / d) >= TARGET_WORKGROUPS) ?? 4;
+      for (const chunk of [64, 32, 16, 8, 4]) {
+        // Eight (token, column) outputs per invocation: enough reuse of each state vec4, few registers.
+        const wg = Math.max(64, Math.min(most, (chunk * dvt) / 8));
+        const tiles = { chunk, dvt, wg };
         if (kernel.check(s, tiles, caps).length === 0) return tiles;
       }
-      return { ...CANDIDATES[0]!, wg };
+      return { chunk: 16, dvt, wg: Math.min(most, 64) };
     },
 
     check(s, tiles, caps) {
       const geo = chunkedGeometry(s, tiles);
       const problems: ConfigProblem[] = linearProblems(s, caps, storage, name, s.batch * s.heads);
-      problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', tiles.wg, `Workgroup size ${tiles.wg}`));
-      problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', tiles.wg, `Workgroup size ${tiles.wg}`));
+      if (s.dk % 4 !== 0) {
+        problems.push(ruleProblem('d_k multiple of 4', s.dk, 4 * Math.ceil(s.dk / 4), `${name} loads q, k and w as vec4: d_k = ${s.dk} must be a multiple of 4 (linear-recurrent takes any d_k)`));
+      }
+      for (const wg of [tiles.wg, PREPARE_WG]) {
+        problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg, `Workgroup size ${wg}`));
+        problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg, `Workgroup size ${wg}`));
+      }
+      if (tiles.dvt > tiles.wg) problems.push(ruleProblem('value tile ≤ workgroup', tiles.dvt, tiles.wg, `value tile ${tiles.dvt} over workgroup size ${tiles.wg}: each invocation owns one column`));
       problems.push(
-        ...overLimit(
-          caps,
-          'maxComputeWorkgroupStorageSize',
-          geo.workgroupBytes,
-          `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (state slice, K, Q, V, P${s.rule === 'delta' ? ', A' : ''})`,
-        ),
+        ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.prepareBytes, `chunk ${tiles.chunk} (pass 1: A and T, C×C each${s.rule === 'delta' ? '' : ' — none for gla'}, and the Gram slabs)`),
+        ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.recurBytes, `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice and vnew)`),
+        ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles ⌈d_v/dvt⌉'),
+        ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.chunks, 'chunks ⌈T/C⌉'),
       );
-      problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles ⌈d_v/dvt⌉'));
-      if (geo.own > CHUNKED_MAX_OWN) {
-        problems.push(
-          ruleProblem('outputs per invocation', geo.own, CHUNKED_MAX_OWN, `chunk × value tile / wg = ${tiles.chunk} × ${tiles.dvt} / ${tiles.wg} → ${geo.own} outputs per invocation, over ${CHUNKED_MAX_OWN}`),
-        );
+      for (const b of kernel.scratch(s, tiles)) {
+        problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', b.bytes, `scratch ${b.name}`));
+        problems.push(...overLimit(caps, 'maxBufferSize', b.bytes, `scratch ${b.name}`));
+      }
+      const owns: [string, number][] = [
+        ['(token, column) outputs per invocation', geo.own],
+        ['state units per invocation', geo.ownH],
+      ];
+      for (const [what, n] of owns) {
+        if (n > CHUNKED_MAX_OWN) problems.push(ruleProblem(what, n, CHUNKED_MAX_OWN, `chunk ${tiles.chunk}, value tile ${tiles.dvt}, workgroup ${tiles.wg} at d_k = ${s.dk}: ${n} ${what}, over ${CHUNKED_MAX_OWN}`));
       }
       return problems;
     },
 
     bytesMoved(s, tiles) {
-      // Every value tile of a head reads the head's q, k, g, β (so they count colTiles times); v
-      // and o once; the state once in and once out.
+      // Pass 1 reads q, k, v, g, β (k up to twice: Gram, then w) and writes P, fac, and for delta
+      // w and u in f32. Pass 2, per value tile, reads q, k, P, fac and w (delta) again, and u
+      // (delta) or v (gla) and o once; the state once in and out. L2 may absorb the tile re-reads;
+      // they count, as the worst case.
       const e = f16 ? 2 : 4;
-      const { colTiles } = chunkedGeometry(s, tiles);
-      const perToken = colTiles * (2 * s.dk + 1 + (s.rule === 'delta' ? 1 : 0)) + 2 * s.dv;
-      return s.batch * s.heads * (2 * s.dk * s.dv * 4 + s.seqK * perToken * e);
+      const geo = chunkedGeometry(s, tiles);
+      const delta = s.rule === 'delta';
+      const tokens = s.batch * s.heads * s.seqK;
+      const padded = s.batch * s.heads * geo.chunks * tiles.chunk;
+      const pass1 = tokens * ((2 * s.dk + (delta ? s.dk : 0) + s.dv + 1 + (delta ? 1 : 0)) * e) + geo.pfFloats * 4 + (delta ? padded * (s.dk + s.dv) * 4 : 0);
+      const perTile = tokens * 2 * s.dk * e + geo.pfFloats * 4 + (delta ? padded * s.dk * 4 : 0);
+      const pass2 = geo.colTiles * perTile + (delta ? padded * s.dv * 4 : tokens * s.dv * e) + tokens * s.dv * e + 2 * s.batch * s.heads * s.dk * s.dv * 4;
+      return pass1 + pass2;
     },
 
-    scratch() {
-      return [];
+    scratch(s, tiles) {
+      const geo = chunkedGeometry(s, tiles);
+      return [
+        { name: 'P and decay factors', bytes: geo.pfFloats * 4 },
+        { name: 'w (WY keys)', bytes: geo.wFloats * 4 },
+        { name: 'u (WY values)', bytes: geo.uFloats * 4 },
+      ] satisfies ScratchBuffer[];
     },
 
     async prepare(device, s, tiles, _caps: DeviceCaps) {
       const geo = chunkedGeometry(s, tiles);
-      const compiled = await compilePipeline(device, {
-        label: `${name} ${tilesLabel(tiles)} dk=${s.dk} dv=${s.dv} ${s.rule}`,
-        code: chunkedShader(s, tiles),
-        bindings: LINEAR_BINDING_KINDS,
-      });
+      const code = chunkedShaders(s, tiles);
+      const label = `${name} ${tilesLabel(tiles)} dk=${s.dk} dv=${s.dv} ${s.rule}`;
+      const [prep, recur] = await Promise.all([
+        compilePipeline(device, { label: `${label} prepare`, code: code.prepare, bindings: PREPARE_BINDINGS }),
+        compilePipeline(device, { label: `${label} recur`, code: code.recur, bindings: RECUR_BINDINGS }),
+      ]);
+      const pipelines = [prep, recur];
       return {
-        compileMs: compiled.cached ? 0 : compiled.compileMs,
-        cached: compiled.cached,
-        shaders: [{ label: compiled.label, code: compiled.code }],
-        bind(tensors) {
-          const params = createSeqParams(device, s);
-          const group = bindBuffers(device, name, compiled.layout, linearBindings(params, tensors));
+        compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
+        cached: pipelines.every((p) => p.cached),
+        shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+        bind(t) {
+          const params = createParams(device, s, geo);
+          const usage = GPUBufferUsage.STORAGE;
+          const pf = device.createBuffer({ label: `${name} P and fac`, size: geo.pfFloats * 4, usage });
+          const w = device.createBuffer({ label: `${name} w`, size: geo.wFloats * 4, usage });
+          const u = device.createBuffer({ label: `${name} u`, size: geo.uFloats * 4, usage });
+          // gla has no β: g stands in (read-only aliasing is allowed); its w and u are 16-byte placeholders.
+          const prepGroup = bindBuffers(device, `${name} prepare`, prep.layout, [params, t.q!, t.k!, t.v!, t.g!, t.beta ?? t.g!, pf, w, u]);
+          const delta = s.rule === 'delta';
+          const recurGroup = bindBuffers(device, `${name} recur`, recur.layout, [params, t.q!, t.k!, delta ? u : t.v!, t.s0!, pf, w, t.o!, t.sT!]);
           return {
             encode(pass) {
-              pass.setPipeline(compiled.pipeline);
-              pass.setBindGroup(0, group);
+              pass.setPipeline(prep.pipeline);
+              pass.setBindGroup(0, prepGroup);
+              pass.dispatchWorkgroups(geo.chunks, s.batch * s.heads);
+              pass.setPipeline(recur.pipeline);
+              pass.setBindGroup(0, recurGroup);
               pass.dispatchWorkgroups(geo.colTiles, s.batch * s.heads);
             },
             destroy() {
               params.destroy();
+              pf.destroy();
+              w.destroy();
+              u.destroy();
             },
           };
         },

@@ -1,0 +1,181 @@
+// Pass 2 of the chunked kernel: the state recurrence across chunks and the output, for one
+// (batch·head, tile of DVT value columns) per workgroup; its DK×DVT state slice stays on chip
+// (registers for the update, a workgroup copy for the reads). Per chunk, from pass 1's P, w, u, fac:
+//   vnew = u − w·h           (delta; gla: vnew = v)                   C×DK by DK×DVT
+//   o    = 2^G∘(s·q̂)·h + P·vnew                                       C×DK by DK×DVT, C×C by C×DVT
+//   h    ← 2^G_last·h + (2^(G_last−G)∘k̂)ᵀ·vnew                        DK×C by C×DVT
+// Two barriers per chunk; every q, k, w and P load is a vec4. The output needs h before the
+// update, so computing it here (instead of fla's third pass over stored per-chunk states) saves
+// writing and re-reading B·H·⌈T/C⌉·DK·DV floats (1 GiB at T = 65536, H = 16, d = 128).
+
+alias elem = f32;
+// What binding 3 holds: u (f32) for delta, v (elem) for gla.
+alias uv_elem = f32;
+
+const DK: u32 = 64u;
+const DV: u32 = 64u;
+const DVT: u32 = 16u;
+const C: u32 = 64u;
+const WG: u32 = 256u;
+// (token, column) outputs per invocation, all in one column (WG is a multiple of DVT).
+const OWN: u32 = 4u;
+// (4 state rows, column) units of the state per invocation.
+const OWNH: u32 = 2u;
+const DELTA: bool = true;
+
+const DK4: u32 = DK / 4u;
+const C4: u32 = C / 4u;
+
+struct Params {
+  seq: u32,
+  chunks: u32,
+  fac0: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
+@group(0) @binding(2) var<storage, read> k: array<vec4<elem>>;
+// delta: u from pass 1 (f32); gla: v itself (elem), the same indexing by (token, column).
+@group(0) @binding(3) var<storage, read> uv: array<uv_elem>;
+@group(0) @binding(4) var<storage, read> s0: array<f32>;
+@group(0) @binding(5) var<storage, read> pf: array<vec4<f32>>;
+// gla binds pf here too and never reads it.
+@group(0) @binding(6) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> o: array<elem>;
+@group(0) @binding(8) var<storage, read_write> s_out: array<f32>;
+
+// The state slice as 4-row vec4s: h_tile[r4 * DVT + c] = h[4r4 .. 4r4+3][c].
+var<workgroup> h_tile: array<vec4<f32>, DK4 * DVT>;
+var<workgroup> vn_tile: array<f32, C * DVT>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let bh = wid.y;
+  let col0 = wid.x * DVT;
+  let seq = params.seq;
+  let s_base = bh * DK * DV;
+  let c = lid % DVT;
+  let col = col0 + c;
+  let live = col < DV;
+  let colc = min(col, DV - 1u);
+
+  var h: array<vec4<f32>, OWNH>;
+  // @unroll
+  for (var n = 0u; n < OWNH; n++) {
+    let r4 = (lid + n * WG) / DVT;
+    var x = vec4<f32>(0.0f);
+    if (r4 < DK4 && live) {
+      let at = s_base + 4u * r4 * DV + col;
+      x = vec4<f32>(s0[at], s0[at + DV], s0[at + 2u * DV], s0[at + 3u * DV]);
+    }
+    h[n] = x;
+    if (r4 < DK4) {
+      h_tile[r4 * DVT + c] = x;
+    }
+  }
+  workgroupBarrier();
+
+  for (var ch = 0u; ch < params.chunks; ch++) {
+    let t0 = ch * C;
+    let row0 = bh * seq + t0;
+    let valid = min(C, seq - t0);
+    let tp0 = (bh * params.chunks + ch) * C;
+    let fac0 = params.fac0 / 4u + tp0;
+
+    // vnew and the inter-chunk output, both from the state before this chunk's update. The r4 loop
+    // is outside so each h vec4 read from workgroup memory serves all OWN rows of the column.
+    // Explicit zeros: Dawn on SwiftShader kept a loop-scoped `var acc: array<…>;` from the previous
+    // chunk (it zeroes such a declaration once, not per iteration), which the tests caught.
+    var acc_q = array<f32, OWN>();
+    var acc_w = array<f32, OWN>();
+    for (var r4 = 0u; r4 < DK4; r4++) {
+      let hv = h_tile[r4 * DVT + c];
+      // @unroll
+      for (var n = 0u; n < OWN; n++) {
+        // Rows past the chunk's end read its last row (in bounds) and are dropped below.
+        let i = min((lid + n * WG) / DVT, valid - 1u);
+        acc_q[n] += dot(vec4<f32>(q[(row0 + i) * DK4 + r4]), hv);
+        if (DELTA) {
+          acc_w[n] += dot(w[(tp0 + i) * DK4 + r4], hv);
+        }
+      }
+    }
+    var oq = array<f32, OWN>();
+    // @unroll
+    for (var n = 0u; n < OWN; n++) {
+      let i = (lid + n * WG) / DVT;
+      if (i < valid) {
+        let fac = pf[fac0 + i];
+        oq[n] = acc_q[n] * fac.x * fac.w;
+      }
+      if (i < C) {
+        var x = 0.0f;
+        if (i < valid && live) {
+          if (DELTA) {
+            x = f32(uv[(tp0 + i) * DV + col]) - acc_w[n];
+          } else {
+            x = f32(uv[(row0 + i) * DV + col]);
+          }
+        }
+        vn_tile[i * DVT + c] = x;
+      }
+    }
+    workgroupBarrier();
+
+    // o = oq + P·vnew over j ≤ i, four j per vec4 of P (P is zero above the diagonal).
+    // @unroll
+    for (var n = 0u; n < OWN; n++) {
+      let i = (lid + n * WG) / DVT;
+      if (i < valid) {
+        var acc = oq[n];
+        let prow = (tp0 + i) * C4;
+        for (var j4 = 0u; j4 <= i / 4u; j4++) {
+          let p = pf[prow + j4];
+          let j = 4u * j4;
+          acc += p.x * vn_tile[j * DVT + c] + p.y * vn_tile[(j + 1u) * DVT + c] + p.z * vn_tile[(j + 2u) * DVT + c] + p.w * vn_tile[(j + 3u) * DVT + c];
+        }
+        if (live) {
+          o[(row0 + i) * DV + col] = elem(acc);
+        }
+      }
+    }
+
+    // h ← 2^G_last·h + Σⱼ (2^(G_last−Gⱼ)/‖kⱼ‖)·kⱼ·vnewⱼ, four state rows per vec4 of k; the j loop
+    // is outside so each decay factor and vnew value is read once for all OWNH units.
+    let carry = pf[fac0 + C - 1u].x;
+    // @unroll
+    for (var n = 0u; n < OWNH; n++) {
+      h[n] *= carry;
+    }
+    for (var j = 0u; j < valid; j++) {
+      let fac = pf[fac0 + j];
+      let x = fac.y * fac.z * vn_tile[j * DVT + c];
+      // @unroll
+      for (var n = 0u; n < OWNH; n++) {
+        let r4 = min((lid + n * WG) / DVT, DK4 - 1u);
+        h[n] += x * vec4<f32>(k[(row0 + j) * DK4 + r4]);
+      }
+    }
+    // @unroll
+    for (var n = 0u; n < OWNH; n++) {
+      let r4 = (lid + n * WG) / DVT;
+      if (r4 < DK4) {
+        h_tile[r4 * DVT + c] = h[n];
+      }
+    }
+    workgroupBarrier();
+  }
+
+  // @unroll
+  for (var n = 0u; n < OWNH; n++) {
+    let r4 = (lid + n * WG) / DVT;
+    if (r4 < DK4 && live) {
+      let at = s_base + 4u * r4 * DV + col;
+      s_out[at] = h[n].x;
+      s_out[at + DV] = h[n].y;
+      s_out[at + 2u * DV] = h[n].z;
+      s_out[at + 3u * DV] = h[n].w;
+    }
+  }
+}
