@@ -35,9 +35,13 @@ case "${1:-suite}" in
     # The family core (issue 9) must not move the dense kernels' speed: the runner built from the
     # commit before it (.build-before/bench.mjs, built there with bench/build.mjs) and this one, on
     # the flash kernels of the GPU suite, in one command; the second compares itself with the first.
+    # The earlier build warms up for a fixed 150 ms only: a few seconds of work first, so that its
+    # first case is not timed at idle clocks.
     before=${2:-.build-before/bench.mjs}
-    node "$before" --dawn $DAWN --suite gpu --kernels flash,flash-f16,flash-mma --samples 10 --json "$out/parity-before.json" 2>&1 | tail -3
-    $bench --suite gpu --kernels flash,flash-f16,flash-mma --samples 10 --compare "$out/parity-before.json" --json "$out/parity-after.json" 2>&1 | tee "$out/parity.txt" | tail -60
+    kernels=${KERNELS:-flash,flash-f16,flash-mma}
+    $bench --kernels "$kernels" --heads 16 --dim 64,128 --seq 4096 --quiet > /dev/null 2>&1
+    node "$before" --dawn $DAWN --suite gpu --kernels "$kernels" --samples 10 --json "$out/parity-before.json" 2>&1 | tail -3
+    $bench --suite gpu --kernels "$kernels" --samples 10 --compare "$out/parity-before.json" --json "$out/parity-after.json" 2>&1 | tee "$out/parity.txt" | tail -60
     ;;
   conformance)
     # Every kernel's correctness matrix on this GPU (the f16 and subgroup-matrix kernels included).
@@ -49,22 +53,27 @@ case "${1:-suite}" in
     ;;
   decode)
     # Decode over a KV cache against PyTorch SDPA in the same command (B=1 and 8, H=32/8, d=128).
-    python3 bench/gpu/torch_decode.py --seq 8192 32768 131072 --batch 1 8 --seq-q 1 16 > "$out/torch-decode.jsonl"
+    python3 bench/gpu/torch_decode.py --seq 8192 32768 131072 --batch 1 8 --seq-q 1 16 --backend FLASH_ATTENTION EFFICIENT_ATTENTION CUDNN_ATTENTION > "$out/torch-decode.jsonl"
     grep torch-copy "$out/torch-decode.jsonl"
     $bench --family decode --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --seq-q 1,16 --kv-type f16,f32 --layout contiguous,paged --block 16 \
       --compare "$out/torch-decode.jsonl" --json "$out/decode.json" 2>&1 | tee "$out/decode.txt" | tail -40
-    $bench --family decode --batch 8 --lengths equal,mixed --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --kv-type f16 --layout contiguous,paged \
+    $bench --family decode --batch 8 --lengths equal,mixed --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768 --kv-type f16 --layout contiguous,paged \
       --compare "$out/torch-decode.jsonl" --json "$out/decode-b8.json" 2>&1 | tail -16
     # The prefill kernels on the same decode shape (what decode cost before the family existed).
     $bench --kernels flash,flash-mma --heads 32 --kv-heads 8 --dim 128 --seq-q 1 --seq 8192,131072 --causal yes --json "$out/decode-prefill-kernels.json" 2>&1 | tail -8
     ;;
   window)
     # Sliding window + sinks against causal dense flash of the same precision (H=16, d=128).
-    python3 bench/gpu/torch_window.py --seq 16384 32768 65536 131072 > "$out/torch-window.jsonl" 2>"$out/torch-window.err"
+    # FlexAttention beside it (compiles for a minute or more): WINDOW_ANCHOR=1.
+    cmp=()
+    if [[ ${WINDOW_ANCHOR:-0} == 1 ]]; then
+      python3 bench/gpu/torch_window.py --seq 16384 32768 65536 131072 > "$out/torch-window.jsonl" 2>"$out/torch-window.err"
+      cmp=(--compare "$out/torch-window.jsonl")
+    fi
     $bench --kernels window-flash,window-flash-f16 --heads 16 --dim 128 --seq 16384,32768,65536,131072 --window 4096 --sinks 4 \
-      --compare "$out/torch-window.jsonl" --json "$out/window.json" 2>&1 | tail -12
+      "${cmp[@]}" --json "$out/window.json" 2>&1 | tail -12
     $bench --kernels flash,flash-f16,flash-mma --heads 16 --dim 128 --seq 16384,32768,65536,131072 --causal yes --samples 5 \
-      --compare "$out/torch-window.jsonl" --json "$out/window-dense.json" 2>&1 | tail -16
+      "${cmp[@]}" --json "$out/window-dense.json" 2>&1 | tail -16
     ;;
   topk)
     # DeepSeek sparse attention: the pipeline and each stage alone, against causal dense flash-mma.
