@@ -594,9 +594,10 @@ async function main(argv: string[]): Promise<number> {
   return results.some((r) => r.status === 'failed' || r.status === 'error') || gpu.lostInfo ? 1 : 0;
 }
 
-// Run only as the program itself (node .build/bench.mjs), not when a test imports planFromArgs.
+// Run only as the program itself (node .build/bench.mjs, or this file under a TypeScript runner),
+// not when a test or another script imports planFromArgs.
 const entry = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : '';
-if (import.meta.url === entry) main(process.argv.slice(2)).then(
+if (import.meta.url === entry && /\/(bench\.mjs|cli\.ts)$/.test(entry)) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
