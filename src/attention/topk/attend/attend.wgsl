@@ -12,8 +12,9 @@
 //   3. every invocation of a head reduces that head's PARTS partial maxima (the running max lives
 //      in registers, identical in all of them), writes exp2(x − max) for its keys; V rows go into
 //      the buffer K used; the next chunk's K loads are issued;
-//   4. O += P·V: invocation owns (head, column vec4) slots, the row sum l is kept beside each
-//      accumulator (no serial per-head softmax step, no idle invocations).
+//   4. O += P·V: invocation owns OPT (head, column vec4) slots, all in one column when D4 divides
+//      WG, so each V vec4 read from workgroup memory feeds OPT heads and each P load four keys;
+//      the row sum l is kept beside each accumulator (no serial softmax step, no idle invocations).
 // Four barriers per chunk. Row strides in workgroup memory are KS = D4 | 1 vec4 (odd), so the 16
 // heads (or keys) a warp reads at one column fall in different banks.
 
@@ -39,7 +40,8 @@ const MASKED: f32 = -3.0e38f;
 
 var<workgroup> q_rows: array<vec4<f32>, HPW * KS>;
 var<workgroup> kv_rows: array<vec4<f32>, TK * KS>;
-var<workgroup> probs: array<f32, HPW * TK>;
+// P as [head][key / 4]: P·V reads four keys' probabilities in one load.
+var<workgroup> probs: array<vec4<f32>, HPW * TK / 4u>;
 var<workgroup> part_max: array<f32, WG>;
 var<workgroup> alpha: array<f32, HPW>;
 var<workgroup> slot_ok: array<u32, TK>;
@@ -133,10 +135,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     let v_rows = gather_v(kv_base, index_row, t0, lid);
     workgroupBarrier();
 
-    var dot: array<vec4<f32>, SPT>;
+    var qk: array<vec4<f32>, SPT>;
     // @unroll
     for (var m = 0u; m < SPT; m++) {
-      dot[m] = vec4<f32>(0.0f);
+      qk[m] = vec4<f32>(0.0f);
     }
     for (var c = 0u; c < D4; c++) {
       let qv = q_rows[qk_head * KS + c];
@@ -144,7 +146,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
       for (var m = 0u; m < SPT; m++) {
         // Invocations past HPW·TK scores compute a clamped duplicate and discard it.
         let s = min((lid + m * WG) / HPW, TK - 1u);
-        dot[m] = fma(qv, kv_rows[s * KS + c], dot[m]);
+        qk[m] = fma(qv, kv_rows[s * KS + c], qk[m]);
       }
     }
     var x: array<f32, SPT>;
@@ -153,7 +155,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     for (var m = 0u; m < SPT; m++) {
       let u = lid + m * WG;
       let ok = u < HPW * TK && slot_ok[min(u / HPW, TK - 1u)] != 0u;
-      x[m] = select(MASKED, dot[m].x + dot[m].y + dot[m].z + dot[m].w, ok);
+      x[m] = select(MASKED, qk[m].x + qk[m].y + qk[m].z + qk[m].w, ok);
       local_max = max(local_max, x[m]);
     }
     part_max[lid] = local_max;
@@ -168,7 +170,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     for (var m = 0u; m < SPT; m++) {
       let u = lid + m * WG;
       if (u < HPW * TK) {
-        probs[qk_head * TK + u / HPW] = exp2(x[m] - new_max);
+        let slot = qk_head * TK + u / HPW;
+        probs[slot / 4u][slot % 4u] = exp2(x[m] - new_max);
       }
     }
     if (lid < HPW) {
@@ -184,19 +187,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
 
     // @unroll
     for (var e = 0u; e < OPT; e++) {
-      let u = lid + e * WG;
-      let hh = min(u / D4, HPW - 1u);
-      let c = u % D4;
-      let a = alpha[hh];
-      var sum = acc[e] * a;
-      var l = l_run[e] * a;
-      for (var s = 0u; s < TK; s++) {
-        let pr = probs[hh * TK + s];
-        sum = fma(vec4<f32>(pr), kv_rows[s * KS + c], sum);
-        l += pr;
+      let a = alpha[min((lid + e * WG) / D4, HPW - 1u)];
+      acc[e] *= a;
+      l_run[e] *= a;
+    }
+    for (var s4 = 0u; s4 < TK / 4u; s4++) {
+      var pv: array<vec4<f32>, OPT>;
+      // @unroll
+      for (var e = 0u; e < OPT; e++) {
+        pv[e] = probs[min((lid + e * WG) / D4, HPW - 1u) * (TK / 4u) + s4];
+        l_run[e] += dot(pv[e], vec4<f32>(1.0f));
       }
-      acc[e] = sum;
-      l_run[e] = l;
+      // @unroll
+      for (var f = 0u; f < 4u; f++) {
+        let s = s4 * 4u + f;
+        // When D4 divides WG every slot of an invocation has the same column: one V load serves
+        // its OPT heads (register reuse; the const condition folds away).
+        let v_own = kv_rows[s * KS + lid % D4];
+        // @unroll
+        for (var e = 0u; e < OPT; e++) {
+          var vv = v_own;
+          if (WG % D4 != 0u) {
+            vv = kv_rows[s * KS + (lid + e * WG) % D4];
+          }
+          acc[e] = fma(vec4<f32>(pv[e][f]), vv, acc[e]);
+        }
+      }
     }
     workgroupBarrier();
   }

@@ -51,11 +51,17 @@ fn workgroup_inclusive_scan(lid: u32, value: u32) -> u32 {
   return sum;
 }
 
-// Grid: x = query rows of the block, y = batch.
+// Grid: (query row, batch) flattened, x fastest then y: a 2-D grid holds more rows than
+// maxComputeWorkgroupsPerDimension (65535), e.g. every query at N = 65536.
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = wid.x;
-  let b = wid.y;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let linear = wid.x + wid.y * groups.x;
+  if (linear >= p.rows * p.batch) {
+    return;
+  }
+  let r = linear % p.rows;
+  let b = linear / p.rows;
   let i = p.query_start + r;
   let n = i + 1u;
   let row = (b * p.rows + r) * p.seq;
