@@ -10,6 +10,7 @@
 // keys == T; a workgroup scan of (greater, equal) counts gives each invocation its output slot, so
 // the output is sorted by construction and the tie rule holds. The row is read 4 times (once per
 // pass), from L2 when the scores of a query block fit there; nothing of size N is kept on chip.
+// Workgroups are (row, batch) flattened over a 2-D grid: more than 65535 rows fit.
 
 const WG: u32 = 256u;
 const ITEMS: u32 = 4u;
@@ -84,10 +85,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
       atomicStore(&hist[t], 0u);
     }
     workgroupBarrier();
-    for (var j = lid; j < n; j += WG) {
-      let key = order_key(scores[row + j]);
-      if ((key & prefix_mask) == prefix) {
-        atomicAdd(&hist[(key >> shift) & digit_mask], 1u);
+    // ITEMS independent loads per invocation before any atomic: four reads in flight instead of
+    // one load → atomic → load chain (a workgroup per row is latency-bound when rows are few).
+    for (var j0 = lid; j0 < n; j0 += WG * ITEMS) {
+      var keys: array<u32, ITEMS>;
+      for (var e = 0u; e < ITEMS; e++) {
+        let j = j0 + e * WG;
+        keys[e] = order_key(scores[row + min(j, n - 1u)]);
+      }
+      for (var e = 0u; e < ITEMS; e++) {
+        if (j0 + e * WG < n && (keys[e] & prefix_mask) == prefix) {
+          atomicAdd(&hist[(keys[e] >> shift) & digit_mask], 1u);
+        }
       }
     }
     workgroupBarrier();
