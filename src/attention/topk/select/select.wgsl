@@ -5,7 +5,9 @@
 // unsigned order is float order, −0 folded onto +0) finds the k-th largest key T in three passes of
 // 11, 11 and 10 bits: each pass histograms the row's keys that match the digits chosen so far
 // (2048 bins of workgroup atomics, 8 KiB), then a parallel scan of the bins from the top finds the
-// digit where the count of larger keys reaches k. Then one compaction pass walks the row in key
+// digit where the count of larger keys reaches k. When that digit's bin is taken whole (the k-th
+// key is the last of its bin) the remaining passes are skipped: with distinct scores the bins after
+// 22 bits hold a key or two, so the third pass (a read of the row) is often saved. Then one compaction pass walks the row in key
 // order, ITEMS consecutive keys per invocation, and keeps every key > T and the first `need_eq`
 // keys == T; a workgroup scan of (greater, equal) counts gives each invocation its output slot, so
 // the output is sorted by construction and the tie rule holds. The row is read 4 times (once per
@@ -26,6 +28,8 @@ var<workgroup> scan: array<u32, WG>;
 // The digit found by a pass and how many keys equal to the prefix are still to take.
 var<workgroup> found_digit: u32;
 var<workgroup> found_remaining: u32;
+// 1 when the digit's bin is taken whole (remaining = its count): lower digits need not be resolved.
+var<workgroup> found_whole: u32;
 
 // Unsigned order of the result = numeric order of x (−0 and +0 equal).
 fn order_key(x: f32) -> u32 {
@@ -115,6 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
         if (above + counts[e] >= remaining) {
           found_digit = BINS - 1u - lid * BINS_PER_INVOCATION - e;
           found_remaining = remaining - above;
+          found_whole = select(0u, 1u, remaining - above == counts[e]);
           break;
         }
         above += counts[e];
@@ -124,9 +129,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     prefix |= found_digit << shift;
     prefix_mask |= digit_mask << shift;
     remaining = found_remaining;
-    workgroupBarrier();
+    // Every key under this prefix is selected: the threshold is the prefix itself and the next
+    // rounds (a read of the row each) are skipped. Also the barrier before the next round's reset.
+    if (workgroupUniformLoad(&found_whole) != 0u) {
+      break;
+    }
   }
-  // prefix is now the k-th largest key T; `remaining` keys equal to T are taken, lowest index first.
+  // prefix is now the k-th largest key T on the resolved bits (prefix_mask; all 32 unless a bin was
+  // taken whole); `remaining` keys equal to T there are taken, lowest index first.
   let threshold = prefix;
   let need_eq = remaining;
   var greater_before = 0u;
@@ -139,7 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
     for (var e = 0u; e < ITEMS; e++) {
       let j = first + e;
       // Keys past the candidates sort below everything (0 is below every order_key of a finite value).
-      keys[e] = select(0u, order_key(scores[row + min(j, n - 1u)]), j < n);
+      keys[e] = select(0u, order_key(scores[row + min(j, n - 1u)]) & prefix_mask, j < n);
       greater += select(0u, 1u, keys[e] > threshold);
       equal += select(0u, 1u, keys[e] == threshold && j < n);
     }

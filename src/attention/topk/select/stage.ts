@@ -39,8 +39,9 @@ export function selectProblems(s: TopkShape, rows: number, caps: DeviceCaps): Co
 }
 
 /**
- * Global traffic of selecting rows [first, first + rows): three radix passes and a compaction
- * pass each read the candidate scores (i + 1 per query), and the indices are written once.
+ * Global traffic of selecting rows [first, first + rows): up to three radix passes (fewer when the
+ * threshold's bin is taken whole) and a compaction pass each read the candidate scores (i + 1 per
+ * query), and the indices are written once. Counted at the worst case, four reads.
  */
 export function selectBytes(s: TopkShape, first: number, rows: number): number {
   let candidates = 0;
