@@ -12,7 +12,7 @@ import { topkIndexKernel } from '../src/attention/topk/indexer/kernel.js';
 import { topkSelectKernel } from '../src/attention/topk/select/kernel.js';
 import { topkAttendKernel } from '../src/attention/topk/attend/kernel.js';
 import { topkPipelineKernel, scratchBytes } from '../src/attention/topk/pipeline/kernel.js';
-import { topkAttendProblem, topkProblem, topkSelectProblem, validateIndices } from '../src/attention/topk/problems.js';
+import { topkAttendProblem, topkIndexProblem, topkProblem, topkSelectProblem, validateIndices } from '../src/attention/topk/problems.js';
 import { selectTopK } from '../src/attention/topk/reference.js';
 import type { TopkShape } from '../src/attention/topk/shape.js';
 
@@ -61,6 +61,34 @@ describe('top-k reference and checks (no GPU)', () => {
     // On WebGPU's default 128 MiB binding the block shrinks to fit.
     const small = topkPipelineKernel.defaultTiles(s, defaultCaps());
     expect(scratchBytes(s, small.blockRows)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxStorageBufferBindingSize);
+  });
+});
+
+describe('top-k stage problems at N = 65536 (no GPU)', () => {
+  // The H200's limits that matter here: 2 GiB bindings, 65535 workgroups per grid dimension.
+  const h200 = defaultCaps({ limits: { ...DEFAULT_LIMITS, maxStorageBufferBindingSize: 2 ** 31 - 4, maxBufferSize: 2 ** 31, maxComputeWorkgroupStorageSize: 32768 } });
+
+  it('defaults queryRows to the last rows whose scores fit 256 MiB, and the stages pass their checks', () => {
+    const index = topkIndexProblem.resolve({ seqK: 65536, indexHeads: 4, indexDim: 64 });
+    expect(index.queryRows).toBe(1024);
+    expect(topkIndexKernel.check(index, {}, h200)).toEqual([]);
+    const select = topkSelectProblem.resolve({ seqK: 131072, topK: 2048 });
+    expect(select.queryRows).toBe(512);
+    expect(topkSelectKernel.check(select, {}, h200)).toEqual([]);
+    // Small N: every query, as before.
+    expect(topkSelectProblem.resolve({ seqK: 100 }).queryRows).toBe(100);
+    expect(topkIndexProblem.resolve({ seqK: 100, queryRows: 7 }).queryRows).toBe(7);
+  });
+
+  it('selects every one of 65536 query rows through a 2-D grid, and the MQA attention defaults to hpw 16', () => {
+    const all = topkSelectProblem.resolve({ seqK: 65536, queryRows: 65536, topK: 2048 });
+    expect(topkSelectKernel.check(all, {}, h200)).toEqual([]);
+    const attend = topkAttendProblem.resolve({ seqK: 65536, heads: 16, kvHeads: 1, headDim: 128, topK: 2048 });
+    const tiles = topkAttendKernel.defaultTiles(attend, h200);
+    expect(tiles).toEqual({ hpw: 16, tk: 32 });
+    expect(topkAttendKernel.check(attend, tiles, h200)).toEqual([]);
+    // On WebGPU's default 16 KiB of workgroup memory the chunk narrows, the heads stay shared.
+    expect(topkAttendKernel.defaultTiles(attend, defaultCaps())).toEqual({ hpw: 16, tk: 8 });
   });
 });
 

@@ -77,9 +77,13 @@ case "${1:-suite}" in
     ;;
   topk)
     # DeepSeek sparse attention: the pipeline and each stage alone, against causal dense flash-mma.
-    $bench --kernels topk-pipeline --heads 16 --kv-heads 16 --dim 128 --topk 2048 --seq 4096,16384,32768,65536 --json "$out/topk.json" 2>&1 | tail -8
-    $bench --kernels topk-index,topk-select,topk-attend --heads 16 --kv-heads 16 --dim 128 --topk 2048 --seq 65536 --json "$out/topk-stages.json" 2>&1 | tail -8
-    $bench --kernels topk-select --topk 2048 --seq 131072 --query-rows 256 --json "$out/topk-select.json" 2>&1 | tail -4
+    # DSA runs on MLA: one shared KV head (MQA), so kvHeads = 1 — one gather of each selected K/V
+    # row serves all 16 query heads. Stage problems at N = 65536 take their default queryRows
+    # (the last 1024 queries for the indexer and the selection: 256 MiB of scores).
+    $bench --kernels topk-pipeline --heads 16 --kv-heads 1 --dim 128 --topk 2048 --seq 4096,16384,32768,65536 --json "$out/topk.json" 2>&1 | tail -8
+    $bench --kernels topk-index,topk-select,topk-attend --heads 16 --kv-heads 1 --dim 128 --topk 2048 --seq 65536 --json "$out/topk-stages.json" 2>&1 | tail -8
+    $bench --kernels topk-attend --heads 16 --kv-heads 4 --dim 128 --topk 2048 --seq 65536 --json "$out/topk-attend-gqa.json" 2>&1 | tail -4
+    $bench --kernels topk-select --topk 2048 --seq 131072 --json "$out/topk-select.json" 2>&1 | tail -4
     $bench --kernels flash-mma --heads 16 --dim 128 --seq 4096,16384,32768,65536 --causal yes --json "$out/topk-dense.json" 2>&1 | tail -6
     ;;
   linear)

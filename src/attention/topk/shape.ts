@@ -69,7 +69,7 @@ const F = {
     flag: 'query-rows',
     url: 'rows',
     label: 'Query rows',
-    help: 'Stage problems: how many of the last queries are scored or selected (R × N scores, never N × N).',
+    help: 'Stage problems: how many of the last queries are scored or selected (R × N scores, never N × N). Left out: every query while the scores stay within 256 MiB, else the last 2²⁶ / (batch·N).',
     kind: 'int',
     min: 1,
     max: 1 << 22,
@@ -93,12 +93,25 @@ export const ATTEND_FIELDS: readonly ShapeField[] = [F.batch, F.heads, F.kvHeads
 
 const ALL_FIELDS: readonly ShapeField[] = Object.values(F);
 
+/** Score bytes a stage problem's default block stays within (R × N × 4 per batch element). */
+export const DEFAULT_STAGE_SCORE_BYTES = 256 * 2 ** 20;
+
+/**
+ * Default queryRows: every query while batch × R × N scores fit DEFAULT_STAGE_SCORE_BYTES, else the
+ * last 2²⁶ / (batch·N) queries (1024 at N = 65536): all N rows there would need 16 GiB, past any
+ * maxStorageBufferBindingSize, and the last rows are the costliest (they see the most keys).
+ */
+export function defaultQueryRows(batch: number, seqK: number): number {
+  return Math.min(seqK, Math.max(1, Math.floor(DEFAULT_STAGE_SCORE_BYTES / (4 * batch * seqK))));
+}
+
 /** Fills defaults for `fields` (and every other field of the family), then checks the fields against each other. */
 export function resolveTopkShape(fields: readonly ShapeField[], raw: RawShape): TopkShape {
   const given = Object.fromEntries(Object.entries(raw).filter(([key, v]) => v !== undefined && fields.some((f) => f.key === key)));
   const values = checkFields(ALL_FIELDS, fieldDefaults(ALL_FIELDS, given)) as unknown as Omit<TopkShape, 'scale'>;
   // A stage problem that has no query-rows field scores every query; the pipeline always does.
-  const queryRows = fields.some((f) => f.key === 'queryRows') ? values.queryRows : values.seqK;
+  const hasRows = fields.some((f) => f.key === 'queryRows');
+  const queryRows = !hasRows ? values.seqK : raw.queryRows !== undefined ? values.queryRows : defaultQueryRows(values.batch, values.seqK);
   const s: TopkShape = { ...values, queryRows, scale: 1 / Math.sqrt(values.headDim) };
   if (s.heads % s.kvHeads !== 0) {
     throw new AttentionInputError(`kvHeads (${s.kvHeads}) must divide heads (${s.heads})`);

@@ -10,7 +10,8 @@ import { ATTEND_TUNABLES, type AttendTiles, attendBytes, attendGrid, attendProbl
 export const topkAttendKernel: KernelDescriptor<TopkShape, AttendTiles> = {
   name: 'topk-attend',
   title: 'Top-k: attention over selected keys (gather, online softmax)',
-  description: 'One workgroup per (query, heads of one KV head): gathers the selected K and V rows in chunks into workgroup memory, online softmax in f32.',
+  description:
+    'One workgroup per (query, heads of one KV head): each selected K and V row is gathered once (vec4 loads, register-prefetched a chunk ahead) into workgroup memory and used by every head; online softmax in f32.',
   problem: topkAttendProblem,
   tunables: ATTEND_TUNABLES,
   requiredFeatures: [],
@@ -18,8 +19,12 @@ export const topkAttendKernel: KernelDescriptor<TopkShape, AttendTiles> = {
   tolerance: F32_TOLERANCE,
   conformance: [
     { fixed: {}, tiles: [{ hpw: 1, tk: 16 }] },
-    // Four heads sharing each gathered row, chunks wider than most selections (−1 slots).
-    { fixed: { heads: 4, kvHeads: 1, headDim: 32 }, tiles: [{ hpw: 4, tk: 64 }] },
+    // DSA's MQA shape: 16 heads share each gathered row; chunks of 32, wider than most
+    // selections here (−1 slots); several scores, gathered vec4 and output slots per invocation
+    // (SPT 4, GPT 4, OPT 2 at d = 64).
+    { fixed: { heads: 16, kvHeads: 1, headDim: 64 }, tiles: [{ hpw: 16, tk: 32 }] },
+    // GQA: two KV heads of four query heads, d = 20 (D4 = 5, not a divisor of the 128 invocations).
+    { fixed: { heads: 8, kvHeads: 2, headDim: 20 }, tiles: [{ hpw: 4, tk: 16 }] },
   ],
   defaultTiles: defaultAttendTiles,
   check: attendProblems,

@@ -1,7 +1,7 @@
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { type CompiledPipeline, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
-import { specialize } from '../../../wgsl/specialize.js';
+import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid } from '../../common.js';
 import type { ConfigProblem, Tunable } from '../../types.js';
 import params from '../params.wgsl?raw';
@@ -22,34 +22,63 @@ export const ATTEND_TUNABLES: readonly Tunable<'hpw' | 'tk'>[] = [
 
 const INVOCATIONS = 128;
 
+/**
+ * The per-invocation shares of attend.wgsl: scores (SPT), gathered vec4 (GPT), output slots (OPT),
+ * partial maxima per head (PARTS), and KS, the odd row stride (in vec4) of workgroup rows.
+ */
 export function attendGeometry(s: TopkShape, tiles: AttendTiles) {
   const d4 = s.headDim / 4;
-  const lanes = Math.floor(INVOCATIONS / d4);
-  return { d4, lanes, hpt: Math.ceil(tiles.hpw / lanes) };
+  const ceil = (a: number) => Math.ceil(a / INVOCATIONS);
+  return {
+    d4,
+    ks: d4 | 1,
+    spt: ceil(tiles.hpw * tiles.tk),
+    gpt: ceil(tiles.tk * d4),
+    opt: ceil(tiles.hpw * d4),
+    parts: Math.min(INVOCATIONS / tiles.hpw, tiles.tk),
+  };
 }
 
-/** Workgroup memory as attend.wgsl declares it. */
+/** Workgroup memory as attend.wgsl declares it: Q rows and one K/V chunk (padded rows), P, partial maxima, α, slot flags. */
 export function attendWorkgroupBytes(s: TopkShape, tiles: AttendTiles): number {
-  const { d4 } = attendGeometry(s, tiles);
-  return 16 * (tiles.hpw * d4 + tiles.tk * d4) + 4 * (tiles.hpw * tiles.tk + tiles.tk + 3 * tiles.hpw);
+  const { ks } = attendGeometry(s, tiles);
+  return 16 * (tiles.hpw + tiles.tk) * ks + 4 * (tiles.hpw * tiles.tk + INVOCATIONS + tiles.hpw + tiles.tk);
 }
 
-/** The most heads per workgroup that divide the group and fit, keys per chunk 16 (8 when memory is short). */
+/**
+ * The most heads per workgroup that divide the group (every gathered row serves them all: with
+ * MQA one gather per query), then the widest chunk that fits (fewer barriers per key).
+ */
 export function defaultAttendTiles(s: TopkShape, caps: DeviceCaps): AttendTiles {
   const group = s.heads / s.kvHeads;
-  for (const tk of [16, 8])
-    for (const hpw of [16, 8, 4, 2, 1]) {
+  for (const hpw of [16, 8, 4, 2, 1])
+    for (const tk of [32, 16, 8]) {
       const tiles = { hpw, tk };
       if (group % hpw === 0 && attendWorkgroupBytes(s, tiles) <= caps.limits.maxComputeWorkgroupStorageSize) return tiles;
     }
   return { hpw: 1, tk: 8 };
 }
 
+export function attendShader(s: TopkShape, tiles: AttendTiles): string {
+  const { d4, ks, spt, gpt, opt, parts } = attendGeometry(s, tiles);
+  const code = specialize(composeShader([params, source]), {
+    WG: INVOCATIONS,
+    D4: d4,
+    KS: ks,
+    HPW: tiles.hpw,
+    TK: tiles.tk,
+    SPT: spt,
+    GPT: gpt,
+    OPT: opt,
+    PARTS: parts,
+  });
+  return unrollLoops(code, { SPT: spt, GPT: gpt, OPT: opt });
+}
+
 export function compileAttend(device: GPUDevice, s: TopkShape, tiles: AttendTiles): Promise<CompiledPipeline> {
-  const { d4, lanes, hpt } = attendGeometry(s, tiles);
   return compilePipeline(device, {
     label: `topk attend d=${s.headDim} hpw=${tiles.hpw} tk=${tiles.tk}`,
-    code: specialize(composeShader([params, source]), { HEAD_DIM: s.headDim, D4: d4, HPW: tiles.hpw, TK: tiles.tk, LANES: lanes, HPT: hpt }),
+    code: attendShader(s, tiles),
     bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
   });
 }

@@ -97,7 +97,7 @@ export const topkPipelineKernel: KernelDescriptor<TopkShape, PipelineTiles> = {
           selectGroup: bindBlock(device, `topk select block ${n}`, select.layout, params, n, [scratch, t.indices!]),
           // Causal: the block's last query sees keys up to its own index.
           indexGrid: indexerGrid(s, block.rows, block.queryStart + block.rows),
-          selectGrid: selectGrid(s, block.rows),
+          selectGrid: selectGrid(s, block.rows, caps),
         }));
         const attendGroup = bindBlock(device, 'topk attend', attend.layout, params, blocks.length, [t.q!, t.k!, t.v!, t.indices!, t.o!]);
         const grid = attendGrid(s, tiles, caps);

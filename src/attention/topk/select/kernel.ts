@@ -23,14 +23,14 @@ export const topkSelectKernel: KernelDescriptor<TopkShape, Record<string, never>
   ],
   bytesMoved: (s) => selectBytes(s, firstQuery(s), s.queryRows),
   scratch: () => [],
-  async prepare(device, s) {
+  async prepare(device, s, _tiles, caps) {
     const select = await compileSelect(device);
     return {
       ...describePipelines([select]),
       bind(tensors) {
         const params = createParamsBuffer(device, s, [{ rows: s.queryRows, queryStart: firstQuery(s), outRowStart: 0, outRows: s.queryRows }]);
         const group = bindBlock(device, 'topk select', select.layout, params, 0, [tensors.scores!, tensors.indices!]);
-        const grid = selectGrid(s, s.queryRows);
+        const grid = selectGrid(s, s.queryRows, caps);
         return {
           encode(pass) {
             pass.setPipeline(select.pipeline);

@@ -5,11 +5,14 @@
 // unsigned order is float order, −0 folded onto +0) finds the k-th largest key T in three passes of
 // 11, 11 and 10 bits: each pass histograms the row's keys that match the digits chosen so far
 // (2048 bins of workgroup atomics, 8 KiB), then a parallel scan of the bins from the top finds the
-// digit where the count of larger keys reaches k. Then one compaction pass walks the row in key
+// digit where the count of larger keys reaches k. When that digit's bin is taken whole (the k-th
+// key is the last of its bin) the remaining passes are skipped: with distinct scores the bins after
+// 22 bits hold a key or two, so the third pass (a read of the row) is often saved. Then one compaction pass walks the row in key
 // order, ITEMS consecutive keys per invocation, and keeps every key > T and the first `need_eq`
 // keys == T; a workgroup scan of (greater, equal) counts gives each invocation its output slot, so
 // the output is sorted by construction and the tie rule holds. The row is read 4 times (once per
 // pass), from L2 when the scores of a query block fit there; nothing of size N is kept on chip.
+// Workgroups are (row, batch) flattened over a 2-D grid: more than 65535 rows fit.
 
 const WG: u32 = 256u;
 const ITEMS: u32 = 4u;
@@ -25,6 +28,8 @@ var<workgroup> scan: array<u32, WG>;
 // The digit found by a pass and how many keys equal to the prefix are still to take.
 var<workgroup> found_digit: u32;
 var<workgroup> found_remaining: u32;
+// 1 when the digit's bin is taken whole (remaining = its count): lower digits need not be resolved.
+var<workgroup> found_whole: u32;
 
 // Unsigned order of the result = numeric order of x (−0 and +0 equal).
 fn order_key(x: f32) -> u32 {
@@ -51,11 +56,17 @@ fn workgroup_inclusive_scan(lid: u32, value: u32) -> u32 {
   return sum;
 }
 
-// Grid: x = query rows of the block, y = batch.
+// Grid: (query row, batch) flattened, x fastest then y: a 2-D grid holds more rows than
+// maxComputeWorkgroupsPerDimension (65535), e.g. every query at N = 65536.
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = wid.x;
-  let b = wid.y;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let linear = wid.x + wid.y * groups.x;
+  if (linear >= p.rows * p.batch) {
+    return;
+  }
+  let r = linear % p.rows;
+  let b = linear / p.rows;
   let i = p.query_start + r;
   let n = i + 1u;
   let row = (b * p.rows + r) * p.seq;
@@ -78,10 +89,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       atomicStore(&hist[t], 0u);
     }
     workgroupBarrier();
-    for (var j = lid; j < n; j += WG) {
-      let key = order_key(scores[row + j]);
-      if ((key & prefix_mask) == prefix) {
-        atomicAdd(&hist[(key >> shift) & digit_mask], 1u);
+    // ITEMS independent loads per invocation before any atomic: four reads in flight instead of
+    // one load → atomic → load chain (a workgroup per row is latency-bound when rows are few).
+    for (var j0 = lid; j0 < n; j0 += WG * ITEMS) {
+      var keys: array<u32, ITEMS>;
+      for (var e = 0u; e < ITEMS; e++) {
+        let j = j0 + e * WG;
+        keys[e] = order_key(scores[row + min(j, n - 1u)]);
+      }
+      for (var e = 0u; e < ITEMS; e++) {
+        if (j0 + e * WG < n && (keys[e] & prefix_mask) == prefix) {
+          atomicAdd(&hist[(keys[e] >> shift) & digit_mask], 1u);
+        }
       }
     }
     workgroupBarrier();
@@ -100,6 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         if (above + counts[e] >= remaining) {
           found_digit = BINS - 1u - lid * BINS_PER_INVOCATION - e;
           found_remaining = remaining - above;
+          found_whole = select(0u, 1u, remaining - above == counts[e]);
           break;
         }
         above += counts[e];
@@ -109,9 +129,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     prefix |= found_digit << shift;
     prefix_mask |= digit_mask << shift;
     remaining = found_remaining;
-    workgroupBarrier();
+    // Every key under this prefix is selected: the threshold is the prefix itself and the next
+    // rounds (a read of the row each) are skipped. Also the barrier before the next round's reset.
+    if (workgroupUniformLoad(&found_whole) != 0u) {
+      break;
+    }
   }
-  // prefix is now the k-th largest key T; `remaining` keys equal to T are taken, lowest index first.
+  // prefix is now the k-th largest key T on the resolved bits (prefix_mask; all 32 unless a bin was
+  // taken whole); `remaining` keys equal to T there are taken, lowest index first.
   let threshold = prefix;
   let need_eq = remaining;
   var greater_before = 0u;
@@ -124,7 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var e = 0u; e < ITEMS; e++) {
       let j = first + e;
       // Keys past the candidates sort below everything (0 is below every order_key of a finite value).
-      keys[e] = select(0u, order_key(scores[row + min(j, n - 1u)]), j < n);
+      keys[e] = select(0u, order_key(scores[row + min(j, n - 1u)]) & prefix_mask, j < n);
       greater += select(0u, 1u, keys[e] > threshold);
       equal += select(0u, 1u, keys[e] == threshold && j < n);
     }
