@@ -46,7 +46,19 @@ describe('insight views', () => {
       await page.goto(`${server.url}?k=naive,flash&b=1&h=1&kvh=1&d=32&n=16,32&samples=3`);
       await page.locator('device-panel [data-field=vendor]').waitFor({ timeout: 60_000 });
 
-      // Ceilings, from the device panel's button.
+      // The roofline: one point per timed result at the record's intensity and TFLOP/s.
+      await clickAndWait(page, 'Run');
+      const results = (await page.evaluate(() => window.__playground!.controller.results)) as ResultRecord[];
+      expect(results).toHaveLength(4);
+      const roofline = page.getByRole('region', { name: 'Roofline' });
+
+      // Before this device measured any, an imported results file's ceilings draw the roofs.
+      const file = await page.evaluate(() => window.__playground!.controller.resultsFile());
+      const imported: Ceilings = { copyGBps: 1, f32Tflops: 0.001, probes: { copy: [{ bytes: 4096, gbps: 1 }], compute: { invocations: 1, chains: 1, iterations: 1 }, method: 'wall' } };
+      await page.locator('input[type=file]').setInputFiles({ name: 'with-ceilings.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...file, context: { ...file!.context, ceilings: imported } })) });
+      await expect.poll(() => roofline.locator('figcaption').textContent()).toMatch(/Roofs measured in with-ceilings\.json .*bandwidth 1\.00 GB\/s, f32 FMA 0\.00100 TFLOP\/s/);
+
+      // Ceilings measured here, from the device panel's button, take over.
       await clickAndWait(page, 'Measure ceilings');
       const ceilings = (await page.evaluate(() => window.__playground!.controller.ceilings)) as Ceilings;
       expect(ceilings.copyGBps).toBeGreaterThan(0);
@@ -54,11 +66,7 @@ describe('insight views', () => {
       expect(await panel.locator('[data-ceiling=copy]').textContent()).toBe(`${ceilings.copyGBps.toPrecision(3)} GB/s`);
       expect(await panel.locator('[data-ceiling=f16]').textContent()).toMatch(/no shader-f16/);
 
-      // The roofline: one point per timed result at the record's intensity and TFLOP/s.
-      await clickAndWait(page, 'Run');
-      const results = (await page.evaluate(() => window.__playground!.controller.results)) as ResultRecord[];
-      expect(results).toHaveLength(4);
-      const roofline = page.getByRole('region', { name: 'Roofline' });
+      await expect.poll(() => roofline.locator('figcaption').textContent()).toMatch(/Roofs measured on this device/);
       await expect(roofline.getByRole('img', { name: /^Roofline: 4 results of naive, flash under the measured roofs$/ }).count()).resolves.toBe(1);
       await roofline.getByText('Points (4)').click();
       const table = roofline.getByRole('table', { name: 'Roofline points' });
