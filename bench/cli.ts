@@ -14,6 +14,9 @@ import {
   ShapeFixture,
   autotune,
   benchmark,
+  type Ceilings,
+  measureCeilings,
+  withRoofline,
   conformanceGroups,
   createDevice,
   getKernel,
@@ -82,6 +85,11 @@ Device:
   --dawn OPTION       pass an option to Dawn (repeatable), e.g.
                       enable-dawn-features=vulkan_enable_f16_on_nvidia
   --no-software       fail instead of falling back to SwiftShader when no GPU adapter is found
+  --ceilings          measure this device's ceilings (copy bandwidth, f32 FMA rate; f16 with
+                      shader-f16; the matrix units with subgroup matrices), print them, then exit
+  --with-ceilings     measure the ceilings before the run even on a software adapter (on a GPU they
+                      are always measured: about a second); the results file records them, and the
+                      table, CSV and JSON give each row's fraction of its roofline bound
   --info              print the adapter, its features, limits, subgroup sizes and subgroup-matrix
                       configurations, then exit
   --conformance       run the correctness matrix of the GPU tests (bench/conformance.ts) for the
@@ -146,6 +154,8 @@ const OPTIONS = {
   dawn: { type: 'string', multiple: true },
   'no-software': { type: 'boolean' },
   info: { type: 'boolean' },
+  ceilings: { type: 'boolean' },
+  'with-ceilings': { type: 'boolean' },
   conformance: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -196,9 +206,13 @@ export interface CliPlan {
   dawn: string[];
   softwareFallback: boolean;
   autotune: { maxConfigs: number; timeBudgetMs: number; exhaustive: boolean } | null;
+  /** Measure the device's ceilings before the run: 'gpu' on hardware adapters only, 'always' on software ones too. */
+  ceilings: 'gpu' | 'always';
 }
 
-export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info: string[] } | { conformance: string[]; dawn: string[] } {
+export function planFromArgs(
+  argv: string[],
+): CliPlan | 'help' | 'list' | { info: string[] } | { conformance: string[]; dawn: string[] } | { ceilings: { dawn: string[]; softwareFallback: boolean } } {
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -208,6 +222,10 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
   if (values.help) return 'help';
   if (values.list) return 'list';
   if (values.info) return { info: values.dawn ?? [] };
+  if (values.ceilings) {
+    if (values['with-ceilings']) throw new UsageError('--ceilings prints the ceilings and exits; --with-ceilings records them beside a run: use one');
+    return { ceilings: { dawn: values.dawn ?? [], softwareFallback: !values['no-software'] } };
+  }
   if (values.conformance) {
     const kernels = values.kernels !== undefined ? kernelList(values.kernels) : KERNELS.map((k) => k.name);
     return { conformance: kernels, dawn: values.dawn ?? [] };
@@ -297,6 +315,7 @@ export function planFromArgs(argv: string[]): CliPlan | 'help' | 'list' | { info
           exhaustive: Boolean(values.exhaustive),
         }
       : null,
+    ceilings: values['with-ceilings'] ? 'always' : 'gpu',
   };
 }
 
@@ -392,6 +411,19 @@ async function runConformance(kernels: string[], dawn: string[]): Promise<number
   }
   gpu.destroy();
   return failed > 0 ? 1 : 0;
+}
+
+/** The ceilings as a few aligned lines, with what was probed. */
+export function ceilingsText(gpu: Pick<AttentionDevice, 'adapter'>, c: Ceilings): string {
+  const sizes = c.probes.copy.map((p) => `${(p.bytes / 2 ** 20).toFixed(0)} MiB ${p.gbps.toFixed(0)}`).join(', ');
+  const lines = [
+    `ceilings on ${gpu.adapter.description || gpu.adapter.vendor || 'this adapter'} (${c.probes.method}${gpu.adapter.software ? '; a software adapter: CPU numbers' : ''}):`,
+    `  copy bandwidth  ${c.copyGBps.toFixed(1).padStart(9)} GB/s      read + written; best of ${sizes} GB/s${c.probes.copyUnallocated ? `; not allocatable: ${c.probes.copyUnallocated.map((b) => `${b / 2 ** 20} MiB`).join(', ')}` : ''}`,
+    `  f32 FMA         ${c.f32Tflops.toFixed(3).padStart(9)} TFLOP/s   ${c.probes.compute.invocations} invocations × ${c.probes.compute.chains} chains × ${c.probes.compute.iterations} steps`,
+    `  f16 FMA         ${c.f16Tflops === undefined ? '        –' : c.f16Tflops.toFixed(3).padStart(9)} TFLOP/s${c.f16Tflops === undefined ? '   no shader-f16' : ''}`,
+    `  subgroup matrix ${c.mmaTflops === undefined ? '        –' : c.mmaTflops.toFixed(3).padStart(9)} TFLOP/s${c.probes.mma ? `   f16→f32 ${c.probes.mma.M}×${c.probes.mma.N}×${c.probes.mma.K}, subgroup ${c.probes.mma.subgroupSize}` : '   no f16→f32 subgroup matrices with a fixed subgroup size'}`,
+  ];
+  return lines.join('\n');
 }
 
 /** Set by bench/build.mjs in the bundle: the commit it was built from (absent under tsx or vitest). */
@@ -523,6 +555,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if ('conformance' in plan) return runConformance(plan.conformance, plan.dawn);
+  if ('ceilings' in plan && !('cases' in plan)) {
+    const gpu = await createDevice({ dawnOptions: plan.ceilings.dawn, softwareFallback: plan.ceilings.softwareFallback });
+    const ceilings = await measureCeilings(gpu);
+    process.stdout.write(`${ceilingsText(gpu, ceilings)}\n`);
+    gpu.destroy();
+    return 0;
+  }
   if ('info' in plan) {
     const gpu = await createDevice({ dawnOptions: plan.info });
     process.stdout.write(`${JSON.stringify(deviceInfo(gpu), null, 2)}\n`);
@@ -535,6 +574,17 @@ async function main(argv: string[]): Promise<number> {
     `${TOOL.name} ${TOOL.version} on ${a.vendor || '?'} ${a.architecture} ${a.description}${a.software ? ' (software adapter: timings say nothing about GPUs)' : ''}\n`,
   );
   for (const note of gpu.notes) process.stderr.write(`note: ${note}\n`);
+  // Ceilings first, on an idle device, so that each row can say how close it came to its roofline.
+  // A probe that fails costs the roofline columns, never the run.
+  let ceilings: Ceilings | undefined;
+  if (plan.ceilings === 'always' || !gpu.adapter.software) {
+    try {
+      ceilings = await measureCeilings(gpu);
+      if (!plan.quiet) process.stderr.write(`${ceilingsText(gpu, ceilings)}\n`);
+    } catch (error) {
+      process.stderr.write(`note: the ceilings could not be measured (${(error as Error).message.split('\n')[0]}); no roofline fractions\n`);
+    }
+  }
   const date = new Date();
   // The command itself, so that every figure in a results file says how to reproduce it.
   const notes = [`command: npm run bench -- ${argv.join(' ')}`];
@@ -542,17 +592,20 @@ async function main(argv: string[]): Promise<number> {
   if (compare && 'format' in compare) notes.push(`Compared with the results file of ${compare.context.date} (commit ${compare.context.gitCommit ?? '?'}, ${compare.context.adapter.description})`);
   else if (compare) notes.push(`Compared with ${compare.torch ? `PyTorch ${compare.torch}` : 'reference timings'} on ${compare.device ?? '?'} (same command)`);
   const withComparisons = (list: readonly ResultRecord[]) =>
-    compare
-      ? list.map((r) => {
-          const comparisons = 'format' in compare ? baselineComparisons(r, compare.results) : comparisonsFor(r, compare);
-          return comparisons.length > 0 ? { ...r, comparisons } : r;
-        })
-      : [...list];
+    withRoofline(
+      compare
+        ? list.map((r) => {
+            const comparisons = 'format' in compare ? baselineComparisons(r, compare.results) : comparisonsFor(r, compare);
+            return comparisons.length > 0 ? { ...r, comparisons } : r;
+          })
+        : [...list],
+      ceilings,
+    );
   // Results are written as each case finishes (whole files, renamed into place), so a long sweep
   // interrupted by Ctrl-C or a lost device keeps every case that finished.
   const save = (list: readonly ResultRecord[]) => {
     const rows = withComparisons(list);
-    if (plan.json) writeAtomic(plan.json, `${JSON.stringify(makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date }), rows), null, 2)}\n`);
+    if (plan.json) writeAtomic(plan.json, `${JSON.stringify(makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date, ...(ceilings ? { ceilings } : {}) }), rows), null, 2)}\n`);
     if (plan.csv) writeAtomic(plan.csv, toCsv(rows));
   };
   let finished: readonly ResultRecord[] = [];
@@ -564,7 +617,7 @@ async function main(argv: string[]): Promise<number> {
   let results: ResultRecord[];
   if (plan.autotune) {
     const tuned = await runAutotune(plan, gpu);
-    results = tuned.results;
+    results = withRoofline(tuned.results, ceilings);
     process.stdout.write(`${formatTable(results.filter((r) => r.tag === 'autotune-final'))}\n\n${tuned.summary.join('\n')}\n`);
   } else {
     results = withComparisons(

@@ -1,4 +1,4 @@
-import { type ResultRecord, recordShapeLabel, tilesLabel } from '../src/index.js';
+import { type ResultRecord, intensityOf, recordShapeLabel, tilesLabel } from '../src/index.js';
 
 /** Three significant digits, without exponent for everyday magnitudes. */
 function fmtRate(value: number | null | undefined): string {
@@ -17,7 +17,13 @@ function fmtErr(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : value.toExponential(1);
 }
 
-export const TABLE_HEADERS = ['kernel', 'shape', 'tiles', 'median ms', 'p20–p80 ms', 'TFLOP/s', 'GB/s', 'max err', 'ok', 'compile ms', 'timing'];
+export const TABLE_HEADERS = ['kernel', 'shape', 'tiles', 'median ms', 'p20–p80 ms', 'TFLOP/s', 'GB/s', 'AI', 'roof %', 'max err', 'ok', 'compile ms', 'timing'];
+
+/** Arithmetic intensity (FLOPs per modelled byte): two significant digits are all a roofline reads. */
+function fmtIntensity(value: number | null): string {
+  if (value === null) return '–';
+  return value >= 100 ? value.toFixed(0) : Number(value.toPrecision(2)).toString();
+}
 
 export function tableRow(r: ResultRecord): string[] {
   const ok = r.status === 'ok' ? 'yes' : r.status === 'failed' ? 'FAIL' : r.status;
@@ -29,6 +35,8 @@ export function tableRow(r: ResultRecord): string[] {
     r.p20Ms === null ? '–' : `${fmtMs(r.p20Ms)}–${fmtMs(r.p80Ms)}`,
     fmtRate(r.tflops),
     fmtRate(r.gbps),
+    fmtIntensity(intensityOf(r)),
+    r.rooflineFraction === undefined ? '–' : (r.rooflineFraction * 100).toFixed(r.rooflineFraction >= 0.1 ? 0 : 1),
     fmtErr(r.check?.maxAbsError),
     ok,
     r.compileMs === null ? '–' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0),
@@ -41,7 +49,7 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
   const headers = extra ? [...TABLE_HEADERS, extra.header] : TABLE_HEADERS;
   const rows = records.map((r) => (extra ? [...tableRow(r), extra.cell(r)] : tableRow(r)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const numeric = new Set([3, 4, 5, 6, 7, 9]);
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 11]);
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];

@@ -64,6 +64,8 @@ export {
   type ResultsContext,
 } from './results/schema.js';
 export { toCsv, CSV_COLUMNS } from './results/csv.js';
+export { type Ceilings, CeilingsSchema, intensityOf, computeRoof, rooflineBound, rooflineFraction, withRoofline } from './results/roofline.js';
+export { measureCeilings, cachedCeilings, type CeilingOptions, GPU_PROBES, SOFTWARE_PROBES } from './harness/ceilings.js';
 export { resultsContext, TOOL } from './results/context.js';
 export { autotune, neighboursOf, type AutotuneOptions, type KernelTuning } from './harness/autotune.js';
 export { parseFieldList, formatFieldList, outOfRange, MAX_SWEEP_VALUES } from './attention/field-text.js';

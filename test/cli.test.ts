@@ -36,7 +36,7 @@ describe('npm run bench', () => {
       '--samples', '2', '--warmup', '1', '--json', json, '--csv', csv,
     ]);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/kernel\s+shape\s+tiles\s+median ms\s+p20–p80 ms\s+TFLOP\/s\s+GB\/s\s+max err\s+ok/);
+    expect(stdout).toMatch(/kernel\s+shape\s+tiles\s+median ms\s+p20–p80 ms\s+TFLOP\/s\s+GB\/s\s+AI\s+roof %\s+max err\s+ok/);
     expect(stdout).toMatch(/flash\s+B1 H2\/1 N33 d32 causal\s+br=32 bc=16 wg=32 rowThreads=2 .*subgroups=0/);
     expect(stderr).toMatch(/\[12\/12\]/);
     const file = parseResultsFile(readFileSync(json, 'utf8'));
@@ -51,10 +51,43 @@ describe('npm run bench', () => {
     expect(lines).toHaveLength(13);
   });
 
+  it('prints the ceilings with --ceilings, and records them and each row\'s roofline fraction with --with-ceilings', async () => {
+    const printed = await bench(['--ceilings']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toMatch(/copy bandwidth\s+[\d.]+ GB\/s/);
+    expect(printed.stdout).toMatch(/f32 FMA\s+[\d.]+ TFLOP\/s/);
+    expect(printed.stdout).toMatch(/f16 FMA\s+– TFLOP\/s\s+no shader-f16/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-'));
+    const json = path.join(dir, 'out.json');
+    const csv = path.join(dir, 'out.csv');
+    const { code, stdout, stderr } = await bench(['--seq', '32', '--dim', '32', '--heads', '2', '--samples', '2', '--warmup', '1', '--with-ceilings', '--json', json, '--csv', csv]);
+    expect(code, stderr).toBe(0);
+    const file = parseResultsFile(readFileSync(json, 'utf8'));
+    const ceilings = file.context.ceilings!;
+    expect(ceilings.copyGBps).toBeGreaterThan(0);
+    const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    const header = lines[0]!.split(',');
+    for (const [i, r] of file.results.entries()) {
+      const intensity = r.flops / r.bytes;
+      expect(r.intensity).toBeCloseTo(intensity, 12);
+      const bound = Math.min(ceilings.f32Tflops, (intensity * ceilings.copyGBps) / 1e3);
+      expect(r.rooflineFraction).toBeCloseTo(r.tflops! / bound, 9);
+      const cells = lines[i + 1]!.split(',');
+      expect(Number(cells[header.indexOf('intensity')])).toBeCloseTo(intensity, 9);
+      expect(Number(cells[header.indexOf('rooflineFraction')])).toBeCloseTo(r.rooflineFraction!, 9);
+      // The table's roof % column: the same fraction, in percent.
+      const pct = r.rooflineFraction! * 100;
+      expect(stdout).toContain(` ${pct.toFixed(r.rooflineFraction! >= 0.1 ? 0 : 1)} `);
+    }
+    const refused = await bench(['--ceilings', '--with-ceilings']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^bench: --ceilings prints the ceilings and exits; --with-ceilings records them beside a run: use one \(see --help\)\n$/);
+  });
+
   it('explains every flag with --help', async () => {
     const { code, stdout } = await bench(['--help']);
     expect(code).toBe(0);
-    for (const flag of ['--kernels', '--seq', '--seq-q', '--dim', '--heads', '--kv-heads', '--batch', '--causal', '--tiles', '--json', '--csv', '--samples', '--warmup', '--suite']) {
+    for (const flag of ['--kernels', '--seq', '--seq-q', '--dim', '--heads', '--kv-heads', '--batch', '--causal', '--tiles', '--json', '--csv', '--samples', '--warmup', '--suite', '--ceilings', '--with-ceilings']) {
       expect(stdout).toContain(flag);
     }
   });

@@ -9,6 +9,7 @@ import type { BoundKernel, RawShape, Tiles } from '../attention/types.js';
 import { planResolved } from './plan.js';
 import { DEFAULT_REFERENCE_BUDGET, type ReferenceFn, ShapeFixture } from './fixture.js';
 import type { ResultRecord } from '../results/schema.js';
+import { intensityOf } from '../results/roofline.js';
 import { summarize } from './stats.js';
 import { warmUntilSettled } from './warmup.js';
 
@@ -209,6 +210,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
       p80Ms: stats?.p80 ?? null,
       minMs: stats?.min ?? null,
       bytes,
+      intensity: intensityOf({ flops: base.flops, bytes }),
       tflops: stats ? base.flops / (stats.median * 1e-3) / 1e12 : null,
       gbps: stats ? bytes / (stats.median * 1e-3) / 1e9 : null,
       scratchBytes,
@@ -299,6 +301,7 @@ function emptyRecord(
     p80Ms: null,
     minMs: null,
     bytes,
+    intensity: intensityOf({ flops: base.flops, bytes }),
     tflops: null,
     gbps: null,
     scratchBytes,

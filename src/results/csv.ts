@@ -1,4 +1,5 @@
 import { FAMILIES } from '../attention/registry.js';
+import { intensityOf } from './roofline.js';
 import type { ResultRecord } from './schema.js';
 
 /**
@@ -8,7 +9,7 @@ import type { ResultRecord } from './schema.js';
  */
 export const CSV_COLUMNS = [
   'family', 'kernel', 'status', 'precision',
-  'tiles', 'medianMs', 'p20Ms', 'p80Ms', 'minMs', 'tflops', 'gbps', 'flops', 'bytes', 'minBytes', 'scratchBytes',
+  'tiles', 'medianMs', 'p20Ms', 'p80Ms', 'minMs', 'tflops', 'gbps', 'intensity', 'rooflineFraction', 'flops', 'bytes', 'minBytes', 'scratchBytes',
   'compileMs', 'timingMethod', 'samples', 'dispatchesPerSample', 'quantumNs', 'checkedRows', 'maxAbsError',
   'maxRelError', 'ok', 'reason', 'tag',
 ] as const;
@@ -49,6 +50,8 @@ export function toCsv(results: readonly ResultRecord[]): string {
       minMs: r.minMs,
       tflops: r.tflops,
       gbps: r.gbps,
+      intensity: intensityOf(r),
+      rooflineFraction: r.rooflineFraction,
       flops: r.flops,
       bytes: r.bytes,
       minBytes: r.minBytes,

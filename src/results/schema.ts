@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FAMILIES } from '../attention/registry.js';
 import type { ShapeField } from '../attention/types.js';
+import { CeilingsSchema } from './roofline.js';
 
 /**
  * The results file written by the command-line runner and the page, and read by both (import,
@@ -66,6 +67,10 @@ export const ResultSchema = z.object({
   minBytes: z.number().nonnegative().optional(),
   tflops: nullableNumber,
   gbps: nullableNumber,
+  /** flops ÷ bytes: FLOPs per byte of the kernel's own traffic model (absent in older files; null when it moves none). */
+  intensity: nullableNumber.optional(),
+  /** tflops ÷ the roofline bound min(compute roof, intensity × copy bandwidth) of the context's ceilings; present only when both are known. */
+  rooflineFraction: z.number().nonnegative().optional(),
   /** Bytes the kernel allocates beyond Q, K, V and O (S and P for naive). */
   scratchBytes: z.number().nonnegative(),
   compileMs: nullableNumber,
@@ -130,6 +135,8 @@ export const ContextSchema = z.object({
   timestampMethod: z.enum(['timestamp-query', 'wall']),
   /** Free-form notes (e.g. software fallback in use, Dawn options). */
   notes: z.array(z.string()),
+  /** Bandwidth and compute ceilings measured on this device by the same command (absent when not measured). */
+  ceilings: CeilingsSchema.optional(),
 });
 
 export const ResultsFileSchema = z.object({

@@ -3,6 +3,9 @@ import type { KernelTuning } from '../../harness/autotune.js';
 import { type AttentionDevice, createDevice } from '../../gpu/device.js';
 import type { Tiles } from '../../attention/types.js';
 import { resultsContext } from '../../results/context.js';
+import { measureCeilings } from '../../harness/ceilings.js';
+import type { Ceilings } from '../../results/roofline.js';
+import { getKernel } from '../../attention/registry.js';
 import { toCsv } from '../../results/csv.js';
 import { type ResultRecord, type ResultsContext, type ResultsFile, makeResultsFile, parseResultsFile } from '../../results/schema.js';
 import { recordShapeLabel } from '../../results/label.js';
@@ -86,6 +89,8 @@ export class PlaygroundController implements ReactiveController {
   completedJobs = 0;
   /** Timestamp rounding measured by the latest timed run on the current device, in ns; null before one. */
   quantumNs: number | null = null;
+  /** Ceilings measured on the current device (Measure ceilings); null before. */
+  ceilings: Ceilings | null = null;
 
   private readonly queue = new WorkQueue(() => {
     this.waiting = this.queue.waiting.length;
@@ -161,6 +166,7 @@ export class PlaygroundController implements ReactiveController {
       });
       this.device = { status: 'ready', gpu, message: null };
       this.quantumNs = null;
+      this.ceilings = null;
       for (const note of gpu.notes) this.addLog('info', note);
       void gpu.lost.then((info) => this.onLost(gpu, info));
     } catch (error) {
@@ -331,11 +337,40 @@ export class PlaygroundController implements ReactiveController {
     this.changed();
   }
 
+  // ---- Insight: ceilings and shaders ----
+
+  /** Measures the device's ceilings, in the job queue so the probes never overlap a timed run. */
+  measureCeilings(): void {
+    if (this.device.status !== 'ready') return;
+    void this.enqueue('ceilings', 'Measuring ceilings', async (ctx) => {
+      ctx.onProgress({ done: 0, total: 1, detail: 'copy bandwidth and FMA rates' });
+      this.ceilings = await measureCeilings(ctx.gpu);
+      ctx.onProgress({ done: 1, total: 1, detail: 'done' });
+    });
+  }
+
+  /** The ceilings the roofline uses: this device's, else the baseline file's, with where they came from. */
+  get rooflineCeilings(): { ceilings: Ceilings; source: string } | null {
+    if (this.ceilings) return { ceilings: this.ceilings, source: 'on this device' };
+    const imported = this.baseline?.context.ceilings;
+    return imported ? { ceilings: imported, source: `in ${this.baselineName ?? 'the baseline'} (${this.baseline!.context.adapter.description || 'its adapter'})` } : null;
+  }
+
+  /** The specialized WGSL of each pipeline a result ran (pipelines are cached: preparing again is cheap). */
+  async shadersOf(record: ResultRecord): Promise<readonly { label: string; code: string }[]> {
+    const gpu = this.device.gpu;
+    if (!gpu) throw new Error('no GPU device: the shaders are specialized for one');
+    const kernel = getKernel(record.kernel);
+    const shape = kernel.problem.resolve(record.shape);
+    const prepared = await kernel.prepare(gpu.device, shape, { ...kernel.defaultTiles(shape, gpu.caps), ...record.tiles }, gpu.caps);
+    return prepared.shaders;
+  }
+
   // ---- Results, baseline, export ----
 
   private currentContext(): ResultsContext | null {
     const gpu = this.device.gpu;
-    return gpu ? resultsContext(gpu, { notes: ['benchmark page'] }) : this.storedContext;
+    return gpu ? resultsContext(gpu, { notes: ['benchmark page'], ...(this.ceilings ? { ceilings: this.ceilings } : {}) }) : this.storedContext;
   }
 
   private persistResults(): void {

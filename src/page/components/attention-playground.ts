@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { PlaygroundController } from '../app/controller.js';
 import type { PageConfig } from '../state/config.js';
+import type { ResultRecord } from '../../results/schema.js';
 import { shared } from './styles.js';
 import type { TilesChangeDetail } from './tile-editor.js';
 import './autotune-panel.js';
@@ -11,6 +12,9 @@ import './memory-panel.js';
 import './message-log.js';
 import './results-plots.js';
 import './results-table.js';
+import './roofline-chart.js';
+import './shader-view.js';
+import './kv-calculator.js';
 
 /**
  * Test and console hook, deliberately tiny: the browser tests wait on `completedJobs` and `busy`
@@ -180,7 +184,13 @@ export class AttentionPlayground extends LitElement {
           ></config-panel>
         </aside>
         <main>
-          <device-panel .device=${ctl.device} .quantumNs=${ctl.quantumNs}></device-panel>
+          <device-panel
+            .device=${ctl.device}
+            .quantumNs=${ctl.quantumNs}
+            .ceilings=${ctl.ceilings}
+            .busy=${ctl.busy}
+            @measure-ceilings=${() => ctl.measureCeilings()}
+          ></device-panel>
           ${this.renderJob()}
           <section
             class="panel ${this.dropping ? 'dropping' : ''}"
@@ -212,6 +222,7 @@ export class AttentionPlayground extends LitElement {
             <results-table .results=${ctl.results} .baseline=${baseline}></results-table>
             <input type="file" accept=".json,application/json" hidden @change=${this.onFile} aria-label="Results file to import" />
           </section>
+          ${this.renderInsight()}
           ${ctl.tunings.length > 0
             ? html`<section class="panel" aria-label="Autotune"><h2>Autotune</h2><autotune-panel .tunings=${ctl.tunings}></autotune-panel></section>`
             : nothing}
@@ -226,6 +237,26 @@ export class AttentionPlayground extends LitElement {
           </section>
         </main>
       </div>
+    `;
+  }
+
+  /** The “show why” views: roofline, shaders, KV memory (src/page/components/{roofline-chart,shader-view,kv-calculator}.ts). */
+  private renderInsight() {
+    const ctl = this.ctl;
+    const roof = ctl.rooflineCeilings;
+    return html`
+      <section class="panel" aria-label="Roofline">
+        <h2>Roofline</h2>
+        <roofline-chart .results=${ctl.results} .ceilings=${roof?.ceilings ?? null} .ceilingsSource=${roof?.source ?? null}></roofline-chart>
+      </section>
+      <section class="panel" aria-label="Shader">
+        <h2>Shader</h2>
+        <shader-view .results=${ctl.results} .load=${(r: ResultRecord) => ctl.shadersOf(r)}></shader-view>
+      </section>
+      <section class="panel" aria-label="KV memory">
+        <h2>KV cache and state memory</h2>
+        <kv-calculator .maxBufferSize=${ctl.caps?.limits.maxBufferSize ?? null} @apply-preset=${(e: CustomEvent<PageConfig>) => ctl.setConfig(e.detail)} .config=${ctl.config}></kv-calculator>
+      </section>
     `;
   }
 

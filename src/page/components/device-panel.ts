@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, LIMIT_NAMES } from '../../gpu/caps.js';
 import type { DeviceState } from '../app/controller.js';
 import { formatBytes } from '../state/format.js';
 import { timestampSummary } from '../state/timing.js';
+import type { Ceilings } from '../../results/roofline.js';
 import { shared } from './styles.js';
 
 /** Optional features the kernels and the timer use, and what each changes here. */
@@ -29,6 +30,8 @@ export class DevicePanel extends LitElement {
   static override properties = {
     device: { attribute: false },
     quantumNs: { attribute: false },
+    ceilings: { attribute: false },
+    busy: { attribute: false },
   };
   static override styles = [
     shared,
@@ -74,11 +77,35 @@ export class DevicePanel extends LitElement {
 
   declare device: DeviceState;
   declare quantumNs: number | null;
+  /** Measured on this device; null before “Measure ceilings”. */
+  declare ceilings: Ceilings | null;
+  /** A job is running: the probes wait for the queue, so the button says so by being disabled. */
+  declare busy: boolean;
 
   constructor() {
     super();
     this.device = { status: 'connecting', gpu: null, message: null };
     this.quantumNs = null;
+    this.ceilings = null;
+    this.busy = false;
+  }
+
+  private renderCeilings() {
+    const c = this.ceilings;
+    const rate = (v: number | undefined, why: string) => (v === undefined ? html`<span class="muted">— (${why})</span>` : `${v.toPrecision(3)} TFLOP/s`);
+    return html`
+      <h3>Ceilings</h3>
+      <p class="small muted">What this device reaches through WebGPU: a vec4 copy kernel (bytes read + written) and multiply-add chains; the roofline below draws them.</p>
+      <button type="button" ?disabled=${this.busy} @click=${() => this.dispatchEvent(new CustomEvent('measure-ceilings', { bubbles: true, composed: true }))}>Measure ceilings</button>
+      ${c
+        ? html`<dl aria-label="Ceilings" data-ceilings>
+            <dt>Copy bandwidth</dt><dd data-ceiling="copy">${c.copyGBps.toPrecision(3)} GB/s</dd>
+            <dt>f32 FMA</dt><dd data-ceiling="f32">${rate(c.f32Tflops, '')}</dd>
+            <dt>f16 FMA</dt><dd data-ceiling="f16">${rate(c.f16Tflops, 'no shader-f16')}</dd>
+            <dt>Subgroup matrix</dt><dd data-ceiling="mma">${rate(c.mmaTflops, 'no f16→f32 subgroup matrices')}</dd>
+          </dl>`
+        : nothing}
+    `;
   }
 
   override render() {
@@ -120,6 +147,7 @@ export class DevicePanel extends LitElement {
             <h3>Timing</h3>
             <p class="small" data-field="timing">${timestampSummary(timestamps, this.quantumNs)}</p>
             ${gpu.notes.map((n) => html`<p class="small muted">${n}</p>`)}
+            ${this.renderCeilings()}
           </div>
           <div>
             <table aria-label="Limits">

@@ -10,7 +10,7 @@ import './uplot-chart.js';
 /** One colour per kernel, by registry position, so a kernel keeps its colour as kernels are toggled. */
 const PALETTE = ['#d9480f', '#1c7ed6', '#2b8a3e', '#9c36b5', '#e67700', '#0b7285'];
 
-function colorOf(kernel: string): string {
+export function colorOf(kernel: string): string {
   const i = KERNELS.findIndex((k) => k.name === kernel);
   return PALETTE[(i < 0 ? KERNELS.length : i) % PALETTE.length]!;
 }
