@@ -42,6 +42,21 @@ export class ResultsTable extends LitElement {
       td {
         white-space: nowrap;
       }
+      /* Thirteen columns with a baseline must fit a 1400 px window: tighter padding, headers that
+         may wrap ("Baseline / ms"), and the timing method that may break before its batch count. */
+      th,
+      td {
+        padding: 0.25rem 0.35rem;
+      }
+      thead th,
+      thead th.num {
+        white-space: normal;
+        vertical-align: bottom;
+      }
+      td[data-col='timing'] {
+        white-space: normal;
+        min-width: 6rem;
+      }
       /* Tiles wrap to two lines at most (the full list is the cell's title), so the baseline and
          speedup columns fit beside them at 1400 px instead of scrolling out of view. */
       td.tiles {
