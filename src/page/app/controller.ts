@@ -320,6 +320,8 @@ export class PlaygroundController implements ReactiveController {
         key,
         label,
         async (signal) => {
+          // A job queued behind a stopped one (Run pressed while stopping) is not itself stopping.
+          this.stopping = false;
           this.job = { key, label, progress: { done: 0, total: 0, detail: 'starting' }, startedAt: performance.now() };
           this.changed();
           try {

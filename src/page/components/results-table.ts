@@ -217,7 +217,12 @@ export class ResultsTable extends LitElement {
           ? html`<td class="num" data-col="baseline">${match ? formatMs(match.baseline.medianMs) : '—'}${match && !match.sameTiles
                 ? html`<span class="sub" title=${`baseline tiles: ${tilesLabel(match.baseline.tiles)}`}>other tiles</span>`
                 : nothing}</td>
-              <td class="num ${verdict === 'neutral' ? '' : verdict}" data-col="speedup" data-verdict=${verdict}>
+              <td
+                class="num ${verdict === 'neutral' ? '' : verdict}"
+                data-col="speedup"
+                data-verdict=${verdict}
+                title=${verdict === 'neutral' && match?.speedup ? 'Within the p20–p80 spread of both rows: the same speed as far as this measurement can tell' : nothing}
+              >
                 ${match?.speedup ? formatRatio(match.speedup) : '—'}
               </td>`
           : nothing}
