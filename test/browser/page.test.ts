@@ -52,7 +52,7 @@ interface Row {
 
 /** The results table as data (Playwright's CSS engine pierces the components' shadow roots). */
 function tableRows(page: Page): Promise<Row[]> {
-  return page.locator('results-table tbody:not(.baseline-only) tr[data-kernel]').evaluateAll((els) =>
+  return page.locator('results-table tbody:not(.baseline-only) tr[data-kernel]:not([data-source=previous])').evaluateAll((els) =>
     els.map((e) => {
       const el = e as HTMLElement;
       return {

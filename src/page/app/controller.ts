@@ -14,7 +14,9 @@ import { WorkQueue } from '../engine/queue.js';
 import { type Case, type Progress, type RunContext, runCases, tuneKernels } from '../engine/runner.js';
 import { WorkerReference } from '../reference/client.js';
 import { type PageConfig, inConfiguredFamily, pinTiles, problemOf, referenceShape, shapeAt, shapeProblem, unpinTiles } from '../state/config.js';
-import { PAGE_TAG, mergeRecord } from '../state/results.js';
+import { type RunEstimate, estimateRun } from '../state/estimate.js';
+import { applySoftwarePreset, givenParams } from '../state/preset.js';
+import { PAGE_TAG, keepPrevious, mergeRecord } from '../state/results.js';
 import { type KeyValueStore, loadConfigSearch, loadStored, saveBaseline, saveConfigSearch, saveResults } from '../state/storage.js';
 import { decodeConfig, encodeConfig } from '../state/url.js';
 import { downloadText, timestampedName } from './download.js';
@@ -77,6 +79,10 @@ export class PlaygroundController implements ReactiveController {
   urlNotes: string[];
   device: DeviceState = { status: 'connecting', gpu: null, message: null };
   results: ResultRecord[] = [];
+  /** Rows a tile edit replaced (tag "previous"), kept until Clear previous; never exported. */
+  previous: ResultRecord[] = [];
+  /** Stop was pressed and the running job has not ended yet (a timing stage finishes first). */
+  stopping = false;
   baseline: ResultsFile | null = null;
   baselineName: string | null = null;
   job: JobState | null = null;
@@ -94,6 +100,7 @@ export class PlaygroundController implements ReactiveController {
 
   private readonly queue = new WorkQueue(() => {
     this.waiting = this.queue.waiting.length;
+    if (!this.queue.busy) this.stopping = false;
     this.changed();
   });
   private readonly fixtures = new FixtureCache();
@@ -101,6 +108,8 @@ export class PlaygroundController implements ReactiveController {
   private readonly liveTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Context of the device that made the kept results, for exports while no device is open. */
   private storedContext: ResultsContext | null = null;
+  /** Query parameters the link or kept configuration set; null once the software preset was considered. */
+  private presetPending: Set<string> | null;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -114,6 +123,7 @@ export class PlaygroundController implements ReactiveController {
     const decoded = decodeConfig(kept ?? search);
     this.config = decoded.config;
     this.urlNotes = kept ? decoded.notes.map((n) => `kept configuration: ${n}`) : decoded.notes;
+    this.presetPending = givenParams(kept ?? search);
     const stored = loadStored(env.storage);
     if (stored.results) {
       this.results = stored.results.results;
@@ -167,12 +177,24 @@ export class PlaygroundController implements ReactiveController {
       this.device = { status: 'ready', gpu, message: null };
       this.quantumNs = null;
       this.ceilings = null;
+      this.considerSoftwarePreset(gpu);
       for (const note of gpu.notes) this.addLog('info', note);
       void gpu.lost.then((info) => this.onLost(gpu, info));
     } catch (error) {
       this.device = { status: 'unavailable', gpu: null, message: (error as Error).message };
     }
     this.changed();
+  }
+
+  /** Once, on the first device: a software adapter starts from a small shape unless the link or kept configuration said otherwise. */
+  private considerSoftwarePreset(gpu: AttentionDevice): void {
+    const given = this.presetPending;
+    this.presetPending = null;
+    if (!given || !gpu.adapter.software) return;
+    const preset = applySoftwarePreset(this.config, given);
+    if (encodeConfig(preset) === encodeConfig(this.config)) return;
+    this.setConfig(preset);
+    this.addLog('info', 'Software adapter: started from a small shape (N 64–256, 2 heads, d 32) so that Run takes seconds, not minutes. Any field can be raised.');
   }
 
   private onLost(gpu: AttentionDevice, info: GPUDeviceLostInfo): void {
@@ -229,7 +251,7 @@ export class PlaygroundController implements ReactiveController {
   private runLive(kernel: string): void {
     const cases = this.liveCases(kernel);
     if (cases.length === 0) return;
-    void this.enqueue(`live:${kernel}`, `Re-running ${kernel} with its new tiles`, (ctx) => runCases(ctx, cases, this.config.samples, (r) => this.addRecord(r)), true);
+    void this.enqueue(`live:${kernel}`, `Re-running ${kernel} with its new tiles`, (ctx) => runCases(ctx, cases, this.config.samples, (r) => this.addRecord(r, true)), true);
   }
 
   // ---- Jobs ----
@@ -241,6 +263,12 @@ export class PlaygroundController implements ReactiveController {
     if (problem) return problem;
     if (this.config.kernels.length === 0) return 'Choose at least one kernel';
     return null;
+  }
+
+  /** How long Run would take now, from the FLOP model and the rate measured here (or assumed). */
+  get estimate(): RunEstimate | null {
+    if (this.device.status !== 'ready' || shapeProblem(this.config)) return null;
+    return estimateRun(this.config, this.device.gpu?.adapter.software ?? false, this.results);
   }
 
   run(): void {
@@ -284,7 +312,10 @@ export class PlaygroundController implements ReactiveController {
   stop(): void {
     for (const t of this.liveTimers.values()) clearTimeout(t);
     this.liveTimers.clear();
+    // The running stage (a timing loop, a compile) ends before the job does: say so at once.
+    if (this.queue.busy) this.stopping = true;
     this.queue.cancel();
+    this.changed();
   }
 
   private async enqueue(key: string, label: string, body: (ctx: RunContext) => Promise<void>, supersede = false): Promise<void> {
@@ -295,6 +326,8 @@ export class PlaygroundController implements ReactiveController {
         key,
         label,
         async (signal) => {
+          // A job queued behind a stopped one (Run pressed while stopping) is not itself stopping.
+          this.stopping = false;
           this.job = { key, label, progress: { done: 0, total: 0, detail: 'starting' }, startedAt: performance.now() };
           this.changed();
           try {
@@ -325,7 +358,8 @@ export class PlaygroundController implements ReactiveController {
     this.changed();
   }
 
-  private addRecord(record: ResultRecord): void {
+  private addRecord(record: ResultRecord, live = false): void {
+    if (live) this.previous = keepPrevious(this.previous, this.results, record);
     this.results = mergeRecord(this.results, record);
     const timing = record.timing;
     if (timing && timing.method !== 'wall' && timing.quantumNs > 0) this.quantumNs = timing.quantumNs;
@@ -428,6 +462,7 @@ export class PlaygroundController implements ReactiveController {
   clearResults(): void {
     const previous = this.results;
     this.results = [];
+    this.previous = [];
     this.tunings = [];
     this.persistResults();
     this.notice = {
@@ -443,6 +478,11 @@ export class PlaygroundController implements ReactiveController {
         },
       },
     };
+    this.changed();
+  }
+
+  clearPrevious(): void {
+    this.previous = [];
     this.changed();
   }
 

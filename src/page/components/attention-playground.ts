@@ -8,6 +8,7 @@ import './autotune-panel.js';
 import './config-panel.js';
 import './device-panel.js';
 import './family-views.js';
+import './job-status.js';
 import './memory-panel.js';
 import './message-log.js';
 import './results-plots.js';
@@ -92,17 +93,6 @@ export class AttentionPlayground extends LitElement {
         gap: 0.4rem;
         flex-shrink: 0;
       }
-      .job {
-        display: grid;
-        grid-template-columns: 1fr auto;
-        gap: 0.25rem 1rem;
-        align-items: center;
-      }
-      progress {
-        width: 100%;
-        height: 0.6rem;
-        accent-color: var(--accent);
-      }
       .results-head {
         display: flex;
         flex-wrap: wrap;
@@ -175,6 +165,8 @@ export class AttentionPlayground extends LitElement {
             .config=${ctl.config}
             .caps=${ctl.caps}
             .busy=${ctl.busy}
+            .stopping=${ctl.stopping}
+            .estimate=${ctl.estimate}
             .blocked=${ctl.blocked}
             @config-change=${(e: CustomEvent<PageConfig>) => ctl.setConfig(e.detail)}
             @tiles-change=${(e: CustomEvent<TilesChangeDetail>) => ctl.setTiles(e.detail.kernel, e.detail.tiles)}
@@ -208,6 +200,9 @@ export class AttentionPlayground extends LitElement {
                 <button type="button" ?disabled=${!hasResults} @click=${() => ctl.copy('csv')}>Copy CSV</button>
                 <button type="button" @click=${this.pickFile} title="Load a results file from the CLI or another browser as the baseline (or drop it here)">Import results</button>
                 <button type="button" ?disabled=${!hasResults || ctl.busy} @click=${() => ctl.clearResults()}>Clear results</button>
+                ${ctl.previous.length > 0
+                  ? html`<button type="button" @click=${() => ctl.clearPrevious()} title="Remove the rows (dashed lines) of the configuration before the latest tile edit">Clear previous</button>`
+                  : nothing}
               </div>
             </div>
             ${ctl.baseline
@@ -218,8 +213,8 @@ export class AttentionPlayground extends LitElement {
                   <button type="button" @click=${() => ctl.clearBaseline()}>Remove baseline</button>
                 </p>`
               : nothing}
-            <results-plots .results=${ctl.results} .baseline=${baseline} .config=${ctl.config}></results-plots>
-            <results-table .results=${ctl.results} .baseline=${baseline}></results-table>
+            <results-plots .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous} .config=${ctl.config}></results-plots>
+            <results-table .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous}></results-table>
             <input type="file" accept=".json,application/json" hidden @change=${this.onFile} aria-label="Results file to import" />
           </section>
           ${this.renderInsight()}
@@ -290,23 +285,7 @@ export class AttentionPlayground extends LitElement {
 
   private renderJob() {
     const ctl = this.ctl;
-    const job = ctl.job;
-    if (!job) {
-      return html`<section class="panel" aria-label="Progress"><p class="muted small" role="status" data-job="idle">
-        Idle. ${ctl.device.status === 'ready' ? 'Run benchmarks the selected kernels at every length; editing a tile re-runs that kernel.' : ''}
-      </p></section>`;
-    }
-    const { done, total, detail } = job.progress;
-    const seconds = ((performance.now() - job.startedAt) / 1000).toFixed(0);
-    return html`<section class="panel" aria-label="Progress">
-      <div class="job" role="status" data-job="running">
-        <strong>${job.label}</strong>
-        <span class="muted small">${done} of ${total || '?'} · ${seconds} s${ctl.waiting > 0 ? ` · ${ctl.waiting} queued` : ''}</span>
-        <progress aria-label="Progress" max=${Math.max(total, 1)} .value=${done}></progress>
-        <button type="button" @click=${() => ctl.stop()} aria-label="Stop the running job">Stop</button>
-        <span class="small">${detail}</span>
-      </div>
-    </section>`;
+    return html`<job-status .job=${ctl.job} .waiting=${ctl.waiting} .stopping=${ctl.stopping} .ready=${ctl.device.status === 'ready'} @stop=${() => ctl.stop()}></job-status>`;
   }
 
   private pickFile = (): void => {

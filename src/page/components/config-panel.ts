@@ -5,6 +5,7 @@ import { FAMILIES } from '../../attention/registry.js';
 import type { ShapeField } from '../../attention/types.js';
 import { parseFieldList } from '../../attention/field-text.js';
 import { LIMITS, type PageConfig, axisField, defaultConfig, fieldText, formatSeqList, kernelsOf, parseSeqList, problemOf, shapeProblem } from '../state/config.js';
+import { LONG_RUN_S, type RunEstimate, formatDuration } from '../state/estimate.js';
 import { shared } from './styles.js';
 import './tile-editor.js';
 
@@ -30,6 +31,8 @@ export class ConfigPanel extends LitElement {
     config: { attribute: false },
     caps: { attribute: false },
     busy: { type: Boolean },
+    stopping: { type: Boolean },
+    estimate: { attribute: false },
     blocked: { attribute: false },
     invalid: { state: true },
     seqText: { state: true },
@@ -82,6 +85,10 @@ export class ConfigPanel extends LitElement {
         gap: 0.4rem;
         flex-wrap: wrap;
       }
+      .estimate.long {
+        color: var(--warn);
+        font-weight: 600;
+      }
       .hint {
         font-size: 0.82em;
         color: var(--muted);
@@ -95,6 +102,9 @@ export class ConfigPanel extends LitElement {
   declare config: PageConfig;
   declare caps: DeviceCaps | null;
   declare busy: boolean;
+  declare stopping: boolean;
+  /** How long Run would take; null without a device or a valid shape. */
+  declare estimate: RunEstimate | null;
   declare blocked: string | null;
   /** Fields whose text is not a valid value yet, with the reason. */
   declare invalid: Partial<Record<string, string>>;
@@ -105,6 +115,8 @@ export class ConfigPanel extends LitElement {
   constructor() {
     super();
     this.busy = false;
+    this.stopping = false;
+    this.estimate = null;
     this.blocked = null;
     this.invalid = {};
     this.texts = {};
@@ -139,6 +151,24 @@ export class ConfigPanel extends LitElement {
     const longest = Math.max(...config.seqs);
     return html`
       <form @submit=${(e: Event) => e.preventDefault()} aria-label="Configuration">
+        <div class="run">
+          <div class="actions">
+            <button type="button" class="primary" ?disabled=${runBlocked !== null} @click=${() => this.emit('run')} title=${runBlocked ?? 'Benchmark every selected kernel at every length'}>Run</button>
+            <button type="button" ?disabled=${!this.busy || this.stopping} @click=${() => this.emit('stop')} title="Cancel the running job and everything queued">${this.stopping ? 'Stopping…' : 'Stop'}</button>
+            <button
+              type="button"
+              ?disabled=${runBlocked !== null}
+              @click=${() => this.emit('autotune')}
+              title=${runBlocked ?? `Search each selected kernel's tiles on ${axis.label} = ${longest}`}
+            >Autotune</button>
+          </div>
+          ${this.renderEstimate()}
+          <p class="hint">
+            ${runBlocked
+              ? html`<span class="problem">${runBlocked}</span>`
+                : html`Autotune searches each selected kernel's tiles on the largest value, ${axis.label} = ${longest}, pins the fastest configuration that passes the reference check, and adds the checked finalists to the results.`}
+          </p>
+        </div>
         ${FAMILIES.length > 1
           ? html`<div class="fields">
               <label for="family" title="Which attention problem: each has its own shape fields and kernels">Family</label>
@@ -195,25 +225,19 @@ export class ConfigPanel extends LitElement {
           <div class="fields">${RUN_FIELDS.map((f) => this.numberField(f))}</div>
         </fieldset>
 
-        <div>
-          <div class="actions">
-            <button type="button" class="primary" ?disabled=${runBlocked !== null} @click=${() => this.emit('run')} title=${runBlocked ?? 'Benchmark every selected kernel at every length'}>Run</button>
-            <button type="button" ?disabled=${!this.busy} @click=${() => this.emit('stop')} title="Cancel the running job and everything queued">Stop</button>
-            <button
-              type="button"
-              ?disabled=${runBlocked !== null}
-              @click=${() => this.emit('autotune')}
-              title=${runBlocked ?? `Search each selected kernel's tiles on ${axis.label} = ${longest}`}
-            >Autotune</button>
-          </div>
-          <p class="hint">
-            ${runBlocked
-              ? html`<span class="problem">${runBlocked}</span>`
-                : html`Autotune searches each selected kernel's tiles on the largest value, ${axis.label} = ${longest}, pins the fastest configuration that passes the reference check, and adds the checked finalists to the results.`}
-          </p>
-        </div>
       </form>
     `;
+  }
+
+  /** Before Run: cases × per-case time from the FLOP model, so a long sweep is no surprise. */
+  private renderEstimate() {
+    const e = this.estimate;
+    if (!e || e.cases === 0) return nothing;
+    const long = e.seconds > LONG_RUN_S;
+    const rate = e.rateSource === 'measured' ? 'at the rate measured here' : 'at an assumed rate for this kind of adapter';
+    return html`<p class="small estimate ${long ? 'long' : ''}" data-estimate title=${`Each case's FLOPs over the rate, times the samples plus check and warm-up runs, plus compile and the CPU reference; ${rate}.`}>
+      Run: ${e.cases} case${e.cases === 1 ? '' : 's'}, ${formatDuration(e.seconds)}${long ? ' — a long run: fewer or shorter lengths finish sooner' : ''}.
+    </p>`;
   }
 
   /** One control per shape field, by kind; the label is the field's label, its accessible name. */

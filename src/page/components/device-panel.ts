@@ -55,8 +55,16 @@ export class DevicePanel extends LitElement {
       }
       @media (max-width: 900px) {
         .cols {
-          grid-template-columns: 1fr;
+          grid-template-columns: minmax(0, 1fr);
         }
+      }
+      /* On a phone the limit names (maxComputeWorkgroupStorageSize) break, and the table scrolls
+         inside the panel rather than pushing the page sideways. */
+      .cols > * {
+        min-width: 0;
+      }
+      td.mono {
+        overflow-wrap: anywhere;
       }
       .warn {
         color: var(--warn);
@@ -150,7 +158,7 @@ export class DevicePanel extends LitElement {
             ${this.renderCeilings()}
           </div>
           <div>
-            <table aria-label="Limits">
+            <div class="scroll"><table aria-label="Limits">
               <thead>
                 <tr><th>Limit</th><th class="num">WebGPU default</th><th class="num">Granted</th><th>Bounds</th></tr>
               </thead>
@@ -166,7 +174,7 @@ export class DevicePanel extends LitElement {
                   </tr>`;
                 })}
               </tbody>
-            </table>
+            </table></div>
           </div>
         </div>
       </section>

@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { KERNELS } from '../../attention/registry.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { type PageConfig, axisField, problemOf } from '../state/config.js';
+import { unitScale } from '../state/format.js';
 import { loglogSlope, plotData } from '../state/plot-data.js';
 import { shared } from './styles.js';
 import type { ChartSpec } from './uplot-chart.js';
@@ -26,6 +27,7 @@ export class ResultsPlots extends LitElement {
   static override properties = {
     results: { attribute: false },
     baseline: { attribute: false },
+    previous: { attribute: false },
     config: { attribute: false },
   };
   static override styles = [
@@ -44,14 +46,28 @@ export class ResultsPlots extends LitElement {
 
   declare results: ResultRecord[];
   declare baseline: ResultRecord[] | null;
+  declare previous: ResultRecord[];
   declare config: PageConfig;
 
+  constructor() {
+    super();
+    this.previous = [];
+  }
+
   override render() {
-    const data = plotData(this.results, this.baseline ?? [], this.config);
+    const data = plotData(this.results, this.baseline ?? [], this.config, this.previous);
     // The swept field's label, e.g. "sequence length" (the dense family's "Sequence lengths").
     const xName = axisField(problemOf(this.config)).label.toLowerCase().replace(/s$/, '');
-    const series = (pick: 'ms' | 'tflops') =>
-      data.series.map((s) => ({ label: s.label, values: s[pick], color: colorOf(s.kernel), dashed: s.baseline }));
+    const series = (pick: 'ms' | 'tflops', scale = 1) =>
+      data.series.map((s) => ({
+        label: s.label,
+        values: s[pick].map((v) => (v === null ? null : v * scale)),
+        color: colorOf(s.kernel),
+        dashed: s.baseline || s.previous,
+      }));
+    // Throughput in the unit its largest value needs: SwiftShader's 0.00008 TFLOP/s reads as 80 MFLOP/s.
+    const peak = Math.max(0, ...data.series.flatMap((s) => s.tflops.filter((v): v is number => v !== null)));
+    const unit = unitScale(peak * 1e12);
     const emptyText = 'The plots show Run results for the configured shape: press Run.';
     const time: ChartSpec = {
       title: `Time per run vs ${xName} (log–log)`,
@@ -66,11 +82,11 @@ export class ResultsPlots extends LitElement {
     const throughput: ChartSpec = {
       title: `Throughput vs ${xName}`,
       xLabel: xName,
-      yLabel: 'TFLOP/s',
+      yLabel: `${unit.prefix}FLOP/s`,
       xs: data.xs,
-      series: series('tflops'),
+      series: series('tflops', 1e12 / unit.factor),
       yLog: false,
-      formatY: (v) => (v === 0 ? '0' : v.toPrecision(2)),
+      formatY: (v) => (v === 0 ? '0' : sig(v)),
       emptyText,
     };
     const slopes = data.series
@@ -82,7 +98,7 @@ export class ResultsPlots extends LitElement {
     return html`
       <p class="muted small">
         ${problem.title}, ${Object.entries(this.config.shape).map(([k, v]) => `${problem.fields.find((f) => f.key === k)?.label ?? k} ${String(v)}`).join(', ')};
-        the latest run of each kernel at each ${axis.label.toLowerCase()} value${this.baseline ? '; dashed: the baseline’s fastest row' : ''}.
+        the latest run of each kernel at each ${axis.label.toLowerCase()} value${this.baseline ? '; dashed: the baseline’s fastest row' : ''}${this.previous.length > 0 ? '; dashed “previous”: the tiles before the latest edit' : ''}.
       </p>
       <div class="charts">
         <uplot-chart .spec=${time}></uplot-chart>

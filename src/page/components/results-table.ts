@@ -3,8 +3,9 @@ import { tilesLabel } from '../../attention/common.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { problemOf as problemOfRecord, recordShapeLabel } from '../../results/label.js';
 import { formatRatio, matchBaseline, unmatchedBaseline } from '../../results/baseline.js';
-import { formatError, formatMs, formatNumber } from '../state/format.js';
-import { AUTOTUNE_FINAL_TAG, sortForDisplay } from '../state/results.js';
+import { formatBandwidth, formatError, formatFlops, formatMs } from '../state/format.js';
+import { AUTOTUNE_FINAL_TAG, PREVIOUS_TAG, sameShape, sortForDisplay } from '../state/results.js';
+import { speedupVerdict } from '../state/speedup.js';
 import { shared } from './styles.js';
 
 /** What the status column says: "pass" only when the output matched the reference. */
@@ -33,6 +34,7 @@ export class ResultsTable extends LitElement {
   static override properties = {
     results: { attribute: false },
     baseline: { attribute: false },
+    previous: { attribute: false },
   };
   static override styles = [
     shared,
@@ -40,9 +42,39 @@ export class ResultsTable extends LitElement {
       td {
         white-space: nowrap;
       }
+      /* Thirteen columns with a baseline must fit a 1400 px window: tighter padding, headers that
+         may wrap ("Baseline / ms"), and the timing method that may break before its batch count. */
+      th,
+      td {
+        padding: 0.25rem 0.35rem;
+      }
+      thead th,
+      thead th.num {
+        white-space: normal;
+        vertical-align: bottom;
+      }
+      td[data-col='timing'] {
+        white-space: normal;
+        min-width: 6rem;
+      }
+      /* Tiles wrap to two lines at most (the full list is the cell's title), so the baseline and
+         speedup columns fit beside them at 1400 px instead of scrolling out of view. */
       td.tiles {
         white-space: normal;
-        min-width: 9rem;
+        min-width: 7rem;
+        max-width: 12rem;
+      }
+      td.tiles > span {
+        display: -webkit-box;
+        -webkit-box-orient: vertical;
+        -webkit-line-clamp: 2;
+        line-clamp: 2;
+        overflow: hidden;
+        overflow-wrap: anywhere;
+      }
+      tr.previous td {
+        color: var(--muted);
+        border-top: 1px dashed var(--border-strong);
       }
       .status-pass {
         color: var(--good);
@@ -97,11 +129,14 @@ export class ResultsTable extends LitElement {
 
   declare results: ResultRecord[];
   declare baseline: ResultRecord[] | null;
+  /** Rows of the configuration before the latest tile edit, shown under the row that replaced each. */
+  declare previous: ResultRecord[];
 
   constructor() {
     super();
     this.results = [];
     this.baseline = null;
+    this.previous = [];
   }
 
   override render() {
@@ -123,8 +158,8 @@ export class ResultsTable extends LitElement {
               <th>Status</th>
               <th class="num" title="Median time of one kernel run">Median ms</th>
               <th class="num" title="20th to 80th percentile of the samples">p20–p80 ms</th>
-              <th class="num" title="Useful FLOPs (4·d per unmasked query–key pair) per second">TFLOP/s</th>
-              <th class="num" title="Modelled global-memory traffic per second">GB/s</th>
+              <th class="num" title="Useful FLOPs (4·d per unmasked query–key pair) per second">FLOP/s</th>
+              <th class="num" title="Modelled global-memory traffic per second">Bytes/s</th>
               <th class="num" title="Largest |GPU − float64 reference| over the checked rows, and which rows were checked">Max error</th>
               <th class="num" title="Asynchronous pipeline creation (shader compile); cached pipelines cost nothing">Compile ms</th>
               <th title="timestamp: GPU timestamps; timestamp-coarse: rounded timestamps, ×n dispatches per timestamp pair; wall: host clock">Timing</th>
@@ -135,7 +170,10 @@ export class ResultsTable extends LitElement {
             </tr>
           </thead>
           <tbody>
-            ${rows.map((r) => this.row(r, columns, baseline))}
+            ${rows.map((r) => {
+              const before = r.tag === 'page' ? this.previous.find((p) => p.family === r.family && p.kernel === r.kernel && sameShape(p.shape, r.shape)) : undefined;
+              return html`${this.row(r, columns, baseline)}${before ? this.row(before, columns, baseline, false, r) : nothing}`;
+            })}
           </tbody>
           ${extra.length > 0
             ? html`<tbody class="baseline-only">
@@ -148,14 +186,17 @@ export class ResultsTable extends LitElement {
     `;
   }
 
-  private row(r: ResultRecord, columns: number, baseline: ResultRecord[] | null, fromBaseline = false) {
+  /** One row; `after` is the row that replaced a previous one (its speedup is shown against it). */
+  private row(r: ResultRecord, columns: number, baseline: ResultRecord[] | null, fromBaseline = false, after?: ResultRecord) {
     const status = statusText(r);
-    const match = baseline ? matchBaseline(r, baseline) : null;
+    const match = baseline && !after ? matchBaseline(r, baseline) : null;
     const reason = r.status !== 'ok' ? r.reason : undefined;
     const source = fromBaseline ? 'baseline' : r.tag === AUTOTUNE_FINAL_TAG ? 'autotune' : r.tag === 'page' ? 'run' : (r.tag ?? '');
+    const verdict = match?.speedup ? speedupVerdict(r, match.baseline) : 'neutral';
+    const tiles = tilesLabel(r.tiles);
     return html`
       <tr
-        class=${reason ? 'has-reason' : ''}
+        class="${reason ? 'has-reason' : ''} ${r.tag === PREVIOUS_TAG ? 'previous' : ''}"
         data-kernel=${r.kernel}
         data-seq=${String(r.shape[problemOfRecord(r)?.axis ?? 'seqK'] ?? '')}
         data-status=${r.status}
@@ -163,12 +204,12 @@ export class ResultsTable extends LitElement {
       >
         <td><strong>${r.kernel}</strong>${source !== 'run' ? html` <span class="badge">${source}</span>` : nothing}</td>
         <td>${recordShapeLabel(r)}</td>
-        <td class="tiles mono" data-col="tiles">${tilesLabel(r.tiles)}</td>
+        <td class="tiles mono" data-col="tiles" title=${tiles}><span>${tiles}</span></td>
         <td class="status-${status.split(' ')[0]}" data-col="status">${status}</td>
         <td class="num" data-col="median">${formatMs(r.medianMs)}</td>
         <td class="num">${r.p20Ms !== null && r.p80Ms !== null ? `${formatMs(r.p20Ms)}–${formatMs(r.p80Ms)}` : '—'}</td>
-        <td class="num">${formatNumber(r.tflops)}</td>
-        <td class="num">${formatNumber(r.gbps)}</td>
+        <td class="num" data-col="flops">${formatFlops(r.tflops)}</td>
+        <td class="num" data-col="bytes">${formatBandwidth(r.gbps)}</td>
         <td class="num" data-col="error">${r.check ? html`${formatError(r.check.maxAbsError)}<span class="sub">${checkText(r)}</span>` : '—'}</td>
         <td class="num">${r.compileMs === null ? '—' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0)}</td>
         <td class="mono" data-col="timing">${timingText(r)}</td>
@@ -176,7 +217,12 @@ export class ResultsTable extends LitElement {
           ? html`<td class="num" data-col="baseline">${match ? formatMs(match.baseline.medianMs) : '—'}${match && !match.sameTiles
                 ? html`<span class="sub" title=${`baseline tiles: ${tilesLabel(match.baseline.tiles)}`}>other tiles</span>`
                 : nothing}</td>
-              <td class="num ${match?.speedup ? (match.speedup >= 1 ? 'faster' : 'slower') : ''}" data-col="speedup">
+              <td
+                class="num ${verdict === 'neutral' ? '' : verdict}"
+                data-col="speedup"
+                data-verdict=${verdict}
+                title=${verdict === 'neutral' && match?.speedup ? 'Within the p20–p80 spread of both rows: the same speed as far as this measurement can tell' : nothing}
+              >
                 ${match?.speedup ? formatRatio(match.speedup) : '—'}
               </td>`
           : nothing}

@@ -27,6 +27,27 @@ export interface ChartSpec {
 }
 
 const HEIGHT = 260;
+/** Space between the tick marks and their labels, in CSS px. */
+const Y_GAP = 6;
+/** Tick length (uPlot's default), in CSS px. */
+const TICK_SIZE = 10;
+
+/**
+ * The y axis's width, from its widest tick label: a fixed width let long labels ("0.000082") run
+ * under the axis title, which uPlot draws in its own band (labelSize) outside this width.
+ */
+function yAxisSize(u: uPlot, values: string[] | null, axisIdx: number): number {
+  const axis = u.axes[axisIdx]!;
+  let widest = 0;
+  if (values) {
+    u.ctx.save();
+    u.ctx.font = (axis.font as unknown as [string, number] | undefined)?.[0] ?? u.ctx.font;
+    for (const v of values) widest = Math.max(widest, u.ctx.measureText(String(v ?? '')).width);
+    u.ctx.restore();
+  }
+  // measureText works in canvas pixels, which uPlot scales by the device pixel ratio.
+  return Math.ceil(widest / uPlot.pxRatio) + TICK_SIZE + Y_GAP + 4;
+}
 
 /**
  * A uPlot line chart over sequence length (log base 2 on x). uPlot draws to a canvas and builds its
@@ -113,7 +134,7 @@ export class UplotChart extends LitElement {
       },
       axes: [
         { ...axis, label: spec.xLabel, values: (_u, splits) => splits.map((v) => (spec.formatX ? spec.formatX(v) : String(Math.round(v)))) },
-        { ...axis, label: spec.yLabel, size: 64, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.formatY(v))) },
+        { ...axis, label: spec.yLabel, size: yAxisSize, gap: Y_GAP, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.formatY(v))) },
       ],
       series: [
         { label: 'N' },

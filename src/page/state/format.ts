@@ -43,3 +43,41 @@ export function formatTokens(n: number): string {
   if (n >= 1024) return `${short(n / 1024)}k`;
   return short(n);
 }
+
+/** A prefix and its factor, for rates with units that span nine decades (SwiftShader to an H200). */
+export interface UnitScale {
+  prefix: string;
+  factor: number;
+}
+
+const PREFIXES: UnitScale[] = [
+  { prefix: 'P', factor: 1e15 },
+  { prefix: 'T', factor: 1e12 },
+  { prefix: 'G', factor: 1e9 },
+  { prefix: 'M', factor: 1e6 },
+  { prefix: 'k', factor: 1e3 },
+  { prefix: '', factor: 1 },
+];
+
+/** The largest prefix that keeps `perSecond` at 1 or more (the smallest for zero and tiny values). */
+export function unitScale(perSecond: number): UnitScale {
+  const v = Math.abs(perSecond);
+  return PREFIXES.find((p) => v >= p.factor) ?? PREFIXES[PREFIXES.length - 1]!;
+}
+
+function formatRate(perSecond: number | null | undefined, unit: string): string {
+  if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return '—';
+  if (perSecond === 0) return `0 ${unit}`;
+  const s = unitScale(perSecond);
+  return `${formatNumber(perSecond / s.factor)} ${s.prefix}${unit}`;
+}
+
+/** A TFLOP/s figure with the unit that suits it: 0.0000816 → "81.6 MFLOP/s". */
+export function formatFlops(tflops: number | null | undefined): string {
+  return formatRate(tflops === null || tflops === undefined ? tflops : tflops * 1e12, 'FLOP/s');
+}
+
+/** A GB/s figure (10⁹ bytes per second) with the unit that suits it: 0.5 → "500 MB/s", 3200 → "3.20 TB/s". */
+export function formatBandwidth(gbps: number | null | undefined): string {
+  return formatRate(gbps === null || gbps === undefined ? gbps : gbps * 1e9, 'B/s');
+}

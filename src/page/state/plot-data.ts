@@ -7,6 +7,8 @@ export interface PlotSeries {
   label: string;
   kernel: string;
   baseline: boolean;
+  /** The configuration before the latest tile edit; drawn dashed like the baseline. */
+  previous: boolean;
   /** Median ms per x, null where there is no timed row. */
   ms: (number | null)[];
   tflops: (number | null)[];
@@ -24,19 +26,20 @@ export interface PlotData {
  * other field as configured): the page's live rows, and the baseline's fastest row per kernel and
  * length. Failed rows are left out, since a wrong kernel's speed means nothing.
  */
-export function plotData(results: readonly ResultRecord[], baseline: readonly ResultRecord[], config: PageConfig): PlotData {
+export function plotData(results: readonly ResultRecord[], baseline: readonly ResultRecord[], config: PageConfig, previous: readonly ResultRecord[] = []): PlotData {
   const axis = problemOf(config).axis;
   const xOf = (r: ResultRecord) => r.shape[axis] as number;
   const live = results.filter((r) => r.tag === PAGE_TAG && inConfiguredFamily(r, config) && isTimed(r));
   const base = baseline.filter((r) => inConfiguredFamily(r, config) && isTimed(r));
-  const xs = [...new Set([...live, ...base].map(xOf))].sort((a, b) => a - b);
+  const before = previous.filter((r) => inConfiguredFamily(r, config) && isTimed(r));
+  const xs = [...new Set([...live, ...base, ...before].map(xOf))].sort((a, b) => a - b);
   const order = (names: Iterable<string>) => {
     const set = new Set(names);
     const known = KERNELS.map((k) => k.name).filter((n) => set.has(n));
     return [...known, ...[...set].filter((n) => !known.includes(n)).sort()];
   };
   const series: PlotSeries[] = [];
-  const build = (rows: ResultRecord[], isBaseline: boolean) => {
+  const build = (rows: ResultRecord[], isBaseline: boolean, isPrevious = false) => {
     for (const kernel of order(rows.map((r) => r.kernel))) {
       const best = xs.map((x) =>
         rows
@@ -44,15 +47,17 @@ export function plotData(results: readonly ResultRecord[], baseline: readonly Re
           .sort((a, b) => a.medianMs! - b.medianMs!)[0],
       );
       series.push({
-        label: isBaseline ? `${kernel} (baseline)` : kernel,
+        label: isBaseline ? `${kernel} (baseline)` : isPrevious ? `${kernel} (previous)` : kernel,
         kernel,
         baseline: isBaseline,
+        previous: isPrevious,
         ms: best.map((r) => r?.medianMs ?? null),
         tflops: best.map((r) => r?.tflops ?? null),
       });
     }
   };
   build(live, false);
+  build(before, false, true);
   build(base, true);
   return { xs, series };
 }

@@ -7,6 +7,8 @@ import type { ResultRecord } from '../../results/schema.js';
 export const PAGE_TAG = 'page';
 /** Tag the autotuner gives its checked finalists (see src/autotune.ts). */
 export const AUTOTUNE_FINAL_TAG = 'autotune-final';
+/** Tag of a row a tile edit replaced: kept beside the new one so before and after can be compared. */
+export const PREVIOUS_TAG = 'previous';
 
 
 /**
@@ -23,6 +25,21 @@ export function mergeRecord(results: readonly ResultRecord[], record: ResultReco
     sameShape(r.shape, record.shape) &&
     (record.tag === PAGE_TAG || sameTiles(r.tiles, record.tiles));
   return [...results.filter((r) => !replaces(r)), record];
+}
+
+/**
+ * The previous-configuration rows after a tile edit's record arrives: the Run row it replaces moves
+ * here (tagged "previous"), replacing an older previous row of its kernel and shape, so the table
+ * and plots always show the configuration just before the latest edit beside the current one. A
+ * record with the same tiles as the row it replaces (a re-run of the same configuration) changes
+ * nothing: there is no "before" to compare with.
+ */
+export function keepPrevious(previous: readonly ResultRecord[], results: readonly ResultRecord[], record: ResultRecord): ResultRecord[] {
+  if (record.tag !== PAGE_TAG) return [...previous];
+  const same = (r: ResultRecord) => r.family === record.family && r.kernel === record.kernel && sameShape(r.shape, record.shape);
+  const replaced = results.find((r) => r.tag === PAGE_TAG && same(r));
+  if (!replaced || sameTiles(replaced.tiles, record.tiles)) return [...previous];
+  return [...previous.filter((r) => !same(r)), { ...replaced, tag: PREVIOUS_TAG }];
 }
 
 const kernelRank = (name: string) => {
