@@ -37,6 +37,15 @@ export class KvCalculator extends LitElement {
         margin: 0.5rem 0 0;
         padding-left: 1.2rem;
       }
+      /* Six columns are wider than a phone: the table scrolls inside its own box rather than the page
+         sideways (the shared .scroll would also shrink its font, which the page keeps at 1400 px). */
+      .table-scroll {
+        overflow-x: auto;
+      }
+      /* Source links are long URLs: they break instead of widening the page. */
+      .sources a {
+        overflow-wrap: anywhere;
+      }
     `,
   ];
 
@@ -85,7 +94,7 @@ export class KvCalculator extends LitElement {
         <button type="button" @click=${this.apply} title="Fill the shape controls of the matching family with this model's heads and dimensions">Use this shape</button>
       </div>
       ${this.contextError ? html`<p class="over small" role="alert">${this.contextError}</p>` : nothing}
-      <table aria-label="KV memory">
+      <div class="table-scroll"><table aria-label="KV memory">
         <thead>
           <tr><th>model</th><th>cached per token</th><th class="num">per token</th><th class="num">fixed state</th><th class="num">at ${this.context.toLocaleString('en-US')} tokens</th><th>fits one buffer?</th></tr>
         </thead>
@@ -102,7 +111,7 @@ export class KvCalculator extends LitElement {
             </tr>`;
           })}
         </tbody>
-      </table>
+      </table></div>
       <uplot-chart .spec=${chart}></uplot-chart>
       <p class="small muted">
         One sequence, every layer; batch multiplies it. Sources (published configurations):

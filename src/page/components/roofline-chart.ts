@@ -49,6 +49,10 @@ export class RooflineChart extends LitElement {
       details {
         margin-top: 0.4rem;
       }
+      /* The points table scrolls inside its own box on a narrow screen, not the page sideways. */
+      .table-scroll {
+        overflow-x: auto;
+      }
     `,
   ];
 
@@ -102,7 +106,7 @@ export class RooflineChart extends LitElement {
         ? nothing
         : html`<details>
             <summary class="small">Points (${data.points.length})</summary>
-            <table aria-label="Roofline points">
+            <div class="table-scroll"><table aria-label="Roofline points">
               <thead><tr><th>kernel</th><th>at</th><th class="num">FLOP/byte</th><th class="num">TFLOP/s</th><th class="num">of roof</th></tr></thead>
               <tbody>
                 ${data.points.map(
@@ -112,7 +116,7 @@ export class RooflineChart extends LitElement {
                   </tr>`,
                 )}
               </tbody>
-            </table>
+            </table></div>
           </details>`}
     </figure>`;
   }
