@@ -1,5 +1,5 @@
 // The command-line runner end to end: the real bundle, run by node, on the real adapter.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -145,5 +145,30 @@ describe('npm run bench', () => {
     const { code, stderr } = await bench(['--kernels', 'flash', '--seq', '8', '--dim', '30', '--samples', '1', '--warmup', '0']);
     expect(code).toBe(1);
     expect(stderr).toMatch(/nothing ran: all 1 cases were skipped \(flash B1 H4 N8 d30: .*headDim must be a multiple of 4, got 30/);
+  });
+
+  it('keeps the cases that finished when interrupted (Ctrl-C), in a results file that validates', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-'));
+    const json = path.join(dir, 'partial.json');
+    const child = spawn('node', [bundle, '--kernels', 'naive', '--seq', '8,16,24,32,40,48', '--dim', '32', '--heads', '1', '--samples', '1', '--warmup', '0', '--json', json], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt once the third case has started: two have finished and been written.
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/\[3\/6\]/.test(stderr)) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted after \d of 6 cases; .*partial\.json hold/);
+    const file = parseResultsFile(readFileSync(json, 'utf8'));
+    expect(file.results.length).toBeGreaterThanOrEqual(2);
+    expect(file.results.length).toBeLessThan(6);
+    expect(file.results.every((r) => r.status === 'ok')).toBe(true);
   });
 });
