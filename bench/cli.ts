@@ -120,8 +120,20 @@ function fieldHelp(): string {
   for (const [flag, fields] of fieldsByFlag()) {
     const families = FAMILIES.filter((f) => f.problem.fields.some((x) => x.flag === flag)).map((f) => f.problem.family);
     const f = fields[0]!;
-    const range = f.kind === 'int' || f.kind === 'int-list' ? ` ${f.min}..${f.max}` : f.kind === 'choice' ? ` ${f.choices.join(' | ')}` : f.kind === 'bool' ? ' no | yes | both' : '';
-    const dflt = typeof f.default === 'object' && !Array.isArray(f.default) ? `= ${(f.default as { sameAs: string }).sameAs}` : Array.isArray(f.default) ? f.default.join(':') : String(f.default);
+    const range =
+      f.kind === 'int' || f.kind === 'int-list'
+        ? ` ${f.min}..${f.max}`
+        : f.kind === 'choice'
+          ? ` ${f.choices.join(' | ')}`
+          : f.kind === 'bool'
+            ? ' no | yes | both'
+            : '';
+    const dflt =
+      typeof f.default === 'object' && !Array.isArray(f.default)
+        ? `= ${(f.default as { sameAs: string }).sameAs}`
+        : Array.isArray(f.default)
+          ? f.default.join(':')
+          : String(f.default);
     lines.push(`  --${`${flag} LIST`.padEnd(18)}${f.help} (${range.trim()}; default ${dflt}; ${families.join(', ')})`);
   }
   return lines.join('\n');
@@ -184,7 +196,10 @@ export const FLAG_LIMITS = {
 } as const;
 
 function kernelList(text: string): string[] {
-  const names = text.split(',').map((k) => k.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError(`--kernels "${text}": name at least one kernel (${KERNELS.map((k) => k.name).join(', ')})`);
   for (const k of names) getKernel(k);
   return names;
@@ -252,7 +267,9 @@ export function planFromArgs(
     if (typeof text !== 'string') continue;
     const field = fields[0]!;
     if (![...families].some((p) => p.fields.some((f) => f.flag === flag))) {
-      throw new UsageError(`--${flag}: no selected kernel has this field (${[...families].map((p) => p.family).join(', ')} ${families.size === 1 ? 'has' : 'have'} ${[...families].flatMap((p) => p.fields.map((f) => `--${f.flag}`)).join(', ')})`);
+      throw new UsageError(
+        `--${flag}: no selected kernel has this field (${[...families].map((p) => p.family).join(', ')} ${families.size === 1 ? 'has' : 'have'} ${[...families].flatMap((p) => p.fields.map((f) => `--${f.flag}`)).join(', ')})`,
+      );
     }
     const parsed = parseFieldList(field, text);
     if ('error' in parsed) throw new UsageError(`--${flag} "${text}": ${parsed.error}`);
@@ -388,7 +405,9 @@ async function runConformance(kernels: string[], dawn: string[]): Promise<number
   process.stderr.write(`conformance on ${gpu.adapter.vendor} ${gpu.adapter.description}\n`);
   let failed = 0;
   for (const group of conformanceGroups(kernels)) {
-    const fixed = Object.entries(group.fixed).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    const fixed = Object.entries(group.fixed)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
     const label = `${group.kernel.padEnd(14)} ${fixed.padEnd(12)} ${tilesLabel(group.tiles) || '(defaults)'}`;
     const refused = groupRefusal(gpu, group);
     if (refused) {
@@ -407,7 +426,9 @@ async function runConformance(kernels: string[], dawn: string[]): Promise<number
       if (Number.isFinite(r.maxAbsError)) worst = Math.max(worst, r.maxAbsError);
     }
     failed += bad.length;
-    process.stdout.write(`${label}: ${ok}/${shapes.length} shapes match, max abs error ${worst.toExponential(1)}${bad.length ? `; FAILED: ${bad.join('; ')}` : ''}\n`);
+    process.stdout.write(
+      `${label}: ${ok}/${shapes.length} shapes match, max abs error ${worst.toExponential(1)}${bad.length ? `; FAILED: ${bad.join('; ')}` : ''}\n`,
+    );
   }
   gpu.destroy();
   return failed > 0 ? 1 : 0;
@@ -589,7 +610,10 @@ async function main(argv: string[]): Promise<number> {
   // The command itself, so that every figure in a results file says how to reproduce it.
   const notes = [`command: npm run bench -- ${argv.join(' ')}`];
   const compare = plan.compare;
-  if (compare && 'format' in compare) notes.push(`Compared with the results file of ${compare.context.date} (commit ${compare.context.gitCommit ?? '?'}, ${compare.context.adapter.description})`);
+  if (compare && 'format' in compare)
+    notes.push(
+      `Compared with the results file of ${compare.context.date} (commit ${compare.context.gitCommit ?? '?'}, ${compare.context.adapter.description})`,
+    );
   else if (compare) notes.push(`Compared with ${compare.torch ? `PyTorch ${compare.torch}` : 'reference timings'} on ${compare.device ?? '?'} (same command)`);
   const withComparisons = (list: readonly ResultRecord[]) =>
     withRoofline(
@@ -605,12 +629,18 @@ async function main(argv: string[]): Promise<number> {
   // interrupted by Ctrl-C or a lost device keeps every case that finished.
   const save = (list: readonly ResultRecord[]) => {
     const rows = withComparisons(list);
-    if (plan.json) writeAtomic(plan.json, `${JSON.stringify(makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date, ...(ceilings ? { ceilings } : {}) }), rows), null, 2)}\n`);
+    if (plan.json)
+      writeAtomic(
+        plan.json,
+        `${JSON.stringify(makeResultsFile(resultsContext(gpu, { gitCommit: gitCommit(), notes, date, ...(ceilings ? { ceilings } : {}) }), rows), null, 2)}\n`,
+      );
     if (plan.csv) writeAtomic(plan.csv, toCsv(rows));
   };
   let finished: readonly ResultRecord[] = [];
   const onInterrupt = () => {
-    process.stderr.write(`\nbench: interrupted after ${finished.length} of ${plan.cases.length} cases${plan.json || plan.csv ? `; ${[plan.json, plan.csv].filter(Boolean).join(' and ')} hold them` : ''}\n`);
+    process.stderr.write(
+      `\nbench: interrupted after ${finished.length} of ${plan.cases.length} cases${plan.json || plan.csv ? `; ${[plan.json, plan.csv].filter(Boolean).join(' and ')} hold them` : ''}\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
@@ -626,7 +656,8 @@ async function main(argv: string[]): Promise<number> {
         save(list);
       }),
     );
-    const header = compare && 'format' in compare ? 'vs baseline (its ms / ours)' : compare?.torch ? 'vs PyTorch (their ms / ours)' : 'vs reference (their ms / ours)';
+    const header =
+      compare && 'format' in compare ? 'vs baseline (its ms / ours)' : compare?.torch ? 'vs PyTorch (their ms / ours)' : 'vs reference (their ms / ours)';
     const extra = compare ? { header, cell: (r: ResultRecord) => comparisonCell(r.comparisons) } : undefined;
     process.stdout.write(`${formatTable(results, extra)}\n`);
     const summary = naiveSummary(results);
@@ -641,7 +672,9 @@ async function main(argv: string[]): Promise<number> {
   const ran = results.filter((r) => r.status !== 'skipped');
   if (ran.length === 0) {
     const first = results[0];
-    process.stderr.write(`bench: nothing ran: ${results.length === 0 ? 'no cases' : `all ${results.length} cases were skipped (${first!.kernel} ${recordShapeLabel(first!)}: ${first!.reason ?? 'no reason given'})`}\n`);
+    process.stderr.write(
+      `bench: nothing ran: ${results.length === 0 ? 'no cases' : `all ${results.length} cases were skipped (${first!.kernel} ${recordShapeLabel(first!)}: ${first!.reason ?? 'no reason given'})`}\n`,
+    );
     return 1;
   }
   return results.some((r) => r.status === 'failed' || r.status === 'error') || gpu.lostInfo ? 1 : 0;
@@ -650,12 +683,13 @@ async function main(argv: string[]): Promise<number> {
 // Run only as the program itself (node .build/bench.mjs, or this file under a TypeScript runner),
 // not when a test or another script imports planFromArgs.
 const entry = process.argv[1] ? pathToFileURL(path.resolve(process.argv[1])).href : '';
-if (import.meta.url === entry && /\/(bench\.mjs|cli\.ts)$/.test(entry)) main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`bench: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-  },
-);
+if (import.meta.url === entry && /\/(bench\.mjs|cli\.ts)$/.test(entry))
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`bench: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -18,15 +18,16 @@ function torch(r: ResultRecord | undefined, backend: string) {
 }
 
 /** TFLOP/s of a PyTorch time under our FLOP count (unmasked pairs), so throughputs compare. */
-const torchTflops = (r: ResultRecord | undefined, torchMs: number | undefined) =>
-  r && torchMs ? r.flops / (torchMs * 1e-3) / 1e12 : null;
+const torchTflops = (r: ResultRecord | undefined, torchMs: number | undefined) => (r && torchMs ? r.flops / (torchMs * 1e-3) / 1e12 : null);
 
 /** A short reason for a naive row that did not run, from its own models and the device limit. */
 function naiveCannotRun(naive: DenseRecord, limits: Record<string, number> | undefined): string {
   const perBuffer = getKernel('naive').scratch(resolveShape(naive.shape), naive.tiles)[0]!.bytes;
   const limit = limits?.maxStorageBufferBindingSize;
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-  return limit ? `cannot run: S and P need ${gib(perBuffer)} each, over maxStorageBufferBindingSize (${gib(limit)})` : `cannot run: ${naive.reason ?? naive.status}`;
+  return limit
+    ? `cannot run: S and P need ${gib(perBuffer)} each, over maxStorageBufferBindingSize (${gib(limit)})`
+    : `cannot run: ${naive.reason ?? naive.status}`;
 }
 
 export function report(results: ResultRecord[], limits?: Record<string, number>): string {
@@ -43,7 +44,9 @@ export function report(results: ResultRecord[], limits?: Record<string, number>)
         const f32 = find(rows, 'flash', d, n, causal);
         const eff = torch(f32, 'EFFICIENT_ATTENTION');
         if (!f32) continue;
-        out.push(`| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(f32.medianMs)} | ${tf(f32.tflops)} | ${ms(eff?.ms)} | ${tf(torchTflops(f32, eff?.ms))} | ${ratio(eff?.relative)} |`);
+        out.push(
+          `| ${d} | ${n} | ${causal ? 'yes' : 'no'} | ${ms(f32.medianMs)} | ${tf(f32.tflops)} | ${ms(eff?.ms)} | ${tf(torchTflops(f32, eff?.ms))} | ${ratio(eff?.relative)} |`,
+        );
       }
 
   // The f16 kernels against flash f32 (throughput) and against PyTorch's f16 backends (time).
@@ -99,4 +102,3 @@ export function report(results: ResultRecord[], limits?: Record<string, number>)
   if (failed.length > 0) out.push('', `Not passing: ${failed.map((r) => `${r.kernel} ${recordShapeLabel(r)} (${r.status})`).join('; ')}`);
   return out.join('\n');
 }
-

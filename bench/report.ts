@@ -23,12 +23,9 @@ export function fileSection(name: string, file: ResultsFile): string {
     const finals = all.filter((r) => r.tag === 'autotune-final');
     const plain = all.filter((r) => !r.tag?.startsWith('autotune-'));
     const rows =
-      plain.length > 0
-        ? plain
-        : finals.length > 0
-          ? finals
-          : [...all].sort((a, b) => (a.medianMs ?? Infinity) - (b.medianMs ?? Infinity)).slice(0, 5);
-    if (rows.length < all.length) body.push('', `${all.length} measurements; the table shows ${finals.length > 0 && plain.length === 0 ? 'the checked finalists' : 'the five fastest'}.`);
+      plain.length > 0 ? plain : finals.length > 0 ? finals : [...all].sort((a, b) => (a.medianMs ?? Infinity) - (b.medianMs ?? Infinity)).slice(0, 5);
+    if (rows.length < all.length)
+      body.push('', `${all.length} measurements; the table shows ${finals.length > 0 && plain.length === 0 ? 'the checked finalists' : 'the five fastest'}.`);
     // The dense GPU suite with PyTorch beside it has its own tables (f32 and f16 against PyTorch,
     // flash against naive, causal against not); every other file gets the generic table.
     const suite = family === 'dense' && rows.some((r) => r.comparisons?.some((x) => x.source === 'torch-sdpa')) && rows.some((r) => r.kernel === 'naive');
@@ -41,7 +38,13 @@ function main(): void {
   const args = process.argv.slice(2);
   const dir = 'bench/results';
   // Newest devices first (h200-… before h100-…), then by name.
-  const files = args.length > 0 ? args : readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => b.slice(0, 4).localeCompare(a.slice(0, 4)) || a.localeCompare(b)).map((f) => path.join(dir, f));
+  const files =
+    args.length > 0
+      ? args
+      : readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .sort((a, b) => b.slice(0, 4).localeCompare(a.slice(0, 4)) || a.localeCompare(b))
+          .map((f) => path.join(dir, f));
   const sections: string[] = [];
   for (const f of files) {
     const text = readFileSync(f, 'utf8');

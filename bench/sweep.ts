@@ -21,7 +21,10 @@ export function parseTileSpec(spec: string): { kernel: string; configs: Partial<
   if (body === 'all') return { kernel: kernel.name, configs: tileSpace(kernel) };
   let configs: Partial<Tiles>[] = [{}];
   const seen = new Set<string>();
-  for (const part of body.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of body
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new Error(`--tiles "${spec}": "${part}" is not key=value`);
     const key = part.slice(0, eq).trim();
@@ -31,13 +34,16 @@ export function parseTileSpec(spec: string): { kernel: string; configs: Partial<
     }
     if (seen.has(key)) throw new Error(`--tiles "${spec}": ${key} is given twice; give its values once, separated by / (e.g. ${key}=32/64)`);
     seen.add(key);
-    const values = part.slice(eq + 1).split('/').map((v) => {
-      const n = Number(v.trim());
-      if (!tunable.values.includes(n)) {
-        throw new Error(`--tiles "${spec}": ${key} = ${v} is not one of ${tunable.values.join(', ')}`);
-      }
-      return n;
-    });
+    const values = part
+      .slice(eq + 1)
+      .split('/')
+      .map((v) => {
+        const n = Number(v.trim());
+        if (!tunable.values.includes(n)) {
+          throw new Error(`--tiles "${spec}": ${key} = ${v} is not one of ${tunable.values.join(', ')}`);
+        }
+        return n;
+      });
     configs = configs.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
   }
   return { kernel: kernel.name, configs };

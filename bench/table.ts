@@ -17,7 +17,21 @@ function fmtErr(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : value.toExponential(1);
 }
 
-export const TABLE_HEADERS = ['kernel', 'shape', 'tiles', 'median ms', 'p20–p80 ms', 'TFLOP/s', 'GB/s', 'AI', 'roof %', 'max err', 'ok', 'compile ms', 'timing'];
+export const TABLE_HEADERS = [
+  'kernel',
+  'shape',
+  'tiles',
+  'median ms',
+  'p20–p80 ms',
+  'TFLOP/s',
+  'GB/s',
+  'AI',
+  'roof %',
+  'max err',
+  'ok',
+  'compile ms',
+  'timing',
+];
 
 /** Arithmetic intensity (FLOPs per modelled byte): two significant digits are all a roofline reads. */
 function fmtIntensity(value: number | null): string {
@@ -40,7 +54,9 @@ export function tableRow(r: ResultRecord): string[] {
     fmtErr(r.check?.maxAbsError),
     ok,
     r.compileMs === null ? '–' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0),
-    r.timing ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}${r.timing.settled === false ? ' unsettled' : ''}` : '–',
+    r.timing
+      ? `${r.timing.method}${r.timing.dispatchesPerSample > 1 ? `×${r.timing.dispatchesPerSample}` : ''}${r.timing.settled === false ? ' unsettled' : ''}`
+      : '–',
   ];
 }
 
@@ -51,12 +67,16 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 11]);
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const notes = records
     .map((r, i) => {
       if (r.reason) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`;
-      if (r.timing?.settled === false) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: timing never settled (${r.timing.warmupMs} ms of warm-up; the GPU's speed was still changing): treat this time with care`;
+      if (r.timing?.settled === false)
+        return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: timing never settled (${r.timing.warmupMs} ms of warm-up; the GPU's speed was still changing): treat this time with care`;
       return null;
     })
     .filter((n): n is string => n !== null);

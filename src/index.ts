@@ -4,11 +4,27 @@ export { createDevice, type AttentionDevice, type AdapterSummary, type CreateDev
 export { type DeviceCaps, type DeviceLimits, DEFAULT_LIMITS, LIMIT_NAMES, defaultCaps } from './gpu/caps.js';
 export { runAttention, runKernel, type RunOptions, type RunResult, type KernelRunOptions, type KernelRunResult } from './harness/run.js';
 export { TensorSession, tensorBytes } from './gpu/tensors.js';
-export { runConformanceCase, conformanceGroups, groupRefusal, type ConformanceCase, type ConformanceResult, type ConformanceGroupCase } from './harness/conformance.js';
+export {
+  runConformanceCase,
+  conformanceGroups,
+  groupRefusal,
+  type ConformanceCase,
+  type ConformanceResult,
+  type ConformanceGroupCase,
+} from './harness/conformance.js';
 export { benchmark, type BenchmarkConfig } from './harness/benchmark.js';
 export { ShapeFixture, type ReferenceFn, DEFAULT_REFERENCE_BUDGET } from './harness/fixture.js';
 export { referenceAttention, referenceSampleRows } from './attention/dense/reference.js';
-export { compareOutputs, compareExpected, mergeComparisons, gatherRows, F32_TOLERANCE, F16_TOLERANCE, type Tolerance, type Comparison } from './harness/compare.js';
+export {
+  compareOutputs,
+  compareExpected,
+  mergeComparisons,
+  gatherRows,
+  F32_TOLERANCE,
+  F16_TOLERANCE,
+  type Tolerance,
+  type Comparison,
+} from './harness/compare.js';
 export { type AttentionInputs, randomInputs, validateInputs } from './attention/dense/inputs.js';
 export {
   type AttentionShape,

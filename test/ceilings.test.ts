@@ -18,9 +18,18 @@ describe('ceiling probes', () => {
   it('measures the matrix units only with an f16→f32 configuration and one subgroup size', () => {
     const config = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
     const feature = ['chromium-experimental-subgroup-matrix'];
-    expect(mmaSetup({ caps: defaultCaps({ features: feature, subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [config] }) })).toEqual({ M: 16, N: 16, K: 16, subgroupSize: 32 });
+    expect(mmaSetup({ caps: defaultCaps({ features: feature, subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [config] }) })).toEqual({
+      M: 16,
+      N: 16,
+      K: 16,
+      subgroupSize: 32,
+    });
     expect(mmaSetup({ caps: defaultCaps({ features: feature, subgroupMinSize: 16, subgroupMaxSize: 32, subgroupMatrixConfigs: [config] }) })).toBeUndefined();
-    expect(mmaSetup({ caps: defaultCaps({ features: feature, subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [{ ...config, resultComponentType: 'f16' }] }) })).toBeUndefined();
+    expect(
+      mmaSetup({
+        caps: defaultCaps({ features: feature, subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [{ ...config, resultComponentType: 'f16' }] }),
+      }),
+    ).toBeUndefined();
     expect(mmaSetup({ caps: defaultCaps({ subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: [config] }) })).toBeUndefined();
   });
 
@@ -38,7 +47,13 @@ describe('ceiling probes', () => {
     const read = device.createBuffer({ size: bytes + 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(src, 0, data);
     device.queue.writeBuffer(dst, bytes, new Float32Array([-7, -7, -7, -7]));
-    const bind = device.createBindGroup({ layout: copy.layout, entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst, size: bytes } }] });
+    const bind = device.createBindGroup({
+      layout: copy.layout,
+      entries: [
+        { binding: 0, resource: { buffer: src } },
+        { binding: 1, resource: { buffer: dst, size: bytes } },
+      ],
+    });
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(copy.pipeline);

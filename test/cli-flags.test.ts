@@ -46,7 +46,7 @@ describe('flags a new user got wrong', () => {
     expect(plan.compare && 'format' in plan.compare).toBe(true);
   });
 
-  it('takes every family\'s fields as flags', () => {
+  it("takes every family's fields as flags", () => {
     const plan = planFromArgs(['--family', 'decode', '--seq', '100,200', '--kv-type', 'f16,f32', '--layout', 'paged', '--block', '16']) as CliPlan;
     expect(plan.cases).toHaveLength(4);
     expect(plan.cases.every((c) => c.kernel === 'decode-split' && c.shape.layout === 'paged')).toBe(true);
@@ -54,8 +54,67 @@ describe('flags a new user got wrong', () => {
 });
 
 describe('fuzz: random flag strings', () => {
-  const FLAGS = ['--seq', '--seq-q', '--dim', '--heads', '--kv-heads', '--batch', '--causal', '--kernels', '--family', '--tiles', '--samples', '--warmup', '--warmup-ms', '--budget-ms', '--seed', '--timeout-ms', '--window', '--sinks', '--block', '--layout', '--kv-type', '--rule', '--topk', '--suite', '--autotune', '--exhaustive', '--no-check', '--bogus', '-x'];
-  const VALUES = ['', ',', '0', '-1', '1', '7', '64', '1e9', '4k', '256..4096', '8..4', 'NaN', 'yes', 'both', 'maybe', 'flash', 'naive,flash', 'turbo', 'flash:br=32', 'flash:br=7', 'flash:br=32,br=64', 'decode', 'paged', 'f16', '99999999999999999999', '1:2:3', '🙂', ' '];
+  const FLAGS = [
+    '--seq',
+    '--seq-q',
+    '--dim',
+    '--heads',
+    '--kv-heads',
+    '--batch',
+    '--causal',
+    '--kernels',
+    '--family',
+    '--tiles',
+    '--samples',
+    '--warmup',
+    '--warmup-ms',
+    '--budget-ms',
+    '--seed',
+    '--timeout-ms',
+    '--window',
+    '--sinks',
+    '--block',
+    '--layout',
+    '--kv-type',
+    '--rule',
+    '--topk',
+    '--suite',
+    '--autotune',
+    '--exhaustive',
+    '--no-check',
+    '--bogus',
+    '-x',
+  ];
+  const VALUES = [
+    '',
+    ',',
+    '0',
+    '-1',
+    '1',
+    '7',
+    '64',
+    '1e9',
+    '4k',
+    '256..4096',
+    '8..4',
+    'NaN',
+    'yes',
+    'both',
+    'maybe',
+    'flash',
+    'naive,flash',
+    'turbo',
+    'flash:br=32',
+    'flash:br=7',
+    'flash:br=32,br=64',
+    'decode',
+    'paged',
+    'f16',
+    '99999999999999999999',
+    '1:2:3',
+    '🙂',
+    ' ',
+  ];
 
   it('refuses or plans, with one line, for 300 seeded cases', () => {
     const rng = createRng(7);

@@ -31,9 +31,26 @@ describe('npm run bench', () => {
     const json = path.join(dir, 'out.json');
     const csv = path.join(dir, 'out.csv');
     const { code, stdout, stderr } = await bench([
-      '--seq', '16,33', '--dim', '32', '--heads', '2', '--kv-heads', '1', '--causal', 'both',
-      '--tiles', 'flash:br=16/32,bc=16,wg=32,rowThreads=2,subgroups=0',
-      '--samples', '2', '--warmup', '1', '--json', json, '--csv', csv,
+      '--seq',
+      '16,33',
+      '--dim',
+      '32',
+      '--heads',
+      '2',
+      '--kv-heads',
+      '1',
+      '--causal',
+      'both',
+      '--tiles',
+      'flash:br=16/32,bc=16,wg=32,rowThreads=2,subgroups=0',
+      '--samples',
+      '2',
+      '--warmup',
+      '1',
+      '--json',
+      json,
+      '--csv',
+      csv,
     ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/kernel\s+shape\s+tiles\s+median ms\s+p20–p80 ms\s+TFLOP\/s\s+GB\/s\s+AI\s+roof %\s+max err\s+ok/);
@@ -47,11 +64,13 @@ describe('npm run bench', () => {
     expect(file.context.limits.maxComputeWorkgroupStorageSize).toBeGreaterThan(0);
     expect(file.context.tool.name).toBe('webgpu-attention-playground');
     const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
-    expect(lines[0]).toBe(['family', 'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', ...CSV_COLUMNS.slice(4)].join(','));
+    expect(lines[0]).toBe(
+      ['family', 'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', ...CSV_COLUMNS.slice(4)].join(','),
+    );
     expect(lines).toHaveLength(13);
   });
 
-  it('prints the ceilings with --ceilings, and records them and each row\'s roofline fraction with --with-ceilings', async () => {
+  it("prints the ceilings with --ceilings, and records them and each row's roofline fraction with --with-ceilings", async () => {
     const printed = await bench(['--ceilings']);
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/copy bandwidth\s+[\d.]+ GB\/s/);
@@ -60,7 +79,23 @@ describe('npm run bench', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bench-'));
     const json = path.join(dir, 'out.json');
     const csv = path.join(dir, 'out.csv');
-    const { code, stdout, stderr } = await bench(['--seq', '32', '--dim', '32', '--heads', '2', '--samples', '2', '--warmup', '1', '--with-ceilings', '--json', json, '--csv', csv]);
+    const { code, stdout, stderr } = await bench([
+      '--seq',
+      '32',
+      '--dim',
+      '32',
+      '--heads',
+      '2',
+      '--samples',
+      '2',
+      '--warmup',
+      '1',
+      '--with-ceilings',
+      '--json',
+      json,
+      '--csv',
+      csv,
+    ]);
     expect(code, stderr).toBe(0);
     const file = parseResultsFile(readFileSync(json, 'utf8'));
     const ceilings = file.context.ceilings!;
@@ -87,7 +122,24 @@ describe('npm run bench', () => {
   it('explains every flag with --help', async () => {
     const { code, stdout } = await bench(['--help']);
     expect(code).toBe(0);
-    for (const flag of ['--kernels', '--seq', '--seq-q', '--dim', '--heads', '--kv-heads', '--batch', '--causal', '--tiles', '--json', '--csv', '--samples', '--warmup', '--suite', '--ceilings', '--with-ceilings']) {
+    for (const flag of [
+      '--kernels',
+      '--seq',
+      '--seq-q',
+      '--dim',
+      '--heads',
+      '--kv-heads',
+      '--batch',
+      '--causal',
+      '--tiles',
+      '--json',
+      '--csv',
+      '--samples',
+      '--warmup',
+      '--suite',
+      '--ceilings',
+      '--with-ceilings',
+    ]) {
       expect(stdout).toContain(flag);
     }
   });
@@ -100,7 +152,14 @@ describe('npm run bench', () => {
   });
 
   it('exits 2 with a message for bad flags', async () => {
-    for (const args of [['--seq', 'x'], ['--causal', 'maybe'], ['--kernels', 'turbo'], ['--bogus'], ['--tiles', 'flash:br=5'], ['--heads', '6', '--kv-heads', '4']]) {
+    for (const args of [
+      ['--seq', 'x'],
+      ['--causal', 'maybe'],
+      ['--kernels', 'turbo'],
+      ['--bogus'],
+      ['--tiles', 'flash:br=5'],
+      ['--heads', '6', '--kv-heads', '4'],
+    ]) {
       const { code, stderr } = await bench(args);
       expect(code, args.join(' ')).toBe(2);
       expect(stderr).toMatch(/^bench: /);
@@ -113,8 +172,31 @@ describe('npm run bench', () => {
     const json = path.join(dir, 'out.json');
     const line = (backend: string, ms: number) =>
       JSON.stringify({ source: 'torch-sdpa', backend, dtype: 'float32', batch: 1, heads: 2, kvHeads: 2, seq: 24, dim: 32, causal: false, ms, tflops: 1 });
-    writeFileSync(torch, [JSON.stringify({ device: 'Test GPU', torch: '2.0' }), line('MATH', 4), line('EFFICIENT_ATTENTION', 2), '{"source":"torch-sdpa","backend":"FLASH_ATTENTION","dtype":"float32","batch":1,"heads":2,"kvHeads":2,"seq":24,"dim":32,"causal":false,"error":"not supported"}'].join('\n'));
-    const { code, stdout, stderr } = await bench(['--seq', '24', '--dim', '32', '--heads', '2', '--samples', '2', '--warmup', '1', '--compare', torch, '--json', json]);
+    writeFileSync(
+      torch,
+      [
+        JSON.stringify({ device: 'Test GPU', torch: '2.0' }),
+        line('MATH', 4),
+        line('EFFICIENT_ATTENTION', 2),
+        '{"source":"torch-sdpa","backend":"FLASH_ATTENTION","dtype":"float32","batch":1,"heads":2,"kvHeads":2,"seq":24,"dim":32,"causal":false,"error":"not supported"}',
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await bench([
+      '--seq',
+      '24',
+      '--dim',
+      '32',
+      '--heads',
+      '2',
+      '--samples',
+      '2',
+      '--warmup',
+      '1',
+      '--compare',
+      torch,
+      '--json',
+      json,
+    ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/vs PyTorch \(their ms \/ ours\)/);
     expect(stdout).toMatch(/math \d+\.\d+× mem-eff \d+\.\d+×/);
@@ -150,10 +232,14 @@ describe('npm run bench', () => {
   it('keeps the cases that finished when interrupted (Ctrl-C), in a results file that validates', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bench-'));
     const json = path.join(dir, 'partial.json');
-    const child = spawn('node', [bundle, '--kernels', 'naive', '--seq', '8,16,24,32,40,48', '--dim', '32', '--heads', '1', '--samples', '1', '--warmup', '0', '--json', json], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'node',
+      [bundle, '--kernels', 'naive', '--seq', '8,16,24,32,40,48', '--dim', '32', '--heads', '1', '--samples', '1', '--warmup', '0', '--json', json],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Interrupt once the third case has started: two have finished and been written.

@@ -66,10 +66,16 @@ describe('stats', () => {
 
 describe('timestamp rounding', () => {
   it('sees Chrome-style 100 µs rounding as coarse and nanosecond clocks as fine', () => {
-    const coarse = [{ ns: 200000, raw: [1_234_500_000n, 1_234_700_000n] as [bigint, bigint] }, { ns: 100000, raw: [1_235_000_000n, 1_235_100_000n] as [bigint, bigint] }];
+    const coarse = [
+      { ns: 200000, raw: [1_234_500_000n, 1_234_700_000n] as [bigint, bigint] },
+      { ns: 100000, raw: [1_235_000_000n, 1_235_100_000n] as [bigint, bigint] },
+    ];
     expect(timestampQuantumNs(coarse)).toBe(100000);
     expect(isCoarse(timestampQuantumNs(coarse))).toBe(true);
-    const fine = [{ ns: 151234, raw: [9_876_543_211n, 9_876_694_445n] as [bigint, bigint] }, { ns: 150999, raw: [9_877_000_003n, 9_877_151_002n] as [bigint, bigint] }];
+    const fine = [
+      { ns: 151234, raw: [9_876_543_211n, 9_876_694_445n] as [bigint, bigint] },
+      { ns: 150999, raw: [9_877_000_003n, 9_877_151_002n] as [bigint, bigint] },
+    ];
     expect(isCoarse(timestampQuantumNs(fine))).toBe(false);
     expect(timestampQuantumNs([{ ns: 5 }])).toBe(0);
   });

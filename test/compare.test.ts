@@ -3,7 +3,20 @@ import { comparisonCell, comparisonsFor, parseTorchLines } from '../bench/compar
 import { record as sampleRecord } from './helpers/records.js';
 
 const row = (over: Record<string, unknown>) =>
-  JSON.stringify({ source: 'torch-sdpa', backend: 'EFFICIENT_ATTENTION', dtype: 'float32', batch: 1, heads: 4, kvHeads: 4, seq: 256, dim: 64, causal: false, ms: 3, tflops: 1, ...over });
+  JSON.stringify({
+    source: 'torch-sdpa',
+    backend: 'EFFICIENT_ATTENTION',
+    dtype: 'float32',
+    batch: 1,
+    heads: 4,
+    kvHeads: 4,
+    seq: 256,
+    dim: 64,
+    causal: false,
+    ms: 3,
+    tflops: 1,
+    ...over,
+  });
 
 describe('PyTorch comparison', () => {
   const text = [

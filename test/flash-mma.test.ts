@@ -14,8 +14,7 @@ const h100 = defaultCaps({
   limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 },
   subgroupMatrixConfigs: [{ componentType: 'f16', resultComponentType: 'f16', M: 16, N: 16, K: 16 }, F16_16],
 });
-const shape = (headDim: number, over = {}) =>
-  resolveShape({ batch: 1, heads: 2, kvHeads: 2, seqQ: 100, seqK: 100, headDim, causal: false, ...over });
+const shape = (headDim: number, over = {}) => resolveShape({ batch: 1, heads: 2, kvHeads: 2, seqQ: 100, seqK: 100, headDim, causal: false, ...over });
 
 describe('flash-mma on a device', () => {
   it('takes the first f16 → f32 matrix shape', () => {

@@ -64,6 +64,9 @@ describe('autotune', () => {
     expect(n).toContainEqual({ br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 1, prefetch: 1 });
     expect(n).toContainEqual({ br: 4, bc: 32, wg: 64, rowThreads: 4, subgroups: 0, prefetch: 0 });
     expect(n).toHaveLength(1 + 2 + 2 + 2 + 1 + 1);
-    expect(neighboursOf(flash, { br: 4, prefetch: 1 })).toEqual([{ br: 8, prefetch: 1 }, { br: 4, prefetch: 0 }]);
+    expect(neighboursOf(flash, { br: 4, prefetch: 1 })).toEqual([
+      { br: 8, prefetch: 1 },
+      { br: 4, prefetch: 0 },
+    ]);
   });
 });

@@ -73,7 +73,9 @@ describe('refused before dispatch', () => {
   });
 
   it('measurement settings out of range (no samples, too many), before any work', async () => {
-    await expect(benchmark(gpu, { kernel: 'flash', shape: small, samples: 0 })).rejects.toThrow(/benchmark: samples must be a whole number from 1 to 100000, got 0/);
+    await expect(benchmark(gpu, { kernel: 'flash', shape: small, samples: 0 })).rejects.toThrow(
+      /benchmark: samples must be a whole number from 1 to 100000, got 0/,
+    );
     await expect(benchmark(gpu, { kernel: 'flash', shape: small, warmup: -1 })).rejects.toThrow(/warmup must be a whole number from 0/);
     await expect(benchmark(gpu, { kernel: 'flash', shape: small, samples: 2.5 })).rejects.toThrow(AttentionInputError);
   });

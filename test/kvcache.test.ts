@@ -93,7 +93,9 @@ describe('compact on the GPU', () => {
       it(`equals the reference bit for bit on every conformance shape, wg = ${tiles.wg}`, async () => {
         for (const s of kvCacheProblem.conformanceShapes(group.fixed)) {
           const { merged, comparisons } = await runAndCompare(s, { wg: tiles.wg! });
-          const bad = Object.entries(comparisons).filter(([, c]) => !c.ok).map(([n, c]) => `${n}: ${c.mismatches} of ${c.compared}`);
+          const bad = Object.entries(comparisons)
+            .filter(([, c]) => !c.ok)
+            .map(([n, c]) => `${n}: ${c.mismatches} of ${c.compared}`);
           expect(merged.ok, `${kvCacheProblem.label(s)}: ${bad.join(', ')}`).toBe(true);
           expect(merged.compared).toBeGreaterThan(0);
         }
@@ -111,7 +113,9 @@ describe('compact on the GPU', () => {
       const s = shape(raw);
       const { merged, result } = await runAndCompare(s, { wg: 64 });
       expect(merged.ok, kvCacheProblem.label(s)).toBe(true);
-      expect((result.outputs.freeCount as Uint32Array)[0]).toBe(blockAccounting(s, result.inputs.keep as Uint32Array, result.inputs.contextLens as Uint32Array).blocksFreedAfter);
+      expect((result.outputs.freeCount as Uint32Array)[0]).toBe(
+        blockAccounting(s, result.inputs.keep as Uint32Array, result.inputs.contextLens as Uint32Array).blocksFreedAfter,
+      );
     }
   });
 
@@ -125,7 +129,8 @@ describe('compact on the GPU', () => {
     const blocks = maxBlocksPerSeq(s);
     const row = (b: number, h: number, t: number, tbl: Uint32Array) => ((tbl[b * blocks + Math.floor(t / 8)]! * 2 + h) * 8 + (t % 8)) * 4;
     const k = inputs.kPool as Float32Array;
-    for (let b = 0; b < 3; b++) for (let t = 0; t < lens[b]!; t++) for (let h = 0; h < 2; h++) k.fill(1000 * b + t + 0.5 * h, row(b, h, t, table), row(b, h, t, table) + 4);
+    for (let b = 0; b < 3; b++)
+      for (let t = 0; t < lens[b]!; t++) for (let h = 0; h < 2; h++) k.fill(1000 * b + t + 0.5 * h, row(b, h, t, table), row(b, h, t, table) + 4);
     const { result, merged } = await runAndCompare(s, { wg: 64 }, inputs);
     expect(merged.ok).toBe(true);
     const kOut = result.outputs.kPool as Float32Array;

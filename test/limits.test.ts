@@ -26,11 +26,15 @@ describe('flash configuration checks', () => {
   it('counts workgroup memory as the shader declares it', () => {
     // K/V 32 keys × 16 vec4; P 32 keys × (16 row groups + 1 vec4 of padding); row partials 64×8
     // floats and scatter partials 128 lanes × 4 rows × 8 keys, both only without subgroups.
-    expect(flashGeometry(64, ft({ br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0 })).workgroupBytes).toBe(32 * 16 * 16 + 32 * 17 * 16 + 64 * 8 * 4 + 128 * 4 * 8 * 4);
+    expect(flashGeometry(64, ft({ br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 0 })).workgroupBytes).toBe(
+      32 * 16 * 16 + 32 * 17 * 16 + 64 * 8 * 4 + 128 * 4 * 8 * 4,
+    );
     expect(flashGeometry(64, ft({ br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 })).workgroupBytes).toBe(32 * 16 * 16 + 32 * 17 * 16);
     // One row per invocation: P still takes a vec4 per row group and key; two lanes per row pad
     // each P row by 8 / 2 vec4s.
-    expect(flashGeometry(32, ft({ br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 })).workgroupBytes).toBe(8 * 8 * 16 + 8 * 20 * 16 + 16 * 2 * 4 + 32 * 1 * 2 * 4);
+    expect(flashGeometry(32, ft({ br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 })).workgroupBytes).toBe(
+      8 * 8 * 16 + 8 * 20 * 16 + 16 * 2 * 4 + 32 * 1 * 2 * 4,
+    );
     // flash-f16: 8-byte P vectors, padded for 16-lane phases (16 / 8 = 2 vec4s per row).
     expect(flashGeometry(64, ft({ br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 }), 8).workgroupBytes).toBe(32 * 8 * 16 + 32 * 18 * 8);
   });
@@ -43,7 +47,11 @@ describe('flash configuration checks', () => {
   });
 
   it('explains tile rules that do not depend on the device', () => {
-    const msgs = (tiles: FlashTiles, d = 64) => flashKernel.check(shape({ headDim: d }), tiles, caps).map((p) => p.message).join('\n');
+    const msgs = (tiles: FlashTiles, d = 64) =>
+      flashKernel
+        .check(shape({ headDim: d }), tiles, caps)
+        .map((p) => p.message)
+        .join('\n');
     expect(msgs(ft({ br: 8, bc: 8, wg: 128, rowThreads: 4, subgroups: 0 }))).toMatch(/Br = 8 must be a multiple of wg \/ rowThreads = 32 row groups/);
     expect(msgs(ft({ br: 32, bc: 4, wg: 64, rowThreads: 8, subgroups: 0 }))).toMatch(/Bc = 4 must be a multiple of Threads per row = 8/);
     expect(msgs(ft({ br: 32, bc: 32, wg: 64, rowThreads: 16, subgroups: 0 }), 32)).toMatch(/Threads per row \(16\) must divide headDim\/4 = 8/);
@@ -54,9 +62,9 @@ describe('flash configuration checks', () => {
 
   it('needs the subgroups feature and a large enough subgroup for subgroup reductions', () => {
     const tiles = ft({ br: 64, bc: 32, wg: 128, rowThreads: 8, subgroups: 1 });
-    expect(flashKernel.check(shape(), tiles, defaultCaps({ limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 } })).map((p) => p.message)).toContain(
-      'Subgroup reductions need the "subgroups" feature, which this device lacks',
-    );
+    expect(
+      flashKernel.check(shape(), tiles, defaultCaps({ limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 } })).map((p) => p.message),
+    ).toContain('Subgroup reductions need the "subgroups" feature, which this device lacks');
     const small = defaultCaps({ features: ['subgroups'], subgroupMinSize: 4, limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152 } });
     expect(flashKernel.check(shape(), tiles, small).map((p) => p.limit)).toEqual(['subgroupMinSize']);
   });
@@ -67,7 +75,11 @@ describe('flash configuration checks', () => {
   });
 
   it('has defaults that pass the check for d = 32, 64, 128 on WebGPU default limits and on a 48 KiB device', () => {
-    const big = defaultCaps({ features: ['subgroups'], subgroupMinSize: 32, limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 } });
+    const big = defaultCaps({
+      features: ['subgroups'],
+      subgroupMinSize: 32,
+      limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 },
+    });
     for (const c of [caps, subgroupCaps, big])
       for (const headDim of [32, 64, 128]) {
         const s = shape({ headDim });
@@ -98,7 +110,9 @@ describe('naive configuration checks', () => {
     const binding = problems.find((p) => p.limit === 'maxStorageBufferBindingSize')!;
     expect(binding.requested).toBe(16 * 4096 * 4096 * 4);
     expect(binding.available).toBe(134217728);
-    expect(binding.message).toMatch(/the S and P buffers \(B·H·Nq·Nk·4\) needs 1073741824 bytes \(1024.0 MiB\) but maxStorageBufferBindingSize is 134217728 bytes \(128.0 MiB\)/);
+    expect(binding.message).toMatch(
+      /the S and P buffers \(B·H·Nq·Nk·4\) needs 1073741824 bytes \(1024.0 MiB\) but maxStorageBufferBindingSize is 134217728 bytes \(128.0 MiB\)/,
+    );
   });
 
   it('reports its N² scratch and none for flash', () => {
@@ -119,7 +133,9 @@ describe('models', () => {
     const s = shape({ heads: 1, kvHeads: 1 });
     const rowBytes = 64 * 4;
     expect(flashKernel.bytesMoved(s, ft({ br: 64, bc: 32 }))).toBe(2 * 256 * rowBytes + (256 / 64) * 2 * 256 * rowBytes);
-    expect(flashKernel.bytesMoved(shape({ heads: 1, kvHeads: 1, causal: true }), ft({ br: 64, bc: 32 }))).toBe(2 * 256 * rowBytes + 2 * (64 + 128 + 192 + 256) * rowBytes);
+    expect(flashKernel.bytesMoved(shape({ heads: 1, kvHeads: 1, causal: true }), ft({ br: 64, bc: 32 }))).toBe(
+      2 * 256 * rowBytes + 2 * (64 + 128 + 192 + 256) * rowBytes,
+    );
     expect(naiveKernel.bytesMoved(s, naiveKernel.defaultTiles(s, caps))).toBeGreaterThan(5 * 256 * 256 * 4);
   });
 });

@@ -180,7 +180,9 @@ describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))
       const oWhole = one.outputs.o as Float32Array;
       const oSecond = second.outputs.o as Float32Array;
       for (let bh = 0; bh < 2; bh++) {
-        expect(relativeRms(oWhole.subarray((bh * 66 + 33) * 16, (bh + 1) * 66 * 16), oSecond.subarray(bh * 33 * 16, (bh + 1) * 33 * 16))).toBeLessThan(F32_RMS_BOUND);
+        expect(relativeRms(oWhole.subarray((bh * 66 + 33) * 16, (bh + 1) * 66 * 16), oSecond.subarray(bh * 33 * 16, (bh + 1) * 33 * 16))).toBeLessThan(
+          F32_RMS_BOUND,
+        );
       }
     }
   });
@@ -223,7 +225,11 @@ describe('f16 storage variants on a device without shader-f16', () => {
 describe('linear kernel checks', () => {
   it('refuse tiles over the workgroup-memory limit, naming it and the numbers', () => {
     const s = shape({ rule: 'delta', dk: 128, dv: 128 });
-    const problems = chunkedKernel.check(s, { chunk: 64, dvt: 64, wg: 256 }, { ...gpu.caps, limits: { ...gpu.caps.limits, maxComputeWorkgroupStorageSize: 16384 } });
+    const problems = chunkedKernel.check(
+      s,
+      { chunk: 64, dvt: 64, wg: 256 },
+      { ...gpu.caps, limits: { ...gpu.caps.limits, maxComputeWorkgroupStorageSize: 16384 } },
+    );
     expect(problems.map((p) => p.limit)).toContain('maxComputeWorkgroupStorageSize');
     const messages = problems.filter((p) => p.limit === 'maxComputeWorkgroupStorageSize').map((p) => p.message);
     // Both passes over the limit, each naming its own tiles: pass 1's A and T, pass 2's state slice.

@@ -85,11 +85,17 @@ describe('kvcache block map', () => {
 });
 
 /** Whether some (query, key) pair of the tile is visible under `sees`: the definition the tile walks must cover. */
-function bruteForce(rows: number, cols: number, n: { seqQ: number; seqK: number }, br: number, bc: number, sees: (i: number, j: number) => boolean): boolean[][] {
+function bruteForce(
+  rows: number,
+  cols: number,
+  n: { seqQ: number; seqK: number },
+  br: number,
+  bc: number,
+  sees: (i: number, j: number) => boolean,
+): boolean[][] {
   return Array.from({ length: rows }, (_, r) =>
     Array.from({ length: cols }, (_, c) => {
-      for (let i = r * br; i < Math.min(n.seqQ, (r + 1) * br); i++)
-        for (let j = c * bc; j < Math.min(n.seqK, (c + 1) * bc); j++) if (sees(i, j)) return true;
+      for (let i = r * br; i < Math.min(n.seqQ, (r + 1) * br); i++) for (let j = c * bc; j < Math.min(n.seqK, (c + 1) * bc); j++) if (sees(i, j)) return true;
       return false;
     }),
   );
@@ -104,7 +110,11 @@ const cells = (g: TileGrid) => g.visited.flat().filter(Boolean).length;
 
 describe('visited tiles', () => {
   it('window: the kernel visits exactly the tiles holding a visible pair, at the pinned Br×Bc and the smallest length (capped at 512)', () => {
-    const c = pinTiles(config('window', { window: 100, sinks: 4 }, [1024, 2048]), 'window-flash', { ...getKernel('window-flash').defaultTiles(shapeAt(config('window'), 512), defaultCaps()), br: 16, bc: 32 });
+    const c = pinTiles(config('window', { window: 100, sinks: 4 }, [1024, 2048]), 'window-flash', {
+      ...getKernel('window-flash').defaultTiles(shapeAt(config('window'), 512), defaultCaps()),
+      br: 16,
+      bc: 32,
+    });
     const { tiles } = ok(visitedTilesOf(c, defaultCaps()));
     expect(tiles).toMatchObject({ n: 512, br: 16, bc: 32 });
     const s = shapeAt(c, 512) as WindowShape;

@@ -9,10 +9,7 @@ function controllable(log: string[], name: string) {
   const released = new Promise<void>((r) => (release = r));
   const fn = async (signal: AbortSignal) => {
     log.push(`start ${name}`);
-    await Promise.race([
-      released,
-      new Promise((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('stop', 'AbortError')))),
-    ]);
+    await Promise.race([released, new Promise((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('stop', 'AbortError'))))]);
     log.push(`end ${name}`);
     return name;
   };

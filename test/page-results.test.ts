@@ -40,7 +40,11 @@ describe('merging results', () => {
     results = mergeRecord(results, at('flash', 256, 1.5, { tag: AUTOTUNE_FINAL_TAG, tiles: { br: 16 } }));
     results = mergeRecord(results, at('flash', 256, 0.9, { tag: AUTOTUNE_FINAL_TAG, tiles: { br: 32 } }));
     expect(results).toHaveLength(3);
-    expect(sortForDisplay(results).map((r) => [r.tag, r.medianMs])).toEqual([[PAGE_TAG, 2], [AUTOTUNE_FINAL_TAG, 0.9], [AUTOTUNE_FINAL_TAG, 1.5]]);
+    expect(sortForDisplay(results).map((r) => [r.tag, r.medianMs])).toEqual([
+      [PAGE_TAG, 2],
+      [AUTOTUNE_FINAL_TAG, 0.9],
+      [AUTOTUNE_FINAL_TAG, 1.5],
+    ]);
   });
 
   it('sorts by shape then by kernel in registry order', () => {
@@ -96,7 +100,11 @@ describe('plot data', () => {
   });
 
   it('leaves out other shapes and autotune rows', () => {
-    const data = plotData([at('naive', 256, 1, { tag: AUTOTUNE_FINAL_TAG }), at('naive', 256, 1, { shape: { ...sampleRecord().shape, heads: 8, kvHeads: 8 } })], [], family);
+    const data = plotData(
+      [at('naive', 256, 1, { tag: AUTOTUNE_FINAL_TAG }), at('naive', 256, 1, { shape: { ...sampleRecord().shape, heads: 8, kvHeads: 8 } })],
+      [],
+      family,
+    );
     expect(data).toEqual({ xs: [], series: [] });
   });
 

@@ -39,7 +39,9 @@ describe('URL codec', () => {
 
   it('writes a readable query: lists with literal commas, one parameter per tile', () => {
     const search = encodeConfig(config);
-    expect(search).toBe('?f=dense&k=flash&b=2&h=8&kvh=2&n=64,1000,4096&d=128&causal=1&samples=7&tune=5&flash.br=32&flash.bc=64&flash.wg=128&flash.rowThreads=8&flash.subgroups=0');
+    expect(search).toBe(
+      '?f=dense&k=flash&b=2&h=8&kvh=2&n=64,1000,4096&d=128&causal=1&samples=7&tune=5&flash.br=32&flash.bc=64&flash.wg=128&flash.rowThreads=8&flash.subgroups=0',
+    );
   });
 
   it('leaves unpinned kernels to the device default, and an empty query to the page defaults', () => {
@@ -70,7 +72,15 @@ describe('configuration checks', () => {
   const caps = defaultCaps({ limits: { ...defaultCaps().limits, maxComputeWorkgroupStorageSize: 32768 } });
 
   it('names the limit and the number for a tile configuration the device cannot take, per length', () => {
-    const config = pinTiles({ ...DEFAULT_CONFIG, shape: { ...DEFAULT_CONFIG.shape, headDim: 32 }, seqs: [32, 64] }, 'flash', { br: 128, bc: 128, wg: 256, rowThreads: 4, subgroups: 0, prefetch: 1, unroll: 4 });
+    const config = pinTiles({ ...DEFAULT_CONFIG, shape: { ...DEFAULT_CONFIG.shape, headDim: 32 }, seqs: [32, 64] }, 'flash', {
+      br: 128,
+      bc: 128,
+      wg: 256,
+      rowThreads: 4,
+      subgroups: 0,
+      prefetch: 1,
+      unroll: 4,
+    });
     const problems = kernelProblems(caps, 'flash', config);
     const storage = problems.find((p) => p.limit === 'maxComputeWorkgroupStorageSize');
     expect(storage?.message).toMatch(/needs \d+ bytes .* but maxComputeWorkgroupStorageSize is 32768 bytes/);
@@ -93,7 +103,11 @@ describe('configuration checks', () => {
     expect(flash.scratch).toEqual([]);
     expect(flash.tensorBytes).toBe(4 * 2 * 1024 * 64 * 4);
     const shape = { batch: 1, heads: 2, kvHeads: 2, headDim: 64, seqQ: 1024, seqK: 1024, causal: false, scale: 0.125 };
-    expect(naive.totalBytes - flash.totalBytes).toBe(getKernel('naive').scratch(shape, getKernel('naive').defaultTiles(shape, caps)).reduce((s, b) => s + b.bytes, 0));
+    expect(naive.totalBytes - flash.totalBytes).toBe(
+      getKernel('naive')
+        .scratch(shape, getKernel('naive').defaultTiles(shape, caps))
+        .reduce((s, b) => s + b.bytes, 0),
+    );
   });
 });
 

@@ -5,10 +5,24 @@ import { record } from './helpers/records.js';
 const shape = (n: number, causal: boolean, d = 64) => ({ batch: 1, heads: 16, kvHeads: 16, seqQ: n, seqK: n, headDim: d, causal, scale: 0.125 });
 
 describe('GPU report tables', () => {
-  it('puts ours next to PyTorch, the f16 kernels next to f32 and PyTorch\'s f16, flash next to naive, causal next to not', () => {
+  it("puts ours next to PyTorch, the f16 kernels next to f32 and PyTorch's f16, flash next to naive, causal next to not", () => {
     const rows = [
-      record({ kernel: 'flash', shape: shape(4096, false), medianMs: 4, tflops: 25, flops: 1e11, comparisons: [{ source: 'torch-sdpa', backend: 'EFFICIENT_ATTENTION', dtype: 'float32', ms: 3, relative: 0.75 }] }),
-      record({ kernel: 'flash-f16', precision: 'f16', shape: shape(4096, false), medianMs: 2, tflops: 50, comparisons: [{ source: 'torch-sdpa', backend: 'FLASH_ATTENTION', dtype: 'float16', ms: 0.5, relative: 0.25 }] }),
+      record({
+        kernel: 'flash',
+        shape: shape(4096, false),
+        medianMs: 4,
+        tflops: 25,
+        flops: 1e11,
+        comparisons: [{ source: 'torch-sdpa', backend: 'EFFICIENT_ATTENTION', dtype: 'float32', ms: 3, relative: 0.75 }],
+      }),
+      record({
+        kernel: 'flash-f16',
+        precision: 'f16',
+        shape: shape(4096, false),
+        medianMs: 2,
+        tflops: 50,
+        comparisons: [{ source: 'torch-sdpa', backend: 'FLASH_ATTENTION', dtype: 'float16', ms: 0.5, relative: 0.25 }],
+      }),
       record({
         kernel: 'flash-mma',
         precision: 'f16',

@@ -17,7 +17,10 @@ const context = {
 
 describe('results file schema', () => {
   it('round-trips a file through JSON', () => {
-    const file = makeResultsFile(context, [sampleRecord(), sampleRecord({ kernel: 'naive', status: 'skipped', reason: 'too big', medianMs: null, timing: null, check: null })]);
+    const file = makeResultsFile(context, [
+      sampleRecord(),
+      sampleRecord({ kernel: 'naive', status: 'skipped', reason: 'too big', medianMs: null, timing: null, check: null }),
+    ]);
     expect(parseResultsFile(JSON.stringify(file))).toEqual(file);
   });
 
@@ -48,7 +51,21 @@ describe('CSV export', () => {
     const csv = toCsv([sampleRecord(), sampleRecord({ status: 'skipped', reason: 'needs "S", 1 GiB', medianMs: null })]);
     const lines = csv.trimEnd().split('\n');
     // The dense family's fields sit after the first four columns.
-    const header = ['family', 'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', ...CSV_COLUMNS.slice(4)];
+    const header = [
+      'family',
+      'kernel',
+      'status',
+      'precision',
+      'batch',
+      'heads',
+      'kvHeads',
+      'seqQ',
+      'seqK',
+      'headDim',
+      'causal',
+      'scale',
+      ...CSV_COLUMNS.slice(4),
+    ];
     expect(lines[0]).toBe(header.join(','));
     expect(lines).toHaveLength(3);
     expect(lines[1]!.split(',').length).toBe(header.length);

@@ -72,7 +72,10 @@ fn f() {
 
   it('expands a marked loop into const-indexed blocks and asserts the bound', async () => {
     const { unrollLoops } = await import('../src/wgsl/specialize.js');
-    const out = unrollLoops(`const TM: u32 = 2u;\nfn f() {\n  var s: array<f32, 2>;\n  // @unroll\n  for (var m = 0u; m < TM; m++) {\n    s[m] = f32(m);\n  }\n}`, { TM: 2 });
+    const out = unrollLoops(
+      `const TM: u32 = 2u;\nfn f() {\n  var s: array<f32, 2>;\n  // @unroll\n  for (var m = 0u; m < TM; m++) {\n    s[m] = f32(m);\n  }\n}`,
+      { TM: 2 },
+    );
     expect(out).toContain('{ const m = 0u;\n    s[m] = f32(m);\n  }');
     expect(out).toContain('{ const m = 1u;\n    s[m] = f32(m);\n  }');
     expect(out).not.toContain('for (');
@@ -132,7 +135,9 @@ describe('resolveIfBlocks', () => {
   });
 
   it('nests: an inner block counts only where the outer one is kept', () => {
-    const nested = ['// @if a', 'A', '// @if b', 'AB', '// @else', 'A!B', '// @endif', '// @else', '!A', '// @if b', '!AB', '// @endif', '// @endif'].join('\n');
+    const nested = ['// @if a', 'A', '// @if b', 'AB', '// @else', 'A!B', '// @endif', '// @else', '!A', '// @if b', '!AB', '// @endif', '// @endif'].join(
+      '\n',
+    );
     expect(resolveIfBlocks(nested, { a: true, b: true })).toBe('A\nAB');
     expect(resolveIfBlocks(nested, { a: true, b: false })).toBe('A\nA!B');
     expect(resolveIfBlocks(nested, { a: false, b: true })).toBe('!A\n!AB');

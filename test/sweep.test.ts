@@ -39,7 +39,11 @@ describe('sweeps', () => {
   });
 
   it('keeps the query length apart when given (decode)', () => {
-    const [c] = expandSweep({ kernels: ['flash'], values: { batch: [1], heads: [8], kvHeads: [2], seqK: [4096], seqQ: [1], headDim: [128], causal: [true] }, tiles: new Map() });
+    const [c] = expandSweep({
+      kernels: ['flash'],
+      values: { batch: [1], heads: [8], kvHeads: [2], seqK: [4096], seqQ: [1], headDim: [128], causal: [true] },
+      tiles: new Map(),
+    });
     expect(c!.shape).toMatchObject({ seqQ: 1, seqK: 4096, kvHeads: 2 });
   });
 });

@@ -30,7 +30,9 @@ describe('top-k reference and checks (no GPU)', () => {
     const s = topkAttendProblem.resolve({ seqK: 4, topK: 2, heads: 1, headDim: 4 });
     const good = new Int32Array([0, -1, 0, 1, 2, -1, 3, 0]);
     expect(() => validateIndices(s, good)).not.toThrow();
-    expect(() => validateIndices(s, new Int32Array([0, -1, 0, 2, 0, 0, 0, 0]))).toThrow(/indices\[batch 0, query 1, slot 1\] = 2 is past the query's causal limit 1/);
+    expect(() => validateIndices(s, new Int32Array([0, -1, 0, 2, 0, 0, 0, 0]))).toThrow(
+      /indices\[batch 0, query 1, slot 1\] = 2 is past the query's causal limit 1/,
+    );
     expect(() => validateIndices(s, new Int32Array([0, -1, 0, 1, 0, 0, 4, 0]))).toThrow(/query 3, slot 0\] = 4 is past the last key 3/);
     expect(() => validateIndices(s, new Int32Array([-2, -1, 0, 1, 0, 0, 0, 0]))).toThrow(AttentionInputError);
   });
@@ -66,7 +68,9 @@ describe('top-k reference and checks (no GPU)', () => {
 
 describe('top-k stage problems at N = 65536 (no GPU)', () => {
   // The H200's limits that matter here: 2 GiB bindings, 65535 workgroups per grid dimension.
-  const h200 = defaultCaps({ limits: { ...DEFAULT_LIMITS, maxStorageBufferBindingSize: 2 ** 31 - 4, maxBufferSize: 2 ** 31, maxComputeWorkgroupStorageSize: 32768 } });
+  const h200 = defaultCaps({
+    limits: { ...DEFAULT_LIMITS, maxStorageBufferBindingSize: 2 ** 31 - 4, maxBufferSize: 2 ** 31, maxComputeWorkgroupStorageSize: 32768 },
+  });
 
   it('defaults queryRows to the last rows whose scores fit 256 MiB, and the stages pass their checks', () => {
     const index = topkIndexProblem.resolve({ seqK: 65536, indexHeads: 4, indexDim: 64 });

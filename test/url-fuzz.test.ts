@@ -8,8 +8,62 @@ import { LIMITS, problemOf } from '../src/page/state/config.js';
 import { decodeConfig } from '../src/page/state/url.js';
 import { createRng } from '../src/rng.js';
 
-const KEYS = ['f', 'k', 'b', 'h', 'kvh', 'n', 'nq', 'd', 'causal', 'samples', 'tune', 'len', 'kvt', 'layout', 'bs', 'window', 'sinks', 'rule', 'flash.br', 'flash.bc', 'naive.wgPv', 'x', 'flash.zz', '', '.', 'k.'];
-const VALUES = ['', '0', '1', '-3', '64', '7', '1e9', '4k', '16..128', 'NaN', 'dense', 'decode', 'linear', 'window', 'kvcache', 'nope', 'flash', 'naive,flash,turbo', 'paged', 'f16', 'delta', 'yes', '1:2', '%E2%9C%93', '99999999999999999999', ',,,'];
+const KEYS = [
+  'f',
+  'k',
+  'b',
+  'h',
+  'kvh',
+  'n',
+  'nq',
+  'd',
+  'causal',
+  'samples',
+  'tune',
+  'len',
+  'kvt',
+  'layout',
+  'bs',
+  'window',
+  'sinks',
+  'rule',
+  'flash.br',
+  'flash.bc',
+  'naive.wgPv',
+  'x',
+  'flash.zz',
+  '',
+  '.',
+  'k.',
+];
+const VALUES = [
+  '',
+  '0',
+  '1',
+  '-3',
+  '64',
+  '7',
+  '1e9',
+  '4k',
+  '16..128',
+  'NaN',
+  'dense',
+  'decode',
+  'linear',
+  'window',
+  'kvcache',
+  'nope',
+  'flash',
+  'naive,flash,turbo',
+  'paged',
+  'f16',
+  'delta',
+  'yes',
+  '1:2',
+  '%E2%9C%93',
+  '99999999999999999999',
+  ',,,',
+];
 
 describe('fuzz: random URL query strings', () => {
   it('decodes 400 seeded queries into a usable configuration, noting what it ignored', () => {
@@ -19,7 +73,10 @@ describe('fuzz: random URL query strings', () => {
       const parts = Array.from({ length: 1 + Math.floor(rng() * 6) }, () => `${encodeURIComponent(pick(KEYS))}=${pick(VALUES)}`);
       const query = `?${parts.join('&')}`;
       const { config, notes } = decodeConfig(query);
-      expect(FAMILIES.some((f) => f.problem.family === config.family), query).toBe(true);
+      expect(
+        FAMILIES.some((f) => f.problem.family === config.family),
+        query,
+      ).toBe(true);
       const problem = problemOf(config);
       for (const k of config.kernels) expect(problem.family, query).toBe(FAMILIES.flatMap((f) => f.kernels).find((x) => x.name === k)?.problem.family);
       for (const field of problem.fields) {
@@ -31,10 +88,15 @@ describe('fuzz: random URL query strings', () => {
       expect(config.samples).toBeGreaterThanOrEqual(LIMITS.samples.min);
       // A parameter the family does not know is listed in the notes, never dropped silently.
       const known = new Set(['f', 'k', 'samples', 'tune', ...problem.fields.map((f) => f.url)]);
-      for (const kernel of FAMILIES.flatMap((f) => f.kernels).filter((x) => x.problem === problem)) for (const t of kernel.tunables) known.add(`${kernel.name}.${t.key}`);
+      for (const kernel of FAMILIES.flatMap((f) => f.kernels).filter((x) => x.problem === problem))
+        for (const t of kernel.tunables) known.add(`${kernel.name}.${t.key}`);
       for (const part of parts) {
         const key = decodeURIComponent(part.slice(0, part.indexOf('=')));
-        if (!known.has(key)) expect(notes.some((n) => n.startsWith(key)), `${query}: ${key} ignored without a note`).toBe(true);
+        if (!known.has(key))
+          expect(
+            notes.some((n) => n.startsWith(key)),
+            `${query}: ${key} ignored without a note`,
+          ).toBe(true);
       }
     }
   });

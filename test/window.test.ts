@@ -41,7 +41,19 @@ function attendOver(s: WindowShape, inputs: Record<string, Float32Array>, b: num
     return out;
   };
   const q = inputs.q!.slice(row * d, (row + 1) * d);
-  return referenceAttention({ batch: 1, heads: 1, kvHeads: 1, seqQ: 1, seqK: keys.length, headDim: d, causal: false, scale: s.scale, q, k: gather(inputs.k!), v: gather(inputs.v!) });
+  return referenceAttention({
+    batch: 1,
+    heads: 1,
+    kvHeads: 1,
+    seqQ: 1,
+    seqK: keys.length,
+    headDim: d,
+    causal: false,
+    scale: s.scale,
+    q,
+    k: gather(inputs.k!),
+    v: gather(inputs.v!),
+  });
 }
 
 describe('window problem', () => {
@@ -129,7 +141,11 @@ describe('window reference', () => {
     const s = shape({ seqQ: 40, seqK: 50, window: 1, sinks: 4, heads: 2, kvHeads: 1 });
     const inputs = windowProblem.inputs(s, 5) as Record<string, Float32Array>;
     const got = referenceWindowAttention(s, { q: inputs.q!, k: inputs.k!, v: inputs.v! });
-    for (const [h, i] of [[0, 0], [1, 39], [0, 17]] as const) {
+    for (const [h, i] of [
+      [0, 0],
+      [1, 39],
+      [0, 17],
+    ] as const) {
       const pos = i + 10;
       const want = attendOver(s, inputs, 0, h, i, [0, 1, 2, 3, pos]);
       const row = (h * s.seqQ + i) * s.headDim;
@@ -161,7 +177,14 @@ describe('window key tiles', () => {
   it('visit every tile holding a visible key once, in order, and no tile without one', () => {
     const cases: [Record<string, number>, number, number][] = [];
     for (const raw of windowProblem.conformanceShapes({ headDim: 16 }))
-      for (const [br, bc] of [[4, 4], [16, 8], [32, 16], [8, 32], [128, 64]] as const) cases.push([raw as never, br, bc]);
+      for (const [br, bc] of [
+        [4, 4],
+        [16, 8],
+        [32, 16],
+        [8, 32],
+        [128, 64],
+      ] as const)
+        cases.push([raw as never, br, bc]);
     cases.push([{ seqQ: 300, seqK: 1000, window: 50, sinks: 17 } as never, 16, 16]);
     for (const [raw, br, bc] of cases) {
       const s = shape(raw);
@@ -197,7 +220,11 @@ beforeAll(async () => {
   gpu = await sharedDevice();
 });
 
-async function expectMatches(raw: Record<string, number>, tiles: Partial<FlashTiles>, reference?: (s: WindowShape, inputs: Record<string, Float32Array>) => Float64Array) {
+async function expectMatches(
+  raw: Record<string, number>,
+  tiles: Partial<FlashTiles>,
+  reference?: (s: WindowShape, inputs: Record<string, Float32Array>) => Float64Array,
+) {
   const result = await runKernel(gpu, { kernel: windowFlashKernel, shape: raw, tiles, seed: 7 });
   const s = result.shape as WindowShape;
   const label = `${windowProblem.label(s)} tiles ${JSON.stringify(result.tiles)}`;
@@ -233,7 +260,9 @@ describe('window-flash on the adapter', () => {
 
   it('with a window past N equals dense causal attention (dense reference)', async () => {
     const raw = { batch: 1, heads: 4, kvHeads: 2, seqQ: 70, seqK: 90, headDim: 32, window: 5000, sinks: 4 };
-    await expectMatches(raw, { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 }, (s, x) => referenceAttention({ ...s, causal: true, q: x.q!, k: x.k!, v: x.v! }));
+    await expectMatches(raw, { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 }, (s, x) =>
+      referenceAttention({ ...s, causal: true, q: x.q!, k: x.k!, v: x.v! }),
+    );
   });
 
   it('with a window of 1 attends to the sinks and the query itself only', async () => {
@@ -241,7 +270,8 @@ describe('window-flash on the adapter', () => {
     await expectMatches(raw, { br: 16, bc: 8, wg: 32, rowThreads: 2, subgroups: 0 }, (s, x) => {
       const out = new Float64Array(s.heads * s.seqQ * s.headDim);
       for (let h = 0; h < s.heads; h++)
-        for (let i = 0; i < s.seqQ; i++) out.set(attendOver(s, x, 0, h, i, i < 3 ? Array.from({ length: i + 1 }, (_, j) => j) : [0, 1, 2, i]), (h * s.seqQ + i) * s.headDim);
+        for (let i = 0; i < s.seqQ; i++)
+          out.set(attendOver(s, x, 0, h, i, i < 3 ? Array.from({ length: i + 1 }, (_, j) => j) : [0, 1, 2, i]), (h * s.seqQ + i) * s.headDim);
       return out;
     });
   });

@@ -3,12 +3,7 @@ import type { DeviceCaps, DeviceLimits } from '../gpu/caps.js';
 import type { ConfigProblem, KernelDescriptor, Tiles } from './types.js';
 
 /** A problem when `requested` exceeds the device limit `limit`. */
-export function overLimit(
-  caps: DeviceCaps,
-  limit: keyof DeviceLimits,
-  requested: number,
-  what: string,
-): ConfigProblem[] {
+export function overLimit(caps: DeviceCaps, limit: keyof DeviceLimits, requested: number, what: string): ConfigProblem[] {
   const available = caps.limits[limit];
   if (requested <= available) return [];
   return [
@@ -40,27 +35,18 @@ export function resolveTiles(kernel: KernelDescriptor, defaults: Tiles, given: P
     if (value === undefined) continue;
     const tunable = kernel.tunables.find((t) => t.key === key);
     if (!tunable) {
-      throw new TileError(
-        `${kernel.name} has no tile parameter "${key}"; it has ${kernel.tunables.map((t) => t.key).join(', ')}`,
-        key,
-        value,
-      );
+      throw new TileError(`${kernel.name} has no tile parameter "${key}"; it has ${kernel.tunables.map((t) => t.key).join(', ')}`, key, value);
     }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new TileError(`${kernel.name} ${tunable.label} (${key}) must be a number, got ${JSON.stringify(value)}`, key, Number.NaN);
     }
     if (!tunable.values.includes(value)) {
-      throw new TileError(
-        `${kernel.name} ${tunable.label} = ${value} is not one of ${tunable.values.join(', ')}`,
-        key,
-        value,
-      );
+      throw new TileError(`${kernel.name} ${tunable.label} = ${value} is not one of ${tunable.values.join(', ')}`, key, value);
     }
     tiles[key] = value;
   }
   return tiles;
 }
-
 
 /** Every combination of a kernel's tunable values (the autotuner prunes this by check()). */
 export function tileSpace(kernel: KernelDescriptor): Tiles[] {

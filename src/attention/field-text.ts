@@ -23,7 +23,8 @@ export function parseFieldList(field: ShapeField, text: string): { values: Shape
         if (range) {
           const lo = parseWhole(range[1]!);
           const hi = parseWhole(range[2]!);
-          if (lo === null || hi === null || lo < 1) return { error: `${field.label}: "${part}" — a range is LOW..HIGH with positive whole numbers, e.g. 64..4096` };
+          if (lo === null || hi === null || lo < 1)
+            return { error: `${field.label}: "${part}" — a range is LOW..HIGH with positive whole numbers, e.g. 64..4096` };
           if (lo > hi) return { error: `${field.label}: "${part}" — ${lo} is above ${hi}` };
           for (let n = lo; n <= hi && values.length <= MAX_SWEEP_VALUES; n *= 2) push(n);
           continue;

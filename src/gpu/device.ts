@@ -87,13 +87,7 @@ export async function createDevice(options: CreateDeviceOptions = {}): Promise<A
   return openDevice(gpu, adapter, runtime, notes, options);
 }
 
-async function openDevice(
-  gpu: GPU,
-  adapter: GPUAdapter,
-  runtime: 'node' | 'browser',
-  notes: string[],
-  options: CreateDeviceOptions,
-): Promise<AttentionDevice> {
+async function openDevice(gpu: GPU, adapter: GPUAdapter, runtime: 'node' | 'browser', notes: string[], options: CreateDeviceOptions): Promise<AttentionDevice> {
   const features = new Set<GPUFeatureName>(options.requiredFeatures ?? []);
   for (const f of WANTED_FEATURES) if (adapter.features.has(f)) features.add(f as GPUFeatureName);
   const requiredLimits: Record<string, number> = {};
@@ -141,8 +135,6 @@ export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
 /** Throws when the device can no longer run work, with the loss reason. */
 export function assertUsable(gpu: AttentionDevice): void {
   if (gpu.lostInfo) {
-    throw new GpuError(
-      `the GPU device was lost (${gpu.lostInfo.reason}: ${gpu.lostInfo.message || 'no message'}); create a new device`,
-    );
+    throw new GpuError(`the GPU device was lost (${gpu.lostInfo.reason}: ${gpu.lostInfo.message || 'no message'}); create a new device`);
   }
 }

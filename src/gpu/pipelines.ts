@@ -80,9 +80,7 @@ async function build(device: GPUDevice, spec: PipelineSpec): Entry {
 
 function formatMessages(messages: readonly GPUCompilationMessage[], code: string): string {
   const lines = code.split('\n');
-  return messages
-    .map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`)
-    .join('\n');
+  return messages.map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
 }
 
 /** Binds buffers to a layout, in binding order. */

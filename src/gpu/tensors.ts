@@ -84,7 +84,8 @@ export class TensorSession {
     for (const spec of this.specs) {
       if (spec.role !== 'output') continue;
       const bytes = tensorBytes(spec);
-      const fill = spec.type === 'f32' ? new Float32Array(bytes / 4).fill(Number.NaN) : new Uint32Array(bytes / 4).fill(spec.type === 'f16' ? 0x7e007e00 : 0xffffffff);
+      const fill =
+        spec.type === 'f32' ? new Float32Array(bytes / 4).fill(Number.NaN) : new Uint32Array(bytes / 4).fill(spec.type === 'f16' ? 0x7e007e00 : 0xffffffff);
       this.gpu.device.queue.writeBuffer(this.buffers[spec.name]!, 0, fill);
     }
   }

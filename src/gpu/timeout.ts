@@ -8,10 +8,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   if (!Number.isFinite(ms) || ms <= 0) return promise;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new GpuTimeoutError(`${what} did not finish within ${(ms / 1000).toFixed(1)} s`)),
-      ms,
-    );
+    timer = setTimeout(() => reject(new GpuTimeoutError(`${what} did not finish within ${(ms / 1000).toFixed(1)} s`)), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

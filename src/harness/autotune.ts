@@ -114,8 +114,7 @@ async function tuneKernel(gpu: AttentionDevice, kernel: KernelDescriptor, fixtur
       options.onProgress?.({ kernel: kernel.name, measured: measured.size, runnable: runnable.length, record });
     }
   };
-  const ranked = () =>
-    [...measured.values()].filter((r) => r.status === 'ok' && r.medianMs !== null).sort((a, b) => a.medianMs! - b.medianMs!);
+  const ranked = () => [...measured.values()].filter((r) => r.status === 'ok' && r.medianMs !== null).sort((a, b) => a.medianMs! - b.medianMs!);
 
   if (options.exhaustive || runnable.length <= maxConfigs) {
     await measure(runnable);

@@ -13,7 +13,6 @@ import { intensityOf } from '../results/roofline.js';
 import { summarize } from './stats.js';
 import { warmUntilSettled } from './warmup.js';
 
-
 export interface BenchmarkConfig {
   kernel: string;
   /** The shape fields of the kernel's problem (defaults fill the rest). */
@@ -165,9 +164,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     let estimateNs = firstMs * 1e6;
     let quantumNs = 0;
     if (warmup > 0) {
-      const calibration = useTimestamps
-        ? await timer.timestamps(bound, warmup, 1, timeoutMs)
-        : await timer.wall(bound, warmup, 1, timeoutMs);
+      const calibration = useTimestamps ? await timer.timestamps(bound, warmup, 1, timeoutMs) : await timer.wall(bound, warmup, 1, timeoutMs);
       quantumNs = useTimestamps ? timestampQuantumNs(calibration) : 0;
       const positive = calibration.map((w) => w.ns).filter((ns) => ns > 0);
       if (positive.length > 0 && !(useTimestamps && isCoarse(quantumNs))) estimateNs = Math.min(...positive);
@@ -187,9 +184,8 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     const sampleTimeout = timeoutMs + (samples * dispatches * estimateNs) / 1e6;
     let measured: Sample[] = [];
     if (samples > 0) {
-      measured = method === 'wall'
-        ? await timer.wall(bound, samples, dispatches, sampleTimeout)
-        : await timer.timestamps(bound, samples, dispatches, sampleTimeout);
+      measured =
+        method === 'wall' ? await timer.wall(bound, samples, dispatches, sampleTimeout) : await timer.timestamps(bound, samples, dispatches, sampleTimeout);
       if (method !== 'wall' && measured.every((m) => m.ns <= 0)) {
         // Timestamps that never advance are useless: fall back to the host clock.
         method = 'wall';
@@ -216,7 +212,15 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
       scratchBytes,
       compileMs,
       pipelineCached,
-      timing: { method, samples: perRunMs.length, dispatchesPerSample: dispatches, quantumNs, warmup, warmupMs: Math.round(warm.spentMs), ...(software ? {} : { settled: warm.settled }) },
+      timing: {
+        method,
+        samples: perRunMs.length,
+        dispatchesPerSample: dispatches,
+        quantumNs,
+        warmup,
+        warmupMs: Math.round(warm.spentMs),
+        ...(software ? {} : { settled: warm.settled }),
+      },
       check,
     };
   } catch (error) {
@@ -311,4 +315,3 @@ function emptyRecord(
     check: null,
   };
 }
-

@@ -104,8 +104,10 @@ export function cachedCeilings(gpu: AttentionDevice): Promise<Ceilings> | undefi
 
 function checkOptions(o: Required<CeilingOptions>): void {
   const bad = (what: string, value: unknown, limit: string) => new AttentionInputError(`measureCeilings: ${what} must be ${limit}, got ${String(value)}`);
-  if (o.copySizes.length === 0 || o.copySizes.some((s) => !Number.isSafeInteger(s) || s < 4096 || s % 16 !== 0)) throw bad('copySizes', o.copySizes, 'multiples of 16 bytes, at least 4096');
-  if (!Number.isInteger(o.computeWorkgroups) || o.computeWorkgroups < 1 || o.computeWorkgroups > 65535) throw bad('computeWorkgroups', o.computeWorkgroups, 'a whole number from 1 to 65535');
+  if (o.copySizes.length === 0 || o.copySizes.some((s) => !Number.isSafeInteger(s) || s < 4096 || s % 16 !== 0))
+    throw bad('copySizes', o.copySizes, 'multiples of 16 bytes, at least 4096');
+  if (!Number.isInteger(o.computeWorkgroups) || o.computeWorkgroups < 1 || o.computeWorkgroups > 65535)
+    throw bad('computeWorkgroups', o.computeWorkgroups, 'a whole number from 1 to 65535');
   if (!Number.isInteger(o.iterations) || o.iterations < 1 || o.iterations > 1 << 20) throw bad('iterations', o.iterations, 'a whole number from 1 to 1048576');
   if (!Number.isInteger(o.samples) || o.samples < 1 || o.samples > 1000) throw bad('samples', o.samples, 'a whole number from 1 to 1000');
 }
@@ -147,7 +149,11 @@ async function probeAll(gpu: AttentionDevice, o: Required<CeilingOptions>): Prom
 }
 
 /** The copy pipeline for buffers of `bytes` and its grid (exported for the test that checks it copies every vector). */
-export async function copyPipeline(device: GPUDevice, bytes: number, maxPerDimension: number): Promise<{ pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; x: number; y: number }> {
+export async function copyPipeline(
+  device: GPUDevice,
+  bytes: number,
+  maxPerDimension: number,
+): Promise<{ pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; x: number; y: number }> {
   const vectors = bytes / 16;
   const groups = Math.ceil(vectors / (COPY_WORKGROUP * COPY_ITEMS));
   const [x, y] = grid(groups, maxPerDimension);
@@ -210,7 +216,15 @@ async function mmaProbe(gpu: AttentionDevice, mma: MmaSetup, o: Required<Ceiling
   const workgroupSize = MMA_SUBGROUPS * mma.subgroupSize;
   const operand = Math.max(mma.M * mma.K, mma.K * mma.N);
   const code = unrollLoops(
-    specialize(mmaSource, { SG_M: mma.M, SG_N: mma.N, SG_K: mma.K, WORKGROUP_SIZE: workgroupSize, ACCUMULATORS: MMA_ACCUMULATORS, ITERATIONS: o.iterations, OPERAND: operand }),
+    specialize(mmaSource, {
+      SG_M: mma.M,
+      SG_N: mma.N,
+      SG_K: mma.K,
+      WORKGROUP_SIZE: workgroupSize,
+      ACCUMULATORS: MMA_ACCUMULATORS,
+      ITERATIONS: o.iterations,
+      OPERAND: operand,
+    }),
     { ACCUMULATORS: MMA_ACCUMULATORS },
   );
   // ITERATIONS × ACCUMULATORS products in the loop and ACCUMULATORS − 1 after it, per subgroup.

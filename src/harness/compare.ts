@@ -29,11 +29,7 @@ export interface Comparison {
  * Compares a kernel output with the reference element by element. A non-finite output counts as a
  * mismatch unless the reference is the same non-finite value, so a NaN never passes silently.
  */
-export function compareOutputs(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: Tolerance,
-): Comparison {
+export function compareOutputs(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: Tolerance): Comparison {
   if (actual.length !== expected.length) {
     throw new RangeError(`cannot compare ${actual.length} outputs with ${expected.length} reference values`);
   }

@@ -6,7 +6,10 @@ import type { ResultsContext } from './schema.js';
 export const TOOL = { name: packageJson.name, version: packageJson.version };
 
 /** Describes the machine and device a set of results came from. */
-export function resultsContext(gpu: AttentionDevice, extra: { gitCommit?: string | null; notes?: string[]; date?: Date; ceilings?: Ceilings } = {}): ResultsContext {
+export function resultsContext(
+  gpu: AttentionDevice,
+  extra: { gitCommit?: string | null; notes?: string[]; date?: Date; ceilings?: Ceilings } = {},
+): ResultsContext {
   const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
   return {
     date: (extra.date ?? new Date()).toISOString(),

@@ -8,10 +8,34 @@ import type { ResultRecord } from './schema.js';
  * (registry order), so a file of one family has exactly its fields.
  */
 export const CSV_COLUMNS = [
-  'family', 'kernel', 'status', 'precision',
-  'tiles', 'medianMs', 'p20Ms', 'p80Ms', 'minMs', 'tflops', 'gbps', 'intensity', 'rooflineFraction', 'flops', 'bytes', 'minBytes', 'scratchBytes',
-  'compileMs', 'timingMethod', 'samples', 'dispatchesPerSample', 'quantumNs', 'checkedRows', 'maxAbsError',
-  'maxRelError', 'ok', 'reason', 'tag',
+  'family',
+  'kernel',
+  'status',
+  'precision',
+  'tiles',
+  'medianMs',
+  'p20Ms',
+  'p80Ms',
+  'minMs',
+  'tflops',
+  'gbps',
+  'intensity',
+  'rooflineFraction',
+  'flops',
+  'bytes',
+  'minBytes',
+  'scratchBytes',
+  'compileMs',
+  'timingMethod',
+  'samples',
+  'dispatchesPerSample',
+  'quantumNs',
+  'checkedRows',
+  'maxAbsError',
+  'maxRelError',
+  'ok',
+  'reason',
+  'tag',
 ] as const;
 
 /** The shape columns for these results: every field of their families, then keys no family declares (e.g. scale). */
@@ -43,7 +67,9 @@ export function toCsv(results: readonly ResultRecord[]): string {
       status: r.status,
       precision: r.precision,
       ...shape,
-      tiles: Object.entries(r.tiles).map(([k, v]) => `${k}=${v}`).join(' '),
+      tiles: Object.entries(r.tiles)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
       medianMs: r.medianMs,
       p20Ms: r.p20Ms,
       p80Ms: r.p80Ms,

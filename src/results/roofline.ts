@@ -65,10 +65,9 @@ export function rooflineFraction(
 }
 
 /** The records with their roofline fraction filled in (records that cannot have one are left as they are). */
-export function withRoofline<R extends { flops: number; bytes: number; tflops: number | null; precision: 'f32' | 'f16'; intensity?: number | null | undefined }>(
-  records: readonly R[],
-  ceilings: Ceilings | undefined,
-): (R & { rooflineFraction?: number })[] {
+export function withRoofline<
+  R extends { flops: number; bytes: number; tflops: number | null; precision: 'f32' | 'f16'; intensity?: number | null | undefined },
+>(records: readonly R[], ceilings: Ceilings | undefined): (R & { rooflineFraction?: number })[] {
   if (!ceilings) return [...records];
   return records.map((r) => {
     const fraction = rooflineFraction(r, ceilings);

@@ -45,59 +45,59 @@ export const CheckSchema = z.object({
   ok: z.boolean(),
 });
 
-export const ResultSchema = z.object({
-  /** The attention family whose problem `shape` describes (version 1 files: dense). */
-  family: z.string().min(1).default('dense'),
-  kernel: z.string().min(1),
-  /** ok: ran and matched the reference; failed: ran but did not match; skipped: cannot run here (see reason); error: the GPU failed. */
-  status: z.enum(['ok', 'failed', 'skipped', 'error']),
-  reason: z.string().optional(),
-  precision: z.enum(['f32', 'f16']),
-  shape: ShapeSchema,
-  tiles: z.record(z.string(), z.number()),
-  /** Milliseconds per kernel run (all of its dispatches). Null unless timed. */
-  medianMs: nullableNumber,
-  p20Ms: nullableNumber,
-  p80Ms: nullableNumber,
-  minMs: nullableNumber,
-  /** Useful FLOPs (4·d per unmasked query–key pair) and the kernel's modelled global-memory bytes. */
-  flops: z.number().nonnegative(),
-  bytes: z.number().nonnegative(),
-  /** The problem's minimal bytes: every input read once and every output written once, whatever the kernel. */
-  minBytes: z.number().nonnegative().optional(),
-  tflops: nullableNumber,
-  gbps: nullableNumber,
-  /** flops ÷ bytes: FLOPs per byte of the kernel's own traffic model (absent in older files; null when it moves none). */
-  intensity: nullableNumber.optional(),
-  /** tflops ÷ the roofline bound min(compute roof, intensity × copy bandwidth) of the context's ceilings; present only when both are known. */
-  rooflineFraction: z.number().nonnegative().optional(),
-  /** Bytes the kernel allocates beyond Q, K, V and O (S and P for naive). */
-  scratchBytes: z.number().nonnegative(),
-  compileMs: nullableNumber,
-  pipelineCached: z.boolean(),
-  timing: TimingSchema.nullable(),
-  check: CheckSchema.nullable(),
-  /** Which seed made the inputs (uniform in [-1, 1)). */
-  seed: z.number().int(),
-  /** A label for where the row came from, e.g. "autotune-search", "autotune-final", a suite name. */
-  tag: z.string().optional(),
-  /**
-   * Reference timings of the same shape and precision measured in the same command (the runner's
-   * --compare): `relative` is their time over ours, so above 1 means faster than the reference.
-   */
-  comparisons: z
-    .array(z.object({ source: z.string(), backend: z.string(), dtype: z.string(), ms: z.number(), relative: z.number() }))
-    .optional(),
-}).superRefine((record, ctx) => {
-  // A known family's shape must carry each of its fields with the field's kind (limits are the
-  // family's business at run time: a file from another build may use other limits).
-  const problem = FAMILIES.find((f) => f.problem.family === record.family)?.problem;
-  if (!problem) return;
-  for (const field of problem.fields) {
-    const problemText = fieldKindProblem(field, record.shape[field.key]);
-    if (problemText) ctx.addIssue({ code: 'custom', path: ['shape', field.key], message: problemText });
-  }
-});
+export const ResultSchema = z
+  .object({
+    /** The attention family whose problem `shape` describes (version 1 files: dense). */
+    family: z.string().min(1).default('dense'),
+    kernel: z.string().min(1),
+    /** ok: ran and matched the reference; failed: ran but did not match; skipped: cannot run here (see reason); error: the GPU failed. */
+    status: z.enum(['ok', 'failed', 'skipped', 'error']),
+    reason: z.string().optional(),
+    precision: z.enum(['f32', 'f16']),
+    shape: ShapeSchema,
+    tiles: z.record(z.string(), z.number()),
+    /** Milliseconds per kernel run (all of its dispatches). Null unless timed. */
+    medianMs: nullableNumber,
+    p20Ms: nullableNumber,
+    p80Ms: nullableNumber,
+    minMs: nullableNumber,
+    /** Useful FLOPs (4·d per unmasked query–key pair) and the kernel's modelled global-memory bytes. */
+    flops: z.number().nonnegative(),
+    bytes: z.number().nonnegative(),
+    /** The problem's minimal bytes: every input read once and every output written once, whatever the kernel. */
+    minBytes: z.number().nonnegative().optional(),
+    tflops: nullableNumber,
+    gbps: nullableNumber,
+    /** flops ÷ bytes: FLOPs per byte of the kernel's own traffic model (absent in older files; null when it moves none). */
+    intensity: nullableNumber.optional(),
+    /** tflops ÷ the roofline bound min(compute roof, intensity × copy bandwidth) of the context's ceilings; present only when both are known. */
+    rooflineFraction: z.number().nonnegative().optional(),
+    /** Bytes the kernel allocates beyond Q, K, V and O (S and P for naive). */
+    scratchBytes: z.number().nonnegative(),
+    compileMs: nullableNumber,
+    pipelineCached: z.boolean(),
+    timing: TimingSchema.nullable(),
+    check: CheckSchema.nullable(),
+    /** Which seed made the inputs (uniform in [-1, 1)). */
+    seed: z.number().int(),
+    /** A label for where the row came from, e.g. "autotune-search", "autotune-final", a suite name. */
+    tag: z.string().optional(),
+    /**
+     * Reference timings of the same shape and precision measured in the same command (the runner's
+     * --compare): `relative` is their time over ours, so above 1 means faster than the reference.
+     */
+    comparisons: z.array(z.object({ source: z.string(), backend: z.string(), dtype: z.string(), ms: z.number(), relative: z.number() })).optional(),
+  })
+  .superRefine((record, ctx) => {
+    // A known family's shape must carry each of its fields with the field's kind (limits are the
+    // family's business at run time: a file from another build may use other limits).
+    const problem = FAMILIES.find((f) => f.problem.family === record.family)?.problem;
+    if (!problem) return;
+    for (const field of problem.fields) {
+      const problemText = fieldKindProblem(field, record.shape[field.key]);
+      if (problemText) ctx.addIssue({ code: 'custom', path: ['shape', field.key], message: problemText });
+    }
+  });
 
 function fieldKindProblem(field: ShapeField, value: unknown): string | null {
   if (value === undefined) return `missing (${field.label})`;

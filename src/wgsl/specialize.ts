@@ -23,11 +23,7 @@ export function specialize(source: string, values: Readonly<Record<string, Const
   for (const name of Object.keys(values)) {
     const count = seen.get(name) ?? 0;
     if (count !== 1) {
-      throw new Error(
-        count === 0
-          ? `specialize: the shader declares no module-scope const ${name}`
-          : `specialize: const ${name} is declared ${count} times`,
-      );
+      throw new Error(count === 0 ? `specialize: the shader declares no module-scope const ${name}` : `specialize: const ${name} is declared ${count} times`);
     }
   }
   return result;
@@ -60,7 +56,8 @@ function literal(name: string, value: ConstValue, type: string | undefined): str
   }
 }
 
-const UNROLL_HEADER = /^[ \t]*\/\/[ \t]*@unroll[ \t]*\n(\s*)for\s*\(\s*var\s+([A-Za-z_]\w*)\s*=\s*0u\s*;\s*\2\s*<\s*([A-Za-z_]\w*|\d+u)\s*;\s*\2\s*(?:\+\+|\+=\s*1u)\s*\)\s*\{/m;
+const UNROLL_HEADER =
+  /^[ \t]*\/\/[ \t]*@unroll[ \t]*\n(\s*)for\s*\(\s*var\s+([A-Za-z_]\w*)\s*=\s*0u\s*;\s*\2\s*<\s*([A-Za-z_]\w*|\d+u)\s*;\s*\2\s*(?:\+\+|\+=\s*1u)\s*\)\s*\{/m;
 
 /**
  * Expands loops marked `// @unroll` into straight-line copies of their body.
@@ -98,7 +95,11 @@ export function unrollLoops(source: string, bounds: Readonly<Record<string, numb
   }
   const stray = out.search(/^[ \t]*\/\/[ \t]*@unroll[ \t]*$/m);
   if (stray >= 0) {
-    const context = out.slice(stray, stray + 120).split('\n').slice(0, 2).join(' ⏎ ');
+    const context = out
+      .slice(stray, stray + 120)
+      .split('\n')
+      .slice(0, 2)
+      .join(' ⏎ ');
     throw new Error(`unrollLoops: an @unroll comment is not followed by a loop it can expand: ${context}`);
   }
   const asserts = [...used].sort().map((b) => `const_assert ${b} == ${bounds[b]}u;`);

@@ -160,9 +160,11 @@ describe('the first minutes on a software adapter', () => {
       await page.locator('[data-baseline]').waitFor();
 
       // The same measurement twice is 1.00×: neutral, neither a win nor a loss.
-      const cells = await page.locator('results-table tr[data-kernel] [data-col=speedup]').evaluateAll((els) =>
-        els.map((e) => ({ kernel: e.parentElement!.dataset.kernel, seq: e.parentElement!.dataset.seq, text: e.textContent!.trim(), cls: e.className })),
-      );
+      const cells = await page
+        .locator('results-table tr[data-kernel] [data-col=speedup]')
+        .evaluateAll((els) =>
+          els.map((e) => ({ kernel: e.parentElement!.dataset.kernel, seq: e.parentElement!.dataset.seq, text: e.textContent!.trim(), cls: e.className })),
+        );
       expect(cells).toHaveLength(4);
       for (const c of cells) {
         if (c.kernel === 'naive' && c.seq === '32') expect(c.cls).toMatch(/\bfaster\b/);
@@ -188,15 +190,25 @@ describe('the first minutes on a software adapter', () => {
       expect(lines).toBeLessThanOrEqual(2.05);
 
       // The throughput chart: its unit fits SwiftShader's numbers and no tick label runs under the axis title.
-      const axis = await page.locator('results-plots uplot-chart').nth(1).evaluate((el) => {
-        const u = (el as unknown as { chart: any }).chart;
-        const y = u.axes[1];
-        u.ctx.save();
-        u.ctx.font = y.font[0];
-        const widest = Math.max(...(y._values as string[]).map((v) => u.ctx.measureText(v).width)) / devicePixelRatio;
-        u.ctx.restore();
-        return { label: y.label as string, size: y._size as number, gap: y.gap as number, ticks: y.ticks.size as number, widest, values: y._values as string[] };
-      });
+      const axis = await page
+        .locator('results-plots uplot-chart')
+        .nth(1)
+        .evaluate((el) => {
+          const u = (el as unknown as { chart: any }).chart;
+          const y = u.axes[1];
+          u.ctx.save();
+          u.ctx.font = y.font[0];
+          const widest = Math.max(...(y._values as string[]).map((v) => u.ctx.measureText(v).width)) / devicePixelRatio;
+          u.ctx.restore();
+          return {
+            label: y.label as string,
+            size: y._size as number,
+            gap: y.gap as number,
+            ticks: y.ticks.size as number,
+            widest,
+            values: y._values as string[],
+          };
+        });
       expect(axis.label).toMatch(/^[kMG]?FLOP\/s$/);
       expect(axis.size).toBeGreaterThanOrEqual(axis.widest + axis.ticks + axis.gap);
       await page.screenshot({ path: path.join(ARTIFACTS, 'first-minutes-table.png'), fullPage: true });

@@ -54,9 +54,19 @@ describe('insight views', () => {
 
       // Before this device measured any, an imported results file's ceilings draw the roofs.
       const file = await page.evaluate(() => window.__playground!.controller.resultsFile());
-      const imported: Ceilings = { copyGBps: 1, f32Tflops: 0.001, probes: { copy: [{ bytes: 4096, gbps: 1 }], compute: { invocations: 1, chains: 1, iterations: 1 }, method: 'wall' } };
-      await page.locator('input[type=file]').setInputFiles({ name: 'with-ceilings.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...file, context: { ...file!.context, ceilings: imported } })) });
-      await expect.poll(() => roofline.locator('figcaption').textContent()).toMatch(/Roofs measured in with-ceilings\.json .*bandwidth 1\.00 GB\/s, f32 FMA 0\.00100 TFLOP\/s/);
+      const imported: Ceilings = {
+        copyGBps: 1,
+        f32Tflops: 0.001,
+        probes: { copy: [{ bytes: 4096, gbps: 1 }], compute: { invocations: 1, chains: 1, iterations: 1 }, method: 'wall' },
+      };
+      await page.locator('input[type=file]').setInputFiles({
+        name: 'with-ceilings.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify({ ...file, context: { ...file!.context, ceilings: imported } })),
+      });
+      await expect
+        .poll(() => roofline.locator('figcaption').textContent())
+        .toMatch(/Roofs measured in with-ceilings\.json .*bandwidth 1\.00 GB\/s, f32 FMA 0\.00100 TFLOP\/s/);
 
       // Ceilings measured here, from the device panel's button, take over.
       await clickAndWait(page, 'Measure ceilings');
@@ -71,7 +81,10 @@ describe('insight views', () => {
       await roofline.getByText('Points (4)').click();
       const table = roofline.getByRole('table', { name: 'Roofline points' });
       const points = await table.locator('tbody tr').evaluateAll((rows) =>
-        rows.map((r) => ({ ...((r as HTMLElement).dataset as Record<string, string>), cells: [...r.querySelectorAll('td')].map((td) => td.textContent!.trim()) })),
+        rows.map((r) => ({
+          ...((r as HTMLElement).dataset as Record<string, string>),
+          cells: [...r.querySelectorAll('td')].map((td) => td.textContent!.trim()),
+        })),
       );
       expect(points).toHaveLength(4);
       for (const [i, r] of results.entries()) {

@@ -140,7 +140,8 @@ describe('benchmark page', () => {
   it('restores the whole configuration from a shared URL, and keeps the URL in step with the form', async () => {
     const context = await newContext(browser);
     try {
-      const query = '?f=dense&k=flash&b=2&h=4&kvh=2&n=16,48&d=32&causal=1&samples=4&tune=3&flash.br=16&flash.bc=16&flash.wg=32&flash.rowThreads=2&flash.subgroups=0';
+      const query =
+        '?f=dense&k=flash&b=2&h=4&kvh=2&n=16,48&d=32&causal=1&samples=4&tune=3&flash.br=16&flash.bc=16&flash.wg=32&flash.rowThreads=2&flash.subgroups=0';
       const { page, seen } = await openPage(context, query);
       await waitForDevice(page);
       expect(await label(page, 'Batch').inputValue()).toBe('2');
@@ -200,9 +201,7 @@ describe('benchmark page', () => {
       await clickAndWait(page, 'Run');
 
       const rows = await tableRows(page);
-      expect(rows.map((r) => `${r.kernel}:${r.seq}:${r.statusText}`)).toEqual(
-        [16, 32, 64, 128].flatMap((n) => [`naive:${n}:pass`, `flash:${n}:pass`]),
-      );
+      expect(rows.map((r) => `${r.kernel}:${r.seq}:${r.statusText}`)).toEqual([16, 32, 64, 128].flatMap((n) => [`naive:${n}:pass`, `flash:${n}:pass`]));
       // The float64 reference ran in its worker, not on the page's thread.
       expect(seen.workers.some((u) => /reference\.worker/.test(u))).toBe(true);
       const timing = await page.locator('results-table [data-col=timing]').allTextContents();
@@ -294,7 +293,11 @@ describe('benchmark page', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Export CSV').click()]);
       const csv = await readFile(await download.path(), 'utf8');
       const lines = csv.trim().split('\n');
-      expect(lines[0]).toBe(['family', 'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', ...CSV_COLUMNS.slice(4)].join(','));
+      expect(lines[0]).toBe(
+        ['family', 'kernel', 'status', 'precision', 'batch', 'heads', 'kvHeads', 'seqQ', 'seqK', 'headDim', 'causal', 'scale', ...CSV_COLUMNS.slice(4)].join(
+          ',',
+        ),
+      );
       expect(lines).toHaveLength(9);
     });
 
@@ -406,7 +409,11 @@ describe('benchmark page', () => {
         expect(t.measured).toBe(2);
         expect(t.best).not.toBeNull();
         const summary = page.locator(`autotune-panel [data-kernel=${t.kernel}] [data-best]`);
-        expect(await summary.textContent()).toBe(Object.entries(t.best!).map(([k, v]) => `${k}=${v}`).join(' '));
+        expect(await summary.textContent()).toBe(
+          Object.entries(t.best!)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        );
       }
       const flashBest = tunings.find((t) => t.kernel === 'flash')!.best!;
       const tiles = flashTiles(page);

@@ -29,4 +29,3 @@ export function flashGridProblems(s: ResolvedShape, rowsPerTile: number, caps: D
   }
   return problems;
 }
-

@@ -42,8 +42,26 @@ export const DENSE_FIELDS: readonly ShapeField[] = [
     max: 1 << 22,
     default: 256,
   },
-  { key: 'headDim', flag: 'dim', url: 'd', label: 'Head dim', help: 'd: features per head. Flash needs a multiple of 4.', kind: 'int', min: 1, max: 1024, default: 64 },
-  { key: 'causal', flag: 'causal', url: 'causal', label: 'Causal', help: 'Bottom-right causal mask: query i sees keys up to i + (Nk − Nq).', kind: 'bool', default: false },
+  {
+    key: 'headDim',
+    flag: 'dim',
+    url: 'd',
+    label: 'Head dim',
+    help: 'd: features per head. Flash needs a multiple of 4.',
+    kind: 'int',
+    min: 1,
+    max: 1024,
+    default: 64,
+  },
+  {
+    key: 'causal',
+    flag: 'causal',
+    url: 'causal',
+    label: 'Causal',
+    help: 'Bottom-right causal mask: query i sees keys up to i + (Nk − Nq).',
+    kind: 'bool',
+    default: false,
+  },
 ];
 
 /**

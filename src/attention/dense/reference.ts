@@ -64,10 +64,7 @@ export function referenceAttention(inputs: AttentionInputs, rows?: ArrayLike<num
  * budget is spread evenly over all rows by a fixed stride, so the sample is the same on every run.
  * Returns undefined when the whole output fits in the budget.
  */
-export function referenceSampleRows(
-  inputs: Pick<AttentionInputs, 'batch' | 'heads' | 'seqQ' | 'seqK' | 'headDim'>,
-  budgetMacs = 64e6,
-): number[] | undefined {
+export function referenceSampleRows(inputs: Pick<AttentionInputs, 'batch' | 'heads' | 'seqQ' | 'seqK' | 'headDim'>, budgetMacs = 64e6): number[] | undefined {
   const totalRows = inputs.batch * inputs.heads * inputs.seqQ;
   const macsPerRow = 2 * inputs.seqK * inputs.headDim;
   if (totalRows * macsPerRow <= budgetMacs) return undefined;

@@ -35,9 +35,7 @@ export function resolveShape(shape: AttentionShape): ResolvedShape {
     }
   }
   if (shape.heads % shape.kvHeads !== 0) {
-    throw new AttentionInputError(
-      `heads (${shape.heads}) must be divisible by kvHeads (${shape.kvHeads}) for grouped-query attention`,
-    );
+    throw new AttentionInputError(`heads (${shape.heads}) must be divisible by kvHeads (${shape.kvHeads}) for grouped-query attention`);
   }
   const scale = shape.scale ?? 1 / Math.sqrt(shape.headDim);
   if (!Number.isFinite(scale)) {

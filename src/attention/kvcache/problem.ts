@@ -55,7 +55,8 @@ export function kvBytes(s: KvCacheShape, tokens: number): number {
 export const kvCacheProblem: Problem<KvCacheShape> = {
   family: 'kvcache',
   title: 'KV-cache eviction and compaction',
-  description: 'Evict tokens from a paged KV cache (window, score or random policy) and compact the survivors in place so whole blocks return to the free list.',
+  description:
+    'Evict tokens from a paged KV cache (window, score or random policy) and compact the survivors in place so whole blocks return to the free list.',
   fields: KVCACHE_FIELDS,
   axis: 'seqK',
   resolve: resolveKvCacheShape,

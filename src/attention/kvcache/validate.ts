@@ -33,7 +33,9 @@ export function validateIndices(s: KvCacheShape, blockTable: Uint32Array, contex
   for (let b = 0; b < s.batch; b++) {
     const len = contextLens[b]!;
     if (len > s.seqK) {
-      throw new AttentionInputError(`contextLens[${b}] = ${len} is past the block table, which holds ${s.seqK} tokens per sequence (${blocks} blocks of ${s.blockSize}, seqK ${s.seqK})`);
+      throw new AttentionInputError(
+        `contextLens[${b}] = ${len} is past the block table, which holds ${s.seqK} tokens per sequence (${blocks} blocks of ${s.blockSize}, seqK ${s.seqK})`,
+      );
     }
     for (let j = 0; j < Math.ceil(len / s.blockSize); j++) {
       const at = b * blocks + j;
@@ -41,7 +43,9 @@ export function validateIndices(s: KvCacheShape, blockTable: Uint32Array, contex
       if (block >= pool) throw new AttentionInputError(`blockTable[${b}][${j}] = ${block} names a block outside the pool of ${pool} blocks`);
       if (owner[block] !== -1) {
         const other = owner[block]!;
-        throw new AttentionInputError(`blockTable[${b}][${j}] = ${block} is also blockTable[${Math.floor(other / blocks)}][${other % blocks}]: in-place compaction needs each block held once`);
+        throw new AttentionInputError(
+          `blockTable[${b}][${j}] = ${block} is also blockTable[${Math.floor(other / blocks)}][${other % blocks}]: in-place compaction needs each block held once`,
+        );
       }
       owner[block] = at;
     }

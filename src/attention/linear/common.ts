@@ -21,7 +21,12 @@ export function linearProblems(s: LinearShape, caps: DeviceCaps, storage: 'f32' 
   const problems: ConfigProblem[] = [];
   if (s.storage !== storage) {
     problems.push(
-      ruleProblem('storage', s.storage === 'f16' ? 16 : 32, storage === 'f16' ? 16 : 32, `${kernel} reads ${storage} storage; this shape stores ${s.storage} (use the ${s.storage} variant)`),
+      ruleProblem(
+        'storage',
+        s.storage === 'f16' ? 16 : 32,
+        storage === 'f16' ? 16 : 32,
+        `${kernel} reads ${storage} storage; this shape stores ${s.storage} (use the ${s.storage} variant)`,
+      ),
     );
   }
   const e = s.storage === 'f16' ? 2 : 4;

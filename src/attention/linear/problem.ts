@@ -7,11 +7,51 @@ import { referenceHeads, referenceLinear } from './reference.js';
 import { type LinearShape, shapeLabel } from './shape.js';
 
 export const LINEAR_FIELDS: readonly ShapeField[] = [
-  { key: 'batch', flag: 'batch', url: 'b', label: 'Batch', help: 'Independent sequences, each with its own states.', kind: 'int', min: 1, max: 4096, default: 1 },
+  {
+    key: 'batch',
+    flag: 'batch',
+    url: 'b',
+    label: 'Batch',
+    help: 'Independent sequences, each with its own states.',
+    kind: 'int',
+    min: 1,
+    max: 4096,
+    default: 1,
+  },
   { key: 'heads', flag: 'heads', url: 'h', label: 'Heads', help: 'Heads per sequence, each with a d_k×d_v state.', kind: 'int', min: 1, max: 1024, default: 4 },
-  { key: 'seqK', flag: 'seq', url: 'n', label: 'Sequence lengths', help: 'Tokens T per sequence (1: one decode step).', kind: 'int', min: 1, max: 1 << 20, default: 256 },
-  { key: 'dk', flag: 'dim-k', url: 'dk', label: 'Key dim', help: 'd_k: query/key features, the rows of the state.', kind: 'int', min: 1, max: 512, default: 64 },
-  { key: 'dv', flag: 'dim-v', url: 'dv', label: 'Value dim', help: 'd_v: value features, the columns of the state.', kind: 'int', min: 1, max: 512, default: 64 },
+  {
+    key: 'seqK',
+    flag: 'seq',
+    url: 'n',
+    label: 'Sequence lengths',
+    help: 'Tokens T per sequence (1: one decode step).',
+    kind: 'int',
+    min: 1,
+    max: 1 << 20,
+    default: 256,
+  },
+  {
+    key: 'dk',
+    flag: 'dim-k',
+    url: 'dk',
+    label: 'Key dim',
+    help: 'd_k: query/key features, the rows of the state.',
+    kind: 'int',
+    min: 1,
+    max: 512,
+    default: 64,
+  },
+  {
+    key: 'dv',
+    flag: 'dim-v',
+    url: 'dv',
+    label: 'Value dim',
+    help: 'd_v: value features, the columns of the state.',
+    kind: 'int',
+    min: 1,
+    max: 512,
+    default: 64,
+  },
   {
     key: 'rule',
     flag: 'rule',
@@ -103,7 +143,8 @@ export const linearProblem: Problem<LinearShape> = {
       const data = inputs[spec.name];
       const count = spec.dims.reduce((a, b) => a * b, 1);
       const want = spec.type === 'f16' ? Uint16Array : Float32Array;
-      if (!(data instanceof want)) throw new AttentionInputError(`${spec.name} must be a ${want.name} (${spec.type}), got ${data?.constructor?.name ?? String(data)}`);
+      if (!(data instanceof want))
+        throw new AttentionInputError(`${spec.name} must be a ${want.name} (${spec.type}), got ${data?.constructor?.name ?? String(data)}`);
       if (data.length !== count) throw new AttentionInputError(`${spec.name} has ${data.length} elements but the shape needs ${spec.layout} = ${count}`);
       const values = data instanceof Uint16Array ? fromHalfArray(data) : (data as Float32Array);
       for (let i = 0; i < values.length; i++) {

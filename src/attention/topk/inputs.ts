@@ -79,8 +79,10 @@ export function attendInputs(s: TopkShape, seed: number): Record<string, Float32
         const t = Math.floor(rng() * (m + 1));
         chosen.add(chosen.has(t) ? m : t);
       }
-      indices.set([...chosen].sort((a, c) => a - c), row);
+      indices.set(
+        [...chosen].sort((a, c) => a - c),
+        row,
+      );
     }
   return { ...tensors, indices };
 }
-

@@ -37,7 +37,14 @@ export function createParamsBuffer(device: GPUDevice, s: TopkShape, blocks: read
 }
 
 /** A bind group whose binding 0 is block `n`'s Params and the others whole buffers. */
-export function bindBlock(device: GPUDevice, label: string, layout: GPUBindGroupLayout, params: GPUBuffer, n: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
+export function bindBlock(
+  device: GPUDevice,
+  label: string,
+  layout: GPUBindGroupLayout,
+  params: GPUBuffer,
+  n: number,
+  buffers: readonly GPUBuffer[],
+): GPUBindGroup {
   return device.createBindGroup({
     label,
     layout,

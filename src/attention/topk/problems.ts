@@ -73,7 +73,9 @@ function expectedAttention(s: TopkShape, t: AttentionTensors, queries: readonly 
   const values = new Float64Array(queries.length * s.heads * s.headDim);
   let at = 0;
   // Rows of o are (b, h, i); emitted in increasing row order as the comparison expects.
-  const byRow = queries.flatMap((bi) => Array.from({ length: s.heads }, (_, h) => ({ bi, h, row: (Math.floor(bi / s.seqK) * s.heads + h) * s.seqK + (bi % s.seqK) })));
+  const byRow = queries.flatMap((bi) =>
+    Array.from({ length: s.heads }, (_, h) => ({ bi, h, row: (Math.floor(bi / s.seqK) * s.heads + h) * s.seqK + (bi % s.seqK) })),
+  );
   byRow.sort((a, b) => a.row - b.row);
   for (const { bi, h, row } of byRow) {
     values.set(sparseAttentionRow(s, t, selection(bi), Math.floor(bi / s.seqK), h, bi % s.seqK), at);
@@ -142,7 +144,11 @@ export const topkProblem: Problem<TopkShape> = {
   },
   minimalBytes: (s) => tensorBytes(topkProblem.tensors(s)),
   conformanceShapes: (fixed) =>
-    conformance(fixed, topkProblem.resolve, PIPELINE_CASES.map((c) => ({ headDim: 32, indexHeads: 2, indexDim: 16, ...c }))),
+    conformance(
+      fixed,
+      topkProblem.resolve,
+      PIPELINE_CASES.map((c) => ({ headDim: 32, indexHeads: 2, indexDim: 16, ...c })),
+    ),
 };
 
 /** Stage 1 alone: the indexer's scores of the last queryRows queries against every key. */
@@ -154,10 +160,7 @@ export const topkIndexProblem: Problem<TopkShape> = {
   axis: 'seqK',
   resolve: (raw) => resolveTopkShape(INDEX_FIELDS, raw),
   label: (s) => label(s, INDEX_FIELDS),
-  tensors: (s) => [
-    ...indexerTensors(s),
-    { name: 'scores', role: 'output', type: 'f32', dims: [s.batch, s.queryRows, s.seqK], layout: 'batch·queryRows·N' },
-  ],
+  tensors: (s) => [...indexerTensors(s), { name: 'scores', role: 'output', type: 'f32', dims: [s.batch, s.queryRows, s.seqK], layout: 'batch·queryRows·N' }],
   inputs: (s, seed) => indexerInputs(s, createRng(seed)),
   validate(s, inputs) {
     validateFloatTensors(topkIndexProblem, s, inputs);
@@ -240,7 +243,7 @@ export const topkSelectProblem: Problem<TopkShape> = {
 export const topkAttendProblem: Problem<TopkShape> = {
   family: 'topk-attend',
   title: 'Top-k sparse attention: attention over selected keys',
-  description: 'softmax(scale·q·Kᵀ)·V over each query\'s listed keys (−1 skipped), the same keys for every head of the query.',
+  description: "softmax(scale·q·Kᵀ)·V over each query's listed keys (−1 skipped), the same keys for every head of the query.",
   fields: ATTEND_FIELDS,
   axis: 'seqK',
   resolve: (raw) => resolveTopkShape(ATTEND_FIELDS, raw),
@@ -281,7 +284,8 @@ export function validateIndices(s: TopkShape, indices: Int32Array): void {
       for (let slot = 0; slot < s.topK; slot++) {
         const j = indices[row + slot]!;
         if (j === -1 || (j >= 0 && j <= i)) continue;
-        const why = j < -1 ? 'is negative (only −1 marks an unused slot)' : j >= s.seqK ? `is past the last key ${s.seqK - 1}` : `is past the query's causal limit ${i}`;
+        const why =
+          j < -1 ? 'is negative (only −1 marks an unused slot)' : j >= s.seqK ? `is past the last key ${s.seqK - 1}` : `is past the query's causal limit ${i}`;
         throw new AttentionInputError(`indices[batch ${b}, query ${i}, slot ${slot}] = ${j} ${why}`);
       }
     }

@@ -194,7 +194,10 @@ export class PlaygroundController implements ReactiveController {
     const preset = applySoftwarePreset(this.config, given);
     if (encodeConfig(preset) === encodeConfig(this.config)) return;
     this.setConfig(preset);
-    this.addLog('info', 'Software adapter: started from a small shape (N 64–256, 2 heads, d 32) so that Run takes seconds, not minutes. Any field can be raised.');
+    this.addLog(
+      'info',
+      'Software adapter: started from a small shape (N 64–256, 2 heads, d 32) so that Run takes seconds, not minutes. Any field can be raised.',
+    );
   }
 
   private onLost(gpu: AttentionDevice, info: GPUDeviceLostInfo): void {
@@ -251,7 +254,12 @@ export class PlaygroundController implements ReactiveController {
   private runLive(kernel: string): void {
     const cases = this.liveCases(kernel);
     if (cases.length === 0) return;
-    void this.enqueue(`live:${kernel}`, `Re-running ${kernel} with its new tiles`, (ctx) => runCases(ctx, cases, this.config.samples, (r) => this.addRecord(r, true)), true);
+    void this.enqueue(
+      `live:${kernel}`,
+      `Re-running ${kernel} with its new tiles`,
+      (ctx) => runCases(ctx, cases, this.config.samples, (r) => this.addRecord(r, true)),
+      true,
+    );
   }
 
   // ---- Jobs ----
@@ -279,9 +287,7 @@ export class PlaygroundController implements ReactiveController {
       this.liveTimers.delete(kernel);
     }
     const config = this.config;
-    const cases: Case[] = config.seqs.flatMap((seq) =>
-      config.kernels.map((kernel) => ({ kernel, shape: shapeAt(config, seq), tiles: config.tiles[kernel] })),
-    );
+    const cases: Case[] = config.seqs.flatMap((seq) => config.kernels.map((kernel) => ({ kernel, shape: shapeAt(config, seq), tiles: config.tiles[kernel] })));
     void this.enqueue('run', `Run: ${cases.length} cases`, (ctx) => runCases(ctx, cases, config.samples, (r) => this.addRecord(r)));
   }
 
@@ -387,7 +393,9 @@ export class PlaygroundController implements ReactiveController {
   get rooflineCeilings(): { ceilings: Ceilings; source: string } | null {
     if (this.ceilings) return { ceilings: this.ceilings, source: 'on this device' };
     const imported = this.baseline?.context.ceilings;
-    return imported ? { ceilings: imported, source: `in ${this.baselineName ?? 'the baseline'} (${this.baseline!.context.adapter.description || 'its adapter'})` } : null;
+    return imported
+      ? { ceilings: imported, source: `in ${this.baselineName ?? 'the baseline'} (${this.baseline!.context.adapter.description || 'its adapter'})` }
+      : null;
   }
 
   /** The specialized WGSL of each pipeline a result ran (pipelines are cached: preparing again is cheap). */
@@ -452,7 +460,10 @@ export class PlaygroundController implements ReactiveController {
       this.baselineName = name;
       const problem = saveBaseline(this.env.storage, file, name);
       const from = file.context.adapter.description || file.context.adapter.vendor || 'unknown adapter';
-      this.setNotice(problem ? 'error' : 'info', problem ?? `Loaded ${file.results.length} results from ${name} (${from}, ${file.context.runtime}) as the baseline.`);
+      this.setNotice(
+        problem ? 'error' : 'info',
+        problem ?? `Loaded ${file.results.length} results from ${name} (${from}, ${file.context.runtime}) as the baseline.`,
+      );
     } catch (error) {
       this.setNotice('error', `${name}: ${(error as Error).message}`);
     }

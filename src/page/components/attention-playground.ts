@@ -200,27 +200,33 @@ export class AttentionPlayground extends LitElement {
                 <button type="button" ?disabled=${!hasResults} @click=${() => ctl.copy('csv')}>Copy CSV</button>
                 <button type="button" @click=${this.pickFile} title="Load a results file from the CLI or another browser as the baseline (or drop it here)">Import results</button>
                 <button type="button" ?disabled=${!hasResults || ctl.busy} @click=${() => ctl.clearResults()}>Clear results</button>
-                ${ctl.previous.length > 0
-                  ? html`<button type="button" @click=${() => ctl.clearPrevious()} title="Remove the rows (dashed lines) of the configuration before the latest tile edit">Clear previous</button>`
-                  : nothing}
+                ${
+                  ctl.previous.length > 0
+                    ? html`<button type="button" @click=${() => ctl.clearPrevious()} title="Remove the rows (dashed lines) of the configuration before the latest tile edit">Clear previous</button>`
+                    : nothing
+                }
               </div>
             </div>
-            ${ctl.baseline
-              ? html`<p class="baseline small" data-baseline>
+            ${
+              ctl.baseline
+                ? html`<p class="baseline small" data-baseline>
                   Baseline: <strong>${ctl.baselineName}</strong>, ${ctl.baseline.results.length} results from
                   ${ctl.baseline.context.adapter.description || ctl.baseline.context.adapter.vendor || 'an unnamed adapter'}
                   (${ctl.baseline.context.runtime}, ${ctl.baseline.context.date.slice(0, 10)}).
                   <button type="button" @click=${() => ctl.clearBaseline()}>Remove baseline</button>
                 </p>`
-              : nothing}
+                : nothing
+            }
             <results-plots .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous} .config=${ctl.config}></results-plots>
             <results-table .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous}></results-table>
             <input type="file" accept=".json,application/json" hidden @change=${this.onFile} aria-label="Results file to import" />
           </section>
           ${this.renderInsight()}
-          ${ctl.tunings.length > 0
-            ? html`<section class="panel" aria-label="Autotune"><h2>Autotune</h2><autotune-panel .tunings=${ctl.tunings}></autotune-panel></section>`
-            : nothing}
+          ${
+            ctl.tunings.length > 0
+              ? html`<section class="panel" aria-label="Autotune"><h2>Autotune</h2><autotune-panel .tunings=${ctl.tunings}></autotune-panel></section>`
+              : nothing
+          }
           <family-views .config=${ctl.config} .caps=${ctl.caps}></family-views>
           <section class="panel" aria-label="Memory">
             <h2>Memory per kernel</h2>
@@ -259,27 +265,36 @@ export class AttentionPlayground extends LitElement {
     const ctl = this.ctl;
     const { status, message } = ctl.device;
     return html`
-      ${status === 'lost'
-        ? html`<div class="banner error" role="alert" data-banner="lost">
+      ${
+        status === 'lost'
+          ? html`<div class="banner error" role="alert" data-banner="lost">
             <span><strong>The GPU device was lost</strong> (${message}). Your results are kept; running needs a new device.</span>
             <span class="buttons"><button type="button" class="primary" @click=${() => ctl.connect()}>Get a new device</button></span>
           </div>`
-        : nothing}
-      ${ctl.urlNotes.length > 0
-        ? html`<div class="banner info" role="status" data-banner="url">
+          : nothing
+      }
+      ${
+        ctl.urlNotes.length > 0
+          ? html`<div class="banner info" role="status" data-banner="url">
             <span>Some link parameters were ignored: ${ctl.urlNotes.join('; ')}.</span>
-            <span class="buttons"><button type="button" @click=${() => { ctl.urlNotes = []; this.requestUpdate(); }}>Dismiss</button></span>
+            <span class="buttons"><button type="button" @click=${() => {
+              ctl.urlNotes = [];
+              this.requestUpdate();
+            }}>Dismiss</button></span>
           </div>`
-        : nothing}
-      ${ctl.notice
-        ? html`<div class="banner ${ctl.notice.level}" role=${ctl.notice.level === 'error' ? 'alert' : 'status'} data-banner="notice">
+          : nothing
+      }
+      ${
+        ctl.notice
+          ? html`<div class="banner ${ctl.notice.level}" role=${ctl.notice.level === 'error' ? 'alert' : 'status'} data-banner="notice">
             <span>${ctl.notice.text}</span>
             <span class="buttons">
               ${ctl.notice.action ? html`<button type="button" @click=${ctl.notice.action.run}>${ctl.notice.action.label}</button>` : nothing}
               <button type="button" @click=${() => ctl.dismissNotice()}>Dismiss</button>
             </span>
           </div>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 

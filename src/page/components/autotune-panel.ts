@@ -28,9 +28,11 @@ export class AutotunePanel extends LitElement {
       return html`<div class="tuning" data-kernel=${tuning.kernel}>
         <p>
           <strong>${tuning.kernel}</strong> on ${shape}:
-          ${best
-            ? html`best <code data-best>${tilesLabel(best.tiles)}</code> at ${formatMs(best.medianMs)} ms, now pinned in its tile controls.`
-            : html`<span class="problem">no configuration passed the reference check.</span>`}
+          ${
+            best
+              ? html`best <code data-best>${tilesLabel(best.tiles)}</code> at ${formatMs(best.medianMs)} ms, now pinned in its tile controls.`
+              : html`<span class="problem">no configuration passed the reference check.</span>`
+          }
         </p>
         <p class="muted small">
           Measured ${tuning.measured} of ${tuning.runnable} configurations that fit this device in ${(tuning.elapsedMs / 1000).toFixed(1)} s;

@@ -4,7 +4,18 @@ import type { DeviceCaps } from '../../gpu/caps.js';
 import { FAMILIES } from '../../attention/registry.js';
 import type { ShapeField } from '../../attention/types.js';
 import { parseFieldList } from '../../attention/field-text.js';
-import { LIMITS, type PageConfig, axisField, defaultConfig, fieldText, formatSeqList, kernelsOf, parseSeqList, problemOf, shapeProblem } from '../state/config.js';
+import {
+  LIMITS,
+  type PageConfig,
+  axisField,
+  defaultConfig,
+  fieldText,
+  formatSeqList,
+  kernelsOf,
+  parseSeqList,
+  problemOf,
+  shapeProblem,
+} from '../state/config.js';
 import { LONG_RUN_S, type RunEstimate, formatDuration } from '../state/estimate.js';
 import { shared } from './styles.js';
 import './tile-editor.js';
@@ -164,20 +175,24 @@ export class ConfigPanel extends LitElement {
           </div>
           ${this.renderEstimate()}
           <p class="hint">
-            ${runBlocked
-              ? html`<span class="problem">${runBlocked}</span>`
-                : html`Autotune searches each selected kernel's tiles on the largest value, ${axis.label} = ${longest}, pins the fastest configuration that passes the reference check, and adds the checked finalists to the results.`}
+            ${
+              runBlocked
+                ? html`<span class="problem">${runBlocked}</span>`
+                : html`Autotune searches each selected kernel's tiles on the largest value, ${axis.label} = ${longest}, pins the fastest configuration that passes the reference check, and adds the checked finalists to the results.`
+            }
           </p>
         </div>
-        ${FAMILIES.length > 1
-          ? html`<div class="fields">
+        ${
+          FAMILIES.length > 1
+            ? html`<div class="fields">
               <label for="family" title="Which attention problem: each has its own shape fields and kernels">Family</label>
               <select id="family" .value=${live(config.family)} @change=${this.onFamily}>
                 ${FAMILIES.map((f) => html`<option value=${f.problem.family} ?selected=${f.problem.family === config.family} title=${f.problem.description}>${f.problem.family}</option>`)}
               </select>
               <div class="wide hint">${problem.title}: ${problem.description}</div>
             </div>`
-          : nothing}
+            : nothing
+        }
         <fieldset>
           <legend>Kernels</legend>
           ${kernelsOf(config.family).map((k) => {
@@ -216,9 +231,9 @@ export class ConfigPanel extends LitElement {
           ${shapeMessage ? html`<div class="problem" role="alert">${shapeMessage}</div>` : nothing}
         </fieldset>
 
-        ${kernelsOf(config.family).filter((k) => config.kernels.includes(k.name)).map(
-          (k) => html`<tile-editor .kernel=${k} .config=${config} .caps=${this.caps}></tile-editor>`,
-        )}
+        ${kernelsOf(config.family)
+          .filter((k) => config.kernels.includes(k.name))
+          .map((k) => html`<tile-editor .kernel=${k} .config=${config} .caps=${this.caps}></tile-editor>`)}
 
         <fieldset>
           <legend>Measurement</legend>
@@ -261,7 +276,8 @@ export class ConfigPanel extends LitElement {
       `;
     }
     // Whole numbers and lists: text as typed stays while it is not valid (a red message says why).
-    const follows = f.kind === 'int' && typeof f.default === 'object' ? problemOf(config).fields.find((x) => x.key === (f.default as { sameAs: string }).sameAs) : undefined;
+    const follows =
+      f.kind === 'int' && typeof f.default === 'object' ? problemOf(config).fields.find((x) => x.key === (f.default as { sameAs: string }).sameAs) : undefined;
     const text = this.texts[f.key] ?? fieldText(config, f);
     return html`
       <label for=${id} title=${f.help}>${f.label}</label>
@@ -362,7 +378,12 @@ export class ConfigPanel extends LitElement {
     const chosen = new Set(this.config.kernels);
     if (input.checked) chosen.add(input.value);
     else chosen.delete(input.value);
-    this.change({ ...this.config, kernels: kernelsOf(this.config.family).map((k) => k.name).filter((n) => chosen.has(n)) });
+    this.change({
+      ...this.config,
+      kernels: kernelsOf(this.config.family)
+        .map((k) => k.name)
+        .filter((n) => chosen.has(n)),
+    });
   };
 
   private change(config: PageConfig): void {

@@ -105,14 +105,16 @@ export class DevicePanel extends LitElement {
       <h3>Ceilings</h3>
       <p class="small muted">What this device reaches through WebGPU: a vec4 copy kernel (bytes read + written) and multiply-add chains; the roofline below draws them.</p>
       <button type="button" ?disabled=${this.busy} @click=${() => this.dispatchEvent(new CustomEvent('measure-ceilings', { bubbles: true, composed: true }))}>Measure ceilings</button>
-      ${c
-        ? html`<dl aria-label="Ceilings" data-ceilings>
+      ${
+        c
+          ? html`<dl aria-label="Ceilings" data-ceilings>
             <dt>Copy bandwidth</dt><dd data-ceiling="copy">${c.copyGBps.toPrecision(3)} GB/s</dd>
             <dt>f32 FMA</dt><dd data-ceiling="f32">${rate(c.f32Tflops, '')}</dd>
             <dt>f16 FMA</dt><dd data-ceiling="f16">${rate(c.f16Tflops, 'no shader-f16')}</dd>
             <dt>Subgroup matrix</dt><dd data-ceiling="mma">${rate(c.mmaTflops, 'no f16→f32 subgroup matrices')}</dd>
           </dl>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 
@@ -136,9 +138,11 @@ export class DevicePanel extends LitElement {
               <dt>Description</dt><dd data-field="description">${adapter.description || adapter.device || '—'}</dd>
               <dt>Runtime</dt><dd>${gpu.runtime}</dd>
             </dl>
-            ${adapter.software
-              ? html`<p class="warn small">Software adapter (a CPU implementation of WebGPU): results are checked for correctness, but its timings say nothing about GPUs.</p>`
-              : nothing}
+            ${
+              adapter.software
+                ? html`<p class="warn small">Software adapter (a CPU implementation of WebGPU): results are checked for correctness, but its timings say nothing about GPUs.</p>`
+                : nothing
+            }
             <h3>Features</h3>
             <table aria-label="Features">
               <tbody>

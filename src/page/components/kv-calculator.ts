@@ -70,7 +70,12 @@ export class KvCalculator extends LitElement {
       yLabel: 'bytes',
       xs: [...KV_LENGTHS],
       series: [
-        ...KV_PRESETS.map((p, i) => ({ label: p.name, values: KV_LENGTHS.map((n) => kvBytes(p, n, this.type)), color: COLORS[i % COLORS.length]!, dashed: false })),
+        ...KV_PRESETS.map((p, i) => ({
+          label: p.name,
+          values: KV_LENGTHS.map((n) => kvBytes(p, n, this.type)),
+          color: COLORS[i % COLORS.length]!,
+          dashed: false,
+        })),
         ...(max ? [{ label: `maxBufferSize ${formatBytes(max)}`, values: KV_LENGTHS.map(() => max), color: colorOf('__device__'), dashed: true }] : []),
       ],
       yLog: true,
@@ -81,13 +86,19 @@ export class KvCalculator extends LitElement {
       <div class="controls">
         <label>Context tokens <input type="number" min="1" max="1048576" .value=${this.contextText} aria-label="Context tokens" @change=${this.onContext} /></label>
         <label>Element type
-          <select aria-label="Element type" @change=${(e: Event) => { this.type = (e.target as HTMLSelectElement).value as ElementType; this.requestUpdate(); }}>
+          <select aria-label="Element type" @change=${(e: Event) => {
+            this.type = (e.target as HTMLSelectElement).value as ElementType;
+            this.requestUpdate();
+          }}>
             <option value="f16" ?selected=${this.type === 'f16'}>f16 (2 bytes)</option>
             <option value="f32" ?selected=${this.type === 'f32'}>f32 (4 bytes)</option>
           </select>
         </label>
         <label>Preset
-          <select aria-label="Preset" @change=${(e: Event) => { this.presetId = (e.target as HTMLSelectElement).value; this.requestUpdate(); }}>
+          <select aria-label="Preset" @change=${(e: Event) => {
+            this.presetId = (e.target as HTMLSelectElement).value;
+            this.requestUpdate();
+          }}>
             ${KV_PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === this.presetId}>${p.name}</option>`)}
           </select>
         </label>

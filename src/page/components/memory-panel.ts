@@ -43,7 +43,10 @@ export class MemoryPanel extends LitElement {
     const rows = memoryRows(this.config, caps);
     const problem = problemOf(this.config);
     const axis = axisField(problem);
-    const tensorNames = problem.tensors(shapeAt(this.config, this.config.seqs[0]!)).map((t) => t.name.toUpperCase()).join(', ');
+    const tensorNames = problem
+      .tensors(shapeAt(this.config, this.config.seqs[0]!))
+      .map((t) => t.name.toUpperCase())
+      .join(', ');
     const kernels = this.config.kernels;
     const max = Math.max(1, ...rows.map((r) => r.totalBytes));
     const bindingLimit = caps.limits.maxStorageBufferBindingSize;

@@ -97,20 +97,24 @@ export class ResultsPlots extends LitElement {
     const axis = axisField(problem);
     return html`
       <p class="muted small">
-        ${problem.title}, ${Object.entries(this.config.shape).map(([k, v]) => `${problem.fields.find((f) => f.key === k)?.label ?? k} ${String(v)}`).join(', ')};
+        ${problem.title}, ${Object.entries(this.config.shape)
+          .map(([k, v]) => `${problem.fields.find((f) => f.key === k)?.label ?? k} ${String(v)}`)
+          .join(', ')};
         the latest run of each kernel at each ${axis.label.toLowerCase()} value${this.baseline ? '; dashed: the baseline’s fastest row' : ''}${this.previous.length > 0 ? '; dashed “previous”: the tiles before the latest edit' : ''}.
       </p>
       <div class="charts">
         <uplot-chart .spec=${time}></uplot-chart>
         <uplot-chart .spec=${throughput}></uplot-chart>
       </div>
-      ${slopes.length > 0
-        ? html`<p class="slopes small" data-slopes>
+      ${
+        slopes.length > 0
+          ? html`<p class="slopes small" data-slopes>
             Fitted log–log slope (time ∝ N<sup>k</sup>):
             ${slopes.map((s, i) => html`${i > 0 ? ', ' : nothing}<strong>${s.label}</strong> k = ${s.slope!.toFixed(2)}`)}.
             <span class="muted">Both kernels do N² work; fixed launch and dispatch costs pull k below 2 at small N.</span>
           </p>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 }

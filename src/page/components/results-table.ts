@@ -163,24 +163,29 @@ export class ResultsTable extends LitElement {
               <th class="num" title="Largest |GPU − float64 reference| over the checked rows, and which rows were checked">Max error</th>
               <th class="num" title="Asynchronous pipeline creation (shader compile); cached pipelines cost nothing">Compile ms</th>
               <th title="timestamp: GPU timestamps; timestamp-coarse: rounded timestamps, ×n dispatches per timestamp pair; wall: host clock">Timing</th>
-              ${baseline
-                ? html`<th class="num" title="The baseline's median for the same kernel and shape (same tiles when it has them)">Baseline ms</th>
+              ${
+                baseline
+                  ? html`<th class="num" title="The baseline's median for the same kernel and shape (same tiles when it has them)">Baseline ms</th>
                     <th class="num" title="Baseline time ÷ this time: above 1× is faster than the baseline">Speedup</th>`
-                : nothing}
+                  : nothing
+              }
             </tr>
           </thead>
           <tbody>
             ${rows.map((r) => {
-              const before = r.tag === 'page' ? this.previous.find((p) => p.family === r.family && p.kernel === r.kernel && sameShape(p.shape, r.shape)) : undefined;
+              const before =
+                r.tag === 'page' ? this.previous.find((p) => p.family === r.family && p.kernel === r.kernel && sameShape(p.shape, r.shape)) : undefined;
               return html`${this.row(r, columns, baseline)}${before ? this.row(before, columns, baseline, false, r) : nothing}`;
             })}
           </tbody>
-          ${extra.length > 0
-            ? html`<tbody class="baseline-only">
+          ${
+            extra.length > 0
+              ? html`<tbody class="baseline-only">
                 <tr><th colspan=${columns}>In the baseline only (${extra.length})</th></tr>
                 ${extra.map((r) => this.row(r, columns, null, true))}
               </tbody>`
-            : nothing}
+              : nothing
+          }
         </table>
       </div>
     `;
@@ -213,10 +218,11 @@ export class ResultsTable extends LitElement {
         <td class="num" data-col="error">${r.check ? html`${formatError(r.check.maxAbsError)}<span class="sub">${checkText(r)}</span>` : '—'}</td>
         <td class="num">${r.compileMs === null ? '—' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0)}</td>
         <td class="mono" data-col="timing">${timingText(r)}</td>
-        ${baseline
-          ? html`<td class="num" data-col="baseline">${match ? formatMs(match.baseline.medianMs) : '—'}${match && !match.sameTiles
-                ? html`<span class="sub" title=${`baseline tiles: ${tilesLabel(match.baseline.tiles)}`}>other tiles</span>`
-                : nothing}</td>
+        ${
+          baseline
+            ? html`<td class="num" data-col="baseline">${match ? formatMs(match.baseline.medianMs) : '—'}${
+                match && !match.sameTiles ? html`<span class="sub" title=${`baseline tiles: ${tilesLabel(match.baseline.tiles)}`}>other tiles</span>` : nothing
+              }</td>
               <td
                 class="num ${verdict === 'neutral' ? '' : verdict}"
                 data-col="speedup"
@@ -225,13 +231,16 @@ export class ResultsTable extends LitElement {
               >
                 ${match?.speedup ? formatRatio(match.speedup) : '—'}
               </td>`
-          : nothing}
+            : nothing
+        }
       </tr>
-      ${reason
-        ? html`<tr class="reason" data-reason-for=${r.kernel}>
+      ${
+        reason
+          ? html`<tr class="reason" data-reason-for=${r.kernel}>
             <td colspan=${columns}>${r.status === 'error' ? html`<pre>${reason}</pre>` : html`<span class="status-${status}">${reason}</span>`}</td>
           </tr>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 }

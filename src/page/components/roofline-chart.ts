@@ -91,20 +91,25 @@ export class RooflineChart extends LitElement {
     const empty = data.points.length === 0;
     return html`<figure style="margin:0">
       <figcaption class="small">
-        ${this.ceilings
-          ? html`Roofs measured ${this.ceilingsSource ?? ''}: ${data.roofs.map((r) => r.label).join(', ')}.`
-          : html`<span class="muted">No ceilings yet: press “Measure ceilings” in the device panel (or import a results file that has them) to draw the roofs.</span>`}
+        ${
+          this.ceilings
+            ? html`Roofs measured ${this.ceilingsSource ?? ''}: ${data.roofs.map((r) => r.label).join(', ')}.`
+            : html`<span class="muted">No ceilings yet: press “Measure ceilings” in the device panel (or import a results file that has them) to draw the roofs.</span>`
+        }
       </figcaption>
-      ${empty
-        ? html`<div class="empty">The roofline shows timed results: press Run.</div>`
-        : html`<div class="plot" role="img" aria-label=${`Roofline: ${data.points.length} results of ${data.kernels.join(', ')}${this.ceilings ? ' under the measured roofs' : ''}`}></div>`}
+      ${
+        empty
+          ? html`<div class="empty">The roofline shows timed results: press Run.</div>`
+          : html`<div class="plot" role="img" aria-label=${`Roofline: ${data.points.length} results of ${data.kernels.join(', ')}${this.ceilings ? ' under the measured roofs' : ''}`}></div>`
+      }
       <div class="actions">
         <button type="button" ?disabled=${empty} @click=${this.exportPng}>Export PNG</button>
         <button type="button" ?disabled=${empty} @click=${this.exportSvg}>Export SVG</button>
       </div>
-      ${empty
-        ? nothing
-        : html`<details>
+      ${
+        empty
+          ? nothing
+          : html`<details>
             <summary class="small">Points (${data.points.length})</summary>
             <div class="table-scroll"><table aria-label="Roofline points">
               <thead><tr><th>kernel</th><th>at</th><th class="num">FLOP/byte</th><th class="num">TFLOP/s</th><th class="num">of roof</th></tr></thead>
@@ -117,7 +122,8 @@ export class RooflineChart extends LitElement {
                 )}
               </tbody>
             </table></div>
-          </details>`}
+          </details>`
+      }
     </figure>`;
   }
 

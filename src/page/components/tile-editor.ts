@@ -100,10 +100,12 @@ export class TileEditor extends LitElement {
           })}
         </div>
         <div class="status small">
-          ${pinned
-            ? html`<span class="badge" title="These values stay as they are when the shape changes">pinned</span>
+          ${
+            pinned
+              ? html`<span class="badge" title="These values stay as they are when the shape changes">pinned</span>
                 <button type="button" @click=${this.onReset} aria-label=${`Reset ${kernel.name} tiles to the device default`}>Use default</button>`
-            : html`<span class="muted">Device default for ${shape ? problemOf(this.config).label(shape) : '?'}; edit any value to pin.</span>`}
+              : html`<span class="muted">Device default for ${shape ? problemOf(this.config).label(shape) : '?'}; edit any value to pin.</span>`
+          }
         </div>
         ${!this.caps ? html`<p class="muted small">No device: values are checked against the WebGPU default limits.</p>` : nothing}
         <div aria-live="polite" data-problems=${kernel.name}>

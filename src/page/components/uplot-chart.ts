@@ -108,9 +108,11 @@ export class UplotChart extends LitElement {
     const empty = this.spec.xs.length === 0;
     return html`<figure>
       <figcaption>${this.spec.title}</figcaption>
-      ${empty
-        ? html`<div class="empty">${this.spec.emptyText}</div>`
-        : html`<div class="plot" role="img" aria-label=${`${this.spec.title}: ${this.spec.series.map((s) => s.label).join(', ')}`}></div>`}
+      ${
+        empty
+          ? html`<div class="empty">${this.spec.emptyText}</div>`
+          : html`<div class="plot" role="img" aria-label=${`${this.spec.title}: ${this.spec.series.map((s) => s.label).join(', ')}`}></div>`
+      }
     </figure>`;
   }
 

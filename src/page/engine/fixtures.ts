@@ -46,7 +46,11 @@ export class FixtureCache {
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.fixture.then((f) => f.destroy(), () => undefined);
+    for (const entry of this.entries.values())
+      entry.fixture.then(
+        (f) => f.destroy(),
+        () => undefined,
+      );
     this.entries.clear();
   }
 
@@ -57,7 +61,10 @@ export class FixtureCache {
       if (total <= this.budgetBytes) break;
       this.entries.delete(key);
       total -= entry.bytes;
-      entry.fixture.then((f) => f.destroy(), () => undefined);
+      entry.fixture.then(
+        (f) => f.destroy(),
+        () => undefined,
+      );
     }
   }
 }

@@ -26,7 +26,10 @@ export class WorkerReference {
       this.pending.set(id, { resolve, reject });
       const copies = Object.fromEntries(Object.entries(inputs).map(([name, data]) => [name, data.slice()])) as Record<string, HostTensor>;
       const request: ReferenceRequest = { id, family: problem.family, shape, inputs: copies, budget };
-      worker.postMessage(request, Object.values(copies).map((d) => d.buffer as ArrayBuffer));
+      worker.postMessage(
+        request,
+        Object.values(copies).map((d) => d.buffer as ArrayBuffer),
+      );
     });
 
   dispose(): void {

@@ -13,7 +13,10 @@ scope.onmessage = (event: MessageEvent<ReferenceRequest>) => {
   try {
     const expected = getProblem(family).reference(shape, inputs, budget);
     reply = { id, expected, ms: performance.now() - start };
-    scope.postMessage(reply, Object.values(expected).map((e) => e.values.buffer as ArrayBuffer));
+    scope.postMessage(
+      reply,
+      Object.values(expected).map((e) => e.values.buffer as ArrayBuffer),
+    );
   } catch (error) {
     reply = { id, error: error instanceof Error ? error.message : String(error) };
     scope.postMessage(reply);

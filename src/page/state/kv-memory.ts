@@ -116,7 +116,8 @@ export const MAX_CONTEXT = 1 << 20;
 /** A context length typed by the user, or the reason it is refused (one line naming the limit). */
 export function parseContext(text: string): { value: number } | { error: string } {
   const value = Number(text.trim());
-  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_CONTEXT) return { error: `context length must be a whole number from 1 to ${MAX_CONTEXT}, got "${text}"` };
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_CONTEXT)
+    return { error: `context length must be a whole number from 1 to ${MAX_CONTEXT}, got "${text}"` };
   return { value };
 }
 

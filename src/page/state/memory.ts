@@ -19,7 +19,9 @@ export function memoryRows(config: PageConfig, caps: DeviceCaps): MemoryRow[] {
   const rows: MemoryRow[] = [];
   for (const seq of config.seqs) {
     const shape = shapeAt(config, seq);
-    const tensors = problemOf(config).tensors(shape).reduce((sum, t) => sum + tensorBytes(t), 0);
+    const tensors = problemOf(config)
+      .tensors(shape)
+      .reduce((sum, t) => sum + tensorBytes(t), 0);
     for (const name of config.kernels) {
       const kernel = getKernel(name);
       const scratch = kernel.scratch(shape, effectiveTiles(kernel, config, caps, shape));

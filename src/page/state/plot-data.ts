@@ -20,13 +20,17 @@ export interface PlotData {
   series: PlotSeries[];
 }
 
-
 /**
  * One line per kernel over the swept field (the sequence length) for the configured shape (every
  * other field as configured): the page's live rows, and the baseline's fastest row per kernel and
  * length. Failed rows are left out, since a wrong kernel's speed means nothing.
  */
-export function plotData(results: readonly ResultRecord[], baseline: readonly ResultRecord[], config: PageConfig, previous: readonly ResultRecord[] = []): PlotData {
+export function plotData(
+  results: readonly ResultRecord[],
+  baseline: readonly ResultRecord[],
+  config: PageConfig,
+  previous: readonly ResultRecord[] = [],
+): PlotData {
   const axis = problemOf(config).axis;
   const xOf = (r: ResultRecord) => r.shape[axis] as number;
   const live = results.filter((r) => r.tag === PAGE_TAG && inConfiguredFamily(r, config) && isTimed(r));
@@ -41,11 +45,7 @@ export function plotData(results: readonly ResultRecord[], baseline: readonly Re
   const series: PlotSeries[] = [];
   const build = (rows: ResultRecord[], isBaseline: boolean, isPrevious = false) => {
     for (const kernel of order(rows.map((r) => r.kernel))) {
-      const best = xs.map((x) =>
-        rows
-          .filter((r) => r.kernel === kernel && xOf(r) === x)
-          .sort((a, b) => a.medianMs! - b.medianMs!)[0],
-      );
+      const best = xs.map((x) => rows.filter((r) => r.kernel === kernel && xOf(r) === x).sort((a, b) => a.medianMs! - b.medianMs!)[0]);
       series.push({
         label: isBaseline ? `${kernel} (baseline)` : isPrevious ? `${kernel} (previous)` : kernel,
         kernel,

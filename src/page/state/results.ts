@@ -10,7 +10,6 @@ export const AUTOTUNE_FINAL_TAG = 'autotune-final';
 /** Tag of a row a tile edit replaced: kept beside the new one so before and after can be compared. */
 export const PREVIOUS_TAG = 'previous';
 
-
 /**
  * Adds a record to the results. A Run or live-edit row replaces the previous one of its kernel and
  * shape, so the table and plot show the configuration as it is now (older numbers live on in an

@@ -57,7 +57,14 @@ export function rooflineData(results: readonly ResultRecord[], ceilings: Ceiling
     if (!isTimed(r) || r.tflops === null || x === null || x <= 0 || r.tflops <= 0) return;
     const axis = problemOf(r)?.axis;
     const value = axis ? r.shape[axis] : undefined;
-    points.push({ kernel: r.kernel, label: value === undefined ? '' : String(value), x, y: r.tflops, fraction: ceilings ? rooflineFraction(r, ceilings) : null, index });
+    points.push({
+      kernel: r.kernel,
+      label: value === undefined ? '' : String(value),
+      x,
+      y: r.tflops,
+      fraction: ceilings ? rooflineFraction(r, ceilings) : null,
+      index,
+    });
   });
   const known = KERNELS.map((k) => k.name);
   const kernels = [...new Set(points.map((p) => p.kernel))].sort((a, b) => rank(known, a) - rank(known, b) || a.localeCompare(b));
@@ -103,16 +110,23 @@ export function rooflineSvg(data: RooflineData, colors: (kernel: string) => stri
   const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
   const parts: string[] = [];
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${width - m.left - m.right}" height="${height - m.top - m.bottom}" fill="none" stroke="#999"/>`);
-  for (let e = Math.ceil(x0); e <= Math.floor(x1); e++) parts.push(`<text x="${px(10 ** e).toFixed(1)}" y="${height - m.bottom + 16}" font-size="11" text-anchor="middle">${10 ** e}</text>`);
-  for (let e = Math.ceil(y0); e <= Math.floor(y1); e++) parts.push(`<text x="${m.left - 6}" y="${py(10 ** e).toFixed(1)}" font-size="11" text-anchor="end">${10 ** e}</text>`);
+  for (let e = Math.ceil(x0); e <= Math.floor(x1); e++)
+    parts.push(`<text x="${px(10 ** e).toFixed(1)}" y="${height - m.bottom + 16}" font-size="11" text-anchor="middle">${10 ** e}</text>`);
+  for (let e = Math.ceil(y0); e <= Math.floor(y1); e++)
+    parts.push(`<text x="${m.left - 6}" y="${py(10 ** e).toFixed(1)}" font-size="11" text-anchor="end">${10 ** e}</text>`);
   parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" font-size="12" text-anchor="middle">arithmetic intensity (FLOP/byte)</text>`);
   parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" font-size="12" text-anchor="middle">TFLOP/s</text>`);
   for (const roof of data.roofs) {
     const pts = data.xs.map((x, i) => [x, roof.values[i]] as const).filter((p): p is readonly [number, number] => p[1] !== null);
-    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="#555" stroke-dasharray="6 4" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"><title>${esc(roof.label)}</title></polyline>`);
+    if (pts.length > 1)
+      parts.push(
+        `<polyline fill="none" stroke="#555" stroke-dasharray="6 4" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"><title>${esc(roof.label)}</title></polyline>`,
+      );
   }
   for (const p of data.points) {
-    parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${colors(p.kernel)}" data-kernel="${esc(p.kernel)}" data-x="${p.x}" data-y="${p.y}"><title>${esc(`${p.kernel} ${p.label}`)}</title></circle>`);
+    parts.push(
+      `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${colors(p.kernel)}" data-kernel="${esc(p.kernel)}" data-x="${p.x}" data-y="${p.y}"><title>${esc(`${p.kernel} ${p.label}`)}</title></circle>`,
+    );
     parts.push(`<text x="${(px(p.x) + 6).toFixed(1)}" y="${(py(p.y) - 6).toFixed(1)}" font-size="10">${esc(p.label)}</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${parts.join('')}</svg>`;

@@ -67,7 +67,10 @@ export function decodeConfig(search: string, kernels: readonly KernelDescriptor[
 
   const k = params.get('k');
   if (k !== null) {
-    const names = k.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = k
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const known = names.filter((n) => familyKernels.some((kd) => kd.name === n));
     for (const n of names) {
       if (!known.includes(n)) notes.push(`k: kernel "${n}" ignored (${problem.family} kernels: ${familyKernels.map((kd) => kd.name).join(', ')})`);

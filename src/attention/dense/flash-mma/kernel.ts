@@ -166,14 +166,24 @@ export const flashMmaKernel: KernelDescriptor<ResolvedShape, MmaTiles> = {
     }
     if (size % M !== 0 || N % (4 * (size / M)) !== 0) {
       problems.push(
-        ruleProblem('subgroup size vs matrix shape', size, M, `flash-mma spreads M = ${M} rows over a subgroup of ${size} lanes in vec4s of N = ${N} columns: this shape does not divide`),
+        ruleProblem(
+          'subgroup size vs matrix shape',
+          size,
+          M,
+          `flash-mma spreads M = ${M} rows over a subgroup of ${size} lanes in vec4s of N = ${N} columns: this shape does not divide`,
+        ),
       );
       return problems;
     }
     const { sgs, rowBlocks, bc } = tiles;
     if (s.headDim % 8 !== 0 || s.headDim % K !== 0 || s.headDim % N !== 0) {
       problems.push(
-        ruleProblem('headDim % lcm(8, K, N)', s.headDim, Math.max(8, K, N), `flash-mma needs headDim to be a multiple of 8 and of the matrix shape's K = ${K} and N = ${N}, got ${s.headDim}`),
+        ruleProblem(
+          'headDim % lcm(8, K, N)',
+          s.headDim,
+          Math.max(8, K, N),
+          `flash-mma needs headDim to be a multiple of 8 and of the matrix shape's K = ${K} and N = ${N}, got ${s.headDim}`,
+        ),
       );
     }
     if (bc % N !== 0 || bc % K !== 0 || (bc / 4) % (size / M) !== 0) {
@@ -184,7 +194,12 @@ export const flashMmaKernel: KernelDescriptor<ResolvedShape, MmaTiles> = {
     problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.workgroupSize, `${sgs} subgroups of ${size}`));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', geo.workgroupSize, `${sgs} subgroups of ${size}`));
     problems.push(
-      ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.workgroupBytes, `Br = ${geo.br} (${sgs} subgroups × ${rowBlocks} × ${M} rows), Bc = ${bc} at d = ${s.headDim} (K/V tiles, S and P)`),
+      ...overLimit(
+        caps,
+        'maxComputeWorkgroupStorageSize',
+        geo.workgroupBytes,
+        `Br = ${geo.br} (${sgs} subgroups × ${rowBlocks} × ${M} rows), Bc = ${bc} at d = ${s.headDim} (K/V tiles, S and P)`,
+      ),
     );
     if (geo.registerFloats > FLASH_MAX_REGISTER_FLOATS) {
       problems.push(

@@ -85,8 +85,7 @@ export function flashGeometry(headDim: number, tiles: FlashTiles, lanes: 4 | 8 =
   const workgroupBytes = pad16(bc * dv * 16) + pad16(bc * tm4 * pRow * pVectorBytes) + scatterBytes;
   // Registers: the Q slice (16-byte vectors), one chunk's f32 partial scores, the scores, the f32
   // output accumulators (f16 adds one tile's partial outputs) and the staged K/V.
-  const registerFloats =
-    tm * tdv * 4 + tm * rowThreads + tm * tn + outputs + (lanes === 8 ? tm + outputs / 2 : 0) + (prefetch ? 4 * stage : 0);
+  const registerFloats = tm * tdv * 4 + tm * rowThreads + tm * tn + outputs + (lanes === 8 ? tm + outputs / 2 : 0) + (prefetch ? 4 * stage : 0);
   return {
     rowThreads,
     rowGroups,
@@ -138,7 +137,12 @@ const WG_VALUES = [16, 32, 64, 128, 256, 512, 1024] as const;
 const ROW_THREAD_VALUES = [1, 2, 4, 8, 16, 32] as const;
 
 const TUNABLES: Tunable<keyof FlashTiles>[] = [
-  { key: 'br', label: 'Query tile (Br)', help: 'Query rows per workgroup, kept in registers (split over each row’s threads) for the whole run.', values: BR_VALUES },
+  {
+    key: 'br',
+    label: 'Query tile (Br)',
+    help: 'Query rows per workgroup, kept in registers (split over each row’s threads) for the whole run.',
+    values: BR_VALUES,
+  },
   { key: 'bc', label: 'Key tile (Bc)', help: 'Key/value rows staged in workgroup memory per step.', values: BC_VALUES },
   { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup.', values: WG_VALUES },
   {
@@ -245,7 +249,12 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
       const { br, bc, wg, rowThreads, subgroups } = tiles;
       if (s.headDim % lanes !== 0) {
         problems.push(
-          ruleProblem(`headDim % ${lanes}`, s.headDim % lanes, 0, `${variant.name} reads rows ${lanes} values at a time: headDim must be a multiple of ${lanes}, got ${s.headDim}`),
+          ruleProblem(
+            `headDim % ${lanes}`,
+            s.headDim % lanes,
+            0,
+            `${variant.name} reads rows ${lanes} values at a time: headDim must be a multiple of ${lanes}, got ${s.headDim}`,
+          ),
         );
         return problems;
       }
@@ -294,7 +303,12 @@ export function makeFlashKernel(variant: FlashVariant): KernelDescriptor<Resolve
           problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
         } else if (rowThreads > caps.subgroupMinSize) {
           problems.push(
-            ruleProblem('subgroupMinSize', rowThreads, caps.subgroupMinSize, `Subgroup reductions need Threads per row (${rowThreads}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`),
+            ruleProblem(
+              'subgroupMinSize',
+              rowThreads,
+              caps.subgroupMinSize,
+              `Subgroup reductions need Threads per row (${rowThreads}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`,
+            ),
           );
         }
       }

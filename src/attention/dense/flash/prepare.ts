@@ -42,7 +42,11 @@ export async function prepareFlashPipeline(device: GPUDevice, s: ResolvedShape, 
       const params = createParamsBuffer(device, s);
       let extraBuffer: GPUBuffer | undefined;
       if (extra) {
-        extraBuffer = device.createBuffer({ label: `${spec.label} uniform`, size: Math.max(16, extra.byteLength), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+        extraBuffer = device.createBuffer({
+          label: `${spec.label} uniform`,
+          size: Math.max(16, extra.byteLength),
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
         device.queue.writeBuffer(extraBuffer, 0, extra);
       }
       const halves = converter ? convertToF16(device, converter, tensors, s, caps) : undefined;
@@ -103,4 +107,3 @@ export function convertToF16(device: GPUDevice, converter: CompiledPipeline, buf
   device.queue.submit([encoder.finish()]);
   return { q, k, v, destroy: () => made.forEach((b) => b.destroy()) };
 }
-

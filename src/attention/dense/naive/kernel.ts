@@ -31,8 +31,7 @@ export const naiveKernel: KernelDescriptor<ResolvedShape, NaiveTiles> = {
   name: 'naive',
   problem: denseProblem,
   title: 'Naive (3 passes, S and P in global memory)',
-  description:
-    'Scores, row softmax and P·V as three dispatches; S and P (B·H·Nq·Nk floats each) live in global memory.',
+  description: 'Scores, row softmax and P·V as three dispatches; S and P (B·H·Nq·Nk floats each) live in global memory.',
   tunables: [
     { key: 'wgScores', label: 'Scores workgroup size', help: 'Invocations per workgroup of the S = QKᵀ pass (one per score).', values: WORKGROUP_SIZES },
     { key: 'wgSoftmax', label: 'Softmax workgroup size', help: 'Invocations per workgroup of the softmax pass (one per row).', values: WORKGROUP_SIZES },
@@ -69,12 +68,17 @@ export const naiveKernel: KernelDescriptor<ResolvedShape, NaiveTiles> = {
     const maxGroups = caps.limits.maxComputeWorkgroupsPerDimension;
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.seqQ, `one workgroup row per query (seqQ = ${s.seqQ})`));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch * s.heads, `batch·heads = ${s.batch * s.heads}`));
-    problems.push(
-      ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqK / tiles.wgScores), `key blocks of the scores pass`),
-    );
+    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', Math.ceil(s.seqK / tiles.wgScores), `key blocks of the scores pass`));
     const softmaxGroups = Math.ceil((s.batch * s.heads * s.seqQ) / tiles.wgSoftmax);
     if (softmaxGroups > maxGroups * maxGroups) {
-      problems.push(ruleProblem('maxComputeWorkgroupsPerDimension', softmaxGroups, maxGroups * maxGroups, `softmax needs ${softmaxGroups} workgroups, more than a 2-D grid holds`));
+      problems.push(
+        ruleProblem(
+          'maxComputeWorkgroupsPerDimension',
+          softmaxGroups,
+          maxGroups * maxGroups,
+          `softmax needs ${softmaxGroups} workgroups, more than a 2-D grid holds`,
+        ),
+      );
     }
     if (caps.limits.maxStorageBuffersPerShaderStage < 3) {
       problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 3, 'the scores and P·V passes'));
@@ -165,4 +169,3 @@ export const naiveKernel: KernelDescriptor<ResolvedShape, NaiveTiles> = {
     };
   },
 };
-

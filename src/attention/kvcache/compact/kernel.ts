@@ -55,7 +55,14 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
   description:
     'Stable compaction of each sequence: a chunked prefix sum of the keep mask gives each survivor its slot; survivors are gathered into a scratch pool by destination block and copied back, so the in-place move has no read-after-write hazard; freed blocks go to a free list.',
   problem: kvCacheProblem,
-  tunables: [{ key: 'wg', label: 'Copy workgroup size', help: 'Invocations per (sequence, block, head) workgroup of the gather and copy-back passes.', values: [32, 64, 128, 256] }],
+  tunables: [
+    {
+      key: 'wg',
+      label: 'Copy workgroup size',
+      help: 'Invocations per (sequence, block, head) workgroup of the gather and copy-back passes.',
+      values: [32, 64, 128, 256],
+    },
+  ],
   requiredFeatures: [],
   // f16 pools are copied as 32-bit words: no shader-f16 needed, and the copy is exact either way.
   precision: 'f32',
@@ -93,7 +100,14 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
     ];
     for (const [what, groups] of grids) {
       if (groups > maxGroups * maxGroups) {
-        problems.push(ruleProblem('maxComputeWorkgroupsPerDimension', groups, maxGroups * maxGroups, `${what} need ${groups} workgroups, more than a 2-D grid of ${maxGroups}² holds`));
+        problems.push(
+          ruleProblem(
+            'maxComputeWorkgroupsPerDimension',
+            groups,
+            maxGroups * maxGroups,
+            `${what} need ${groups} workgroups, more than a 2-D grid of ${maxGroups}² holds`,
+          ),
+        );
       }
     }
     return problems;

@@ -82,8 +82,28 @@ function createParams(device: GPUDevice, s: LinearShape, geo: ReturnType<typeof 
   return buffer;
 }
 
-const PREPARE_BINDINGS = ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'] as const;
-const RECUR_BINDINGS = ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'] as const;
+const PREPARE_BINDINGS = [
+  'uniform',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'storage',
+  'storage',
+  'storage',
+] as const;
+const RECUR_BINDINGS = [
+  'uniform',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'storage',
+  'storage',
+] as const;
 
 function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, ChunkedTiles> {
   const f16 = storage === 'f16';
@@ -96,7 +116,12 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       'Two passes: every chunk of C tokens in parallel (decays, the masked C×C scores, and for the delta rule the triangular solve giving the WY factors w, u), then the state recurrence across chunks per head and value tile, which also writes the output.',
     tunables: [
       { key: 'chunk', label: 'Chunk (C)', help: 'Tokens per chunk: C² work inside a chunk against T/C sequential steps.', values: [4, 8, 16, 32, 64] },
-      { key: 'dvt', label: 'Value tile', help: 'State columns per recurrence workgroup: narrower tiles make more workgroups and re-read q, k, w more often.', values: [4, 8, 16, 32, 64] },
+      {
+        key: 'dvt',
+        label: 'Value tile',
+        help: 'State columns per recurrence workgroup: narrower tiles make more workgroups and re-read q, k, w more often.',
+        values: [4, 8, 16, 32, 64],
+      },
       { key: 'wg', label: 'Workgroup size', help: 'Invocations per recurrence workgroup.', values: [64, 128, 256, 512] },
     ],
     requiredFeatures: f16 ? ['shader-f16'] : [],
@@ -135,16 +160,41 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       const geo = chunkedGeometry(s, tiles);
       const problems: ConfigProblem[] = linearProblems(s, caps, storage, name, s.batch * s.heads);
       if (s.dk % 4 !== 0) {
-        problems.push(ruleProblem('d_k multiple of 4', s.dk, 4 * Math.ceil(s.dk / 4), `${name} loads q, k and w as vec4: d_k = ${s.dk} must be a multiple of 4 (linear-recurrent takes any d_k)`));
+        problems.push(
+          ruleProblem(
+            'd_k multiple of 4',
+            s.dk,
+            4 * Math.ceil(s.dk / 4),
+            `${name} loads q, k and w as vec4: d_k = ${s.dk} must be a multiple of 4 (linear-recurrent takes any d_k)`,
+          ),
+        );
       }
       for (const wg of [tiles.wg, PREPARE_WG]) {
         problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', wg, `Workgroup size ${wg}`));
         problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', wg, `Workgroup size ${wg}`));
       }
-      if (tiles.dvt > tiles.wg) problems.push(ruleProblem('value tile ≤ workgroup', tiles.dvt, tiles.wg, `value tile ${tiles.dvt} over workgroup size ${tiles.wg}: each invocation owns one column`));
+      if (tiles.dvt > tiles.wg)
+        problems.push(
+          ruleProblem(
+            'value tile ≤ workgroup',
+            tiles.dvt,
+            tiles.wg,
+            `value tile ${tiles.dvt} over workgroup size ${tiles.wg}: each invocation owns one column`,
+          ),
+        );
       problems.push(
-        ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.prepareBytes, `chunk ${tiles.chunk} (pass 1: A and T, C×C each${s.rule === 'delta' ? '' : ' — none for gla'}, and the Gram slabs)`),
-        ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.recurBytes, `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice and vnew)`),
+        ...overLimit(
+          caps,
+          'maxComputeWorkgroupStorageSize',
+          geo.prepareBytes,
+          `chunk ${tiles.chunk} (pass 1: A and T, C×C each${s.rule === 'delta' ? '' : ' — none for gla'}, and the Gram slabs)`,
+        ),
+        ...overLimit(
+          caps,
+          'maxComputeWorkgroupStorageSize',
+          geo.recurBytes,
+          `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice and vnew)`,
+        ),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles ⌈d_v/dvt⌉'),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.chunks, 'chunks ⌈T/C⌉'),
       );
@@ -157,7 +207,15 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         ['state units per invocation', geo.ownH],
       ];
       for (const [what, n] of owns) {
-        if (n > CHUNKED_MAX_OWN) problems.push(ruleProblem(what, n, CHUNKED_MAX_OWN, `chunk ${tiles.chunk}, value tile ${tiles.dvt}, workgroup ${tiles.wg} at d_k = ${s.dk}: ${n} ${what}, over ${CHUNKED_MAX_OWN}`));
+        if (n > CHUNKED_MAX_OWN)
+          problems.push(
+            ruleProblem(
+              what,
+              n,
+              CHUNKED_MAX_OWN,
+              `chunk ${tiles.chunk}, value tile ${tiles.dvt}, workgroup ${tiles.wg} at d_k = ${s.dk}: ${n} ${what}, over ${CHUNKED_MAX_OWN}`,
+            ),
+          );
       }
       return problems;
     },

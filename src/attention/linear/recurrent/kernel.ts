@@ -51,8 +51,18 @@ function makeRecurrent(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Re
     description:
       'The state stays in registers (a workgroup per head and tile of value columns); per token one workgroup reduction of the state’s dot products with k and q. The decode step at T = 1.',
     tunables: [
-      { key: 'cols', label: 'Value columns', help: 'State columns per workgroup: more workgroups when small, longer coalesced runs when large.', values: [8, 16, 32, 64, 128] },
-      { key: 'split', label: 'Threads per column', help: 'Invocations sharing one state column, each with ⌈d_k/split⌉ rows in registers; their partial sums meet in workgroup memory.', values: [1, 2, 4, 8, 16, 32] },
+      {
+        key: 'cols',
+        label: 'Value columns',
+        help: 'State columns per workgroup: more workgroups when small, longer coalesced runs when large.',
+        values: [8, 16, 32, 64, 128],
+      },
+      {
+        key: 'split',
+        label: 'Threads per column',
+        help: 'Invocations sharing one state column, each with ⌈d_k/split⌉ rows in registers; their partial sums meet in workgroup memory.',
+        values: [1, 2, 4, 8, 16, 32],
+      },
     ],
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: storage,
@@ -60,7 +70,14 @@ function makeRecurrent(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Re
     // f16: inputs and o rounded to half: fla's bf16 bound (5e-3 relative RMS) with element slack.
     tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,
     conformance: [
-      { fixed: { storage }, tiles: [{ cols: 32, split: 4 }, { cols: 8, split: 1 }, { cols: 16, split: 8 }] },
+      {
+        fixed: { storage },
+        tiles: [
+          { cols: 32, split: 4 },
+          { cols: 8, split: 1 },
+          { cols: 16, split: 8 },
+        ],
+      },
       { fixed: { storage, dk: 64, dv: 64 }, tiles: [{ cols: 32, split: 8 }] },
     ],
 
@@ -82,7 +99,12 @@ function makeRecurrent(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Re
       problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, `column tiles ⌈d_v/cols⌉`));
       if (geo.rows > RECURRENT_MAX_ROWS) {
         problems.push(
-          ruleProblem('state rows per invocation', geo.rows, RECURRENT_MAX_ROWS, `each invocation would hold ⌈d_k/split⌉ = ${geo.rows} state rows (and as many k values) in registers, over ${RECURRENT_MAX_ROWS}: raise split`),
+          ruleProblem(
+            'state rows per invocation',
+            geo.rows,
+            RECURRENT_MAX_ROWS,
+            `each invocation would hold ⌈d_k/split⌉ = ${geo.rows} state rows (and as many k values) in registers, over ${RECURRENT_MAX_ROWS}: raise split`,
+          ),
         );
       }
       return problems;

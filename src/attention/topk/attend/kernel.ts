@@ -50,4 +50,3 @@ export const topkAttendKernel: KernelDescriptor<TopkShape, AttendTiles> = {
     };
   },
 };
-

@@ -91,17 +91,31 @@ export function attendProblems(s: TopkShape, tiles: AttendTiles, caps: DeviceCap
   const group = s.heads / s.kvHeads;
   const problems: ConfigProblem[] = [];
   if (group % tiles.hpw !== 0) {
-    problems.push(ruleProblem('heads per workgroup divides heads / kvHeads', tiles.hpw, group, `hpw = ${tiles.hpw} does not divide the ${group} query heads of each key/value head`));
+    problems.push(
+      ruleProblem(
+        'heads per workgroup divides heads / kvHeads',
+        tiles.hpw,
+        group,
+        `hpw = ${tiles.hpw} does not divide the ${group} query heads of each key/value head`,
+      ),
+    );
   }
   const workgroups = (s.heads / tiles.hpw) * s.seqK * s.batch;
   const max = caps.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups > max * max) {
-    problems.push(ruleProblem('maxComputeWorkgroupsPerDimension²', workgroups, max * max, `the attention needs ${workgroups} workgroups, more than a 2-D grid holds`));
+    problems.push(
+      ruleProblem('maxComputeWorkgroupsPerDimension²', workgroups, max * max, `the attention needs ${workgroups} workgroups, more than a 2-D grid holds`),
+    );
   }
   problems.push(
     ...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', INVOCATIONS, 'the attention'),
     ...overLimit(caps, 'maxComputeWorkgroupSizeX', INVOCATIONS, 'the attention'),
-    ...overLimit(caps, 'maxComputeWorkgroupStorageSize', attendWorkgroupBytes(s, tiles), `the attention (hpw = ${tiles.hpw}, tk = ${tiles.tk}, d = ${s.headDim})`),
+    ...overLimit(
+      caps,
+      'maxComputeWorkgroupStorageSize',
+      attendWorkgroupBytes(s, tiles),
+      `the attention (hpw = ${tiles.hpw}, tk = ${tiles.tk}, d = ${s.headDim})`,
+    ),
     ...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.heads * s.seqK * s.headDim * 4, 'Q (and O)'),
     ...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.kvHeads * s.seqK * s.headDim * 4, 'K (and V)'),
     ...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.seqK * s.topK * 4, 'the selected indices'),

@@ -49,7 +49,9 @@ export function indexerProblems(s: TopkShape, rows: number, keys: number, scoreB
     problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 4, 'the indexer (indexQ, indexK, indexW, scores)'));
   }
   if (s.batch * s.seqK * s.indexHeads * s.indexDim >= 2 ** 32) {
-    problems.push(ruleProblem('u32 element offsets', s.batch * s.seqK * s.indexHeads * s.indexDim, 2 ** 32 - 1, 'indexQ has more elements than a u32 offset reaches'));
+    problems.push(
+      ruleProblem('u32 element offsets', s.batch * s.seqK * s.indexHeads * s.indexDim, 2 ** 32 - 1, 'indexQ has more elements than a u32 offset reaches'),
+    );
   }
   return problems;
 }

@@ -49,7 +49,12 @@ export const topkPipelineKernel: KernelDescriptor<TopkShape, PipelineTiles> = {
     'Per block of queries: indexer scores into a bounded scratch (blockRows × N), radix top-k selection into the indices; then attention over the selected keys.',
   problem: topkProblem,
   tunables: [
-    { key: 'blockRows', label: 'Query block', help: 'Queries scored and selected per block: the score scratch holds blockRows × N floats.', values: BLOCK_ROWS },
+    {
+      key: 'blockRows',
+      label: 'Query block',
+      help: 'Queries scored and selected per block: the score scratch holds blockRows × N floats.',
+      values: BLOCK_ROWS,
+    },
     ...ATTEND_TUNABLES,
   ],
   searchSpace: { blockRows: BLOCK_ROWS, hpw: [1, 2, 4, 8, 16], tk: [8, 16, 32] },
@@ -70,7 +75,14 @@ export const topkPipelineKernel: KernelDescriptor<TopkShape, PipelineTiles> = {
     ];
     const blocks = Math.ceil(s.seqK / tiles.blockRows);
     if (blocks > 4096) {
-      problems.push(ruleProblem('query blocks', blocks, 4096, `blockRows = ${tiles.blockRows} cuts N = ${s.seqK} into ${blocks} blocks (two dispatches each); at most 4096`));
+      problems.push(
+        ruleProblem(
+          'query blocks',
+          blocks,
+          4096,
+          `blockRows = ${tiles.blockRows} cuts N = ${s.seqK} into ${blocks} blocks (two dispatches each); at most 4096`,
+        ),
+      );
     }
     return problems;
   },
@@ -91,7 +103,11 @@ export const topkPipelineKernel: KernelDescriptor<TopkShape, PipelineTiles> = {
         const blocks = queryBlocks(s, tiles.blockRows);
         const all: BlockParams = { rows: s.seqK, queryStart: 0, outRowStart: 0, outRows: s.seqK };
         const params = createParamsBuffer(device, s, [...blocks, all]);
-        const scratch = device.createBuffer({ label: 'topk index scores', size: Math.max(16, scratchBytes(s, tiles.blockRows)), usage: GPUBufferUsage.STORAGE });
+        const scratch = device.createBuffer({
+          label: 'topk index scores',
+          size: Math.max(16, scratchBytes(s, tiles.blockRows)),
+          usage: GPUBufferUsage.STORAGE,
+        });
         const steps = blocks.map((block, n) => ({
           indexGroup: bindBlock(device, `topk indexer block ${n}`, indexer.layout, params, n, [t.indexQ!, t.indexK!, t.indexW!, scratch]),
           selectGroup: bindBlock(device, `topk select block ${n}`, select.layout, params, n, [scratch, t.indices!]),

@@ -18,9 +18,7 @@ export const topkSelectKernel: KernelDescriptor<TopkShape, Record<string, never>
   tolerance: EXACT_INDEX_TOLERANCE,
   conformance: [{ fixed: {}, tiles: [{}] }],
   defaultTiles: () => ({}),
-  check: (s, _tiles, caps) => [
-    ...selectProblems(s, s.queryRows, caps),
-  ],
+  check: (s, _tiles, caps) => [...selectProblems(s, s.queryRows, caps)],
   bytesMoved: (s) => selectBytes(s, firstQuery(s), s.queryRows),
   scratch: () => [],
   async prepare(device, s, _tiles, caps) {

@@ -33,7 +33,14 @@ export function selectProblems(s: TopkShape, rows: number, caps: DeviceCaps): Co
     ...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.seqK * s.topK * 4, 'the selected indices'),
   ];
   if (rows * s.batch > max * max) {
-    problems.push(ruleProblem('maxComputeWorkgroupsPerDimension²', rows * s.batch, max * max, `the selection's one workgroup per query row (${rows} rows × batch ${s.batch}) is more than a 2-D grid holds`));
+    problems.push(
+      ruleProblem(
+        'maxComputeWorkgroupsPerDimension²',
+        rows * s.batch,
+        max * max,
+        `the selection's one workgroup per query row (${rows} rows × batch ${s.batch}) is more than a 2-D grid holds`,
+      ),
+    );
   }
   return problems;
 }

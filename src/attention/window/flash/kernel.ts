@@ -1,11 +1,5 @@
 import { tilesLabel } from '../../common.js';
-import {
-  type FlashTiles,
-  f16Scratch,
-  flashF16Kernel,
-  flashKernel,
-  flashShaderCode,
-} from '../../dense/flash/kernel.js';
+import { type FlashTiles, f16Scratch, flashF16Kernel, flashKernel, flashShaderCode } from '../../dense/flash/kernel.js';
 import { prepareFlashPipeline } from '../../dense/flash/prepare.js';
 import type { ResolvedShape } from '../../dense/shape.js';
 import type { KernelDescriptor } from '../../types.js';

@@ -97,7 +97,8 @@ export class BlockMapView extends LitElement {
     const { shape, accounting: a } = map;
     const before = countStates(map.before);
     const after = countStates(map.after);
-    const policy = shape.policy === 'window' ? `window policy (${shape.sinks} sinks + ${shape.window} recent)` : `${shape.policy} policy, ${shape.evict}% evicted`;
+    const policy =
+      shape.policy === 'window' ? `window policy (${shape.sinks} sinks + ${shape.window} recent)` : `${shape.policy} policy, ${shape.evict}% evicted`;
     const grid = (title: string, name: string, states: readonly BlockState[], counts: Record<BlockState, number>) => {
       const summary = (['full', 'partial', 'free', 'unused'] as const)
         .filter((s) => counts[s] > 0)
@@ -135,12 +136,14 @@ export class BlockMapView extends LitElement {
         Eviction alone frees a block only when every token in it goes: here ${a.blocksFreedBeforeCompaction} of ${map.before.length - before.unused}.
         Compaction moves ${formatBytes(a.bytesMoved)} so that the survivors fill whole blocks, and frees ${a.blocksFreedAfter}.
       </p>
-      ${map.narrowed
-        ? html`<p class="muted small">
+      ${
+        map.narrowed
+          ? html`<p class="muted small">
             The full pools are too large to generate here; table and mask come from the same cache one value wide (same lengths, policy and
             seed), so the map is the same kind of draw, not the benchmark's exact one. Bytes moved are for the configured width.
           </p>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 }

@@ -67,9 +67,11 @@ export class DecodeMemoryView extends LitElement {
         ${m.curves.flatMap((c) =>
           BUFFER_LIMITS.map(
             (l) => html`<li data-kv-type=${c.kvType} data-limit=${l} data-n=${c.limitN[l] ?? ''}>
-              ${c.kvType}: ${c.limitN[l] === null
-                ? html`one K buffer of batch ${s.batch} fits ${l} (${formatBytes(m.limits[l])}) up to the longest context the field allows (${formatTokens(m.maxN)})`
-                : html`one K buffer of batch ${s.batch} (${s.layout}) passes ${l} (${formatBytes(m.limits[l])}) at <strong>${c.limitN[l]}</strong> tokens`}
+              ${c.kvType}: ${
+                c.limitN[l] === null
+                  ? html`one K buffer of batch ${s.batch} fits ${l} (${formatBytes(m.limits[l])}) up to the longest context the field allows (${formatTokens(m.maxN)})`
+                  : html`one K buffer of batch ${s.batch} (${s.layout}) passes ${l} (${formatBytes(m.limits[l])}) at <strong>${c.limitN[l]}</strong> tokens`
+              }
             </li>`,
           ),
         )}

@@ -56,7 +56,15 @@ export class VisitedTilesView extends LitElement {
 
   override render() {
     const caps = this.caps ?? defaultCaps();
-    const key = JSON.stringify([this.config.family, this.config.shape, Math.min(...this.config.seqs), this.config.kernels[0], this.config.tiles, caps.limits, caps.features]);
+    const key = JSON.stringify([
+      this.config.family,
+      this.config.shape,
+      Math.min(...this.config.seqs),
+      this.config.kernels[0],
+      this.config.tiles,
+      caps.limits,
+      caps.features,
+    ]);
     const result = this.memo.get(key, () => visitedTilesOf(this.config, caps));
     return html`<section class="panel" aria-label="Visited tiles">
       <h2>Visited tiles</h2>
@@ -80,7 +88,10 @@ export class VisitedTilesView extends LitElement {
         ${g.visited.map((row, r) => row.map((on, c) => html`<div class="cell ${on ? 'on' : ''}" data-on=${on ? '1' : '0'} title=${`query tile ${r}, key tile ${c}`}></div>`))}
       </div>
     </figure>`;
-    const what = this.config.family === 'window' ? 'the window kernel visits' : 'hold at least one selected key (float64 reference selection of the seeded inputs, batch 0)';
+    const what =
+      this.config.family === 'window'
+        ? 'the window kernel visits'
+        : 'hold at least one selected key (float64 reference selection of the seeded inputs, batch 0)';
     return html`
       <p class="small">
         N = ${t.n}${t.seqQ !== t.n ? html` keys, ${t.seqQ} queries` : nothing}, ${t.br}×${t.bc} ${t.tileSource}: rows are query tiles, columns key tiles.
@@ -90,9 +101,11 @@ export class VisitedTilesView extends LitElement {
       <p class="small" data-summary>
         ${family.label}: <strong>${percent(family.fraction)}</strong> of tiles visited (causal dense: ${percent(dense.fraction)}), for
         <strong data-pairs>${percent(t.pairFraction)}</strong> of causal dense's (query, key) pairs.
-        ${this.config.family === 'window'
-          ? 'The band stays as wide as the window when N grows, so tiles and work grow as N·window, not N²: skipping whole tiles is the saving.'
-          : 'Each query reads only its top-k keys, but the 32 queries of a tile pick keys all over the causal triangle, so nearly every tile holds one: skipping tiles would save little. The attend kernel instead gathers each query’s selected K and V rows.'}
+        ${
+          this.config.family === 'window'
+            ? 'The band stays as wide as the window when N grows, so tiles and work grow as N·window, not N²: skipping whole tiles is the saving.'
+            : 'Each query reads only its top-k keys, but the 32 queries of a tile pick keys all over the causal triangle, so nearly every tile holds one: skipping tiles would save little. The attend kernel instead gathers each query’s selected K and V rows.'
+        }
       </p>
       ${t.note ? html`<p class="muted small">Note: ${t.note}.</p>` : nothing}
     `;

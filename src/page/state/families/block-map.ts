@@ -41,7 +41,9 @@ export function blockMapOf(config: PageConfig): BlockMapResult {
   const shape = shapeAt(config, Math.min(...config.seqs)) as KvCacheShape;
   const blocks = numBlocks(shape);
   if (blocks > MAX_DRAWN_BLOCKS) {
-    return { message: `The cache has ${blocks} pool blocks at ${shape.seqK} tokens; the map draws at most ${MAX_DRAWN_BLOCKS}: use a shorter smallest length, a smaller batch or larger blocks.` };
+    return {
+      message: `The cache has ${blocks} pool blocks at ${shape.seqK} tokens; the map draws at most ${MAX_DRAWN_BLOCKS}: use a shorter smallest length, a smaller batch or larger blocks.`,
+    };
   }
   return { map: blockMap(shape) };
 }

@@ -83,16 +83,21 @@ export function visitedTilesOf(config: PageConfig, caps: DeviceCaps): VisitedTil
       seqQ: shape.seqK,
       br: TOPK_TILE,
       bc: TOPK_TILE,
-      tileSource: "tiles",
+      tileSource: 'tiles',
       grids: [topkGrid(shape, TOPK_TILE), causalGrid(causal, TOPK_TILE, TOPK_TILE)],
       pairFraction: selectedPairs(shape) / causalPairs(0, shape.seqK),
-      ...(narrowed ? { note: `the seeded inputs of batch ${configured.batch} are too large to draw here; the selection is that of a batch-1 cache of the same sizes` } : {}),
+      ...(narrowed
+        ? { note: `the seeded inputs of batch ${configured.batch} are too large to draw here; the selection is that of a batch-1 cache of the same sizes` }
+        : {}),
     },
   };
 }
 
 function topkInputElements(s: TopkShape): number {
-  return topkProblem.tensors(s).filter((t) => t.role === 'input').reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
+  return topkProblem
+    .tensors(s)
+    .filter((t) => t.role === 'input')
+    .reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
 }
 
 function grid(label: string, rows: number, cols: number, visit: (r: number, mark: (c: number) => void) => void): TileGrid {
