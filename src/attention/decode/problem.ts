@@ -143,7 +143,14 @@ export const decodeProblem: Problem<DecodeShape> = {
             v[at + c] = uniform();
           }
         }
-    const store = (x: Float32Array): HostTensor => (s.kvType === 'f16' ? Uint16Array.from(x, (value) => toHalfBits(value)) : x);
+    // A plain loop: Uint16Array.from(x, fn) goes through a JS array, whose length V8 caps at about
+    // 2^27 (a B=1, Hkv=8, Nk=131072, d=128 cache is exactly that many values and ran out of memory).
+    const store = (x: Float32Array): HostTensor => {
+      if (s.kvType !== 'f16') return x;
+      const half = new Uint16Array(x.length);
+      for (let i = 0; i < x.length; i++) half[i] = toHalfBits(x[i]!);
+      return half;
+    };
     const out: Record<string, HostTensor> = { q, k: store(k), v: store(v), contextLens: lens };
     if (table) out.blockTable = table;
     return out;

@@ -19,41 +19,64 @@ export type SplitTiles = {
   /** Keys per split (one workgroup's share of a sequence). */
   readonly chunk: number;
   readonly wg: number;
-  /** Invocations sharing one key row (each holds row/lanes of it). */
+  /** Invocations sharing one key's dot products (each a slice of the row); a tile is wg / lanes keys. */
   readonly lanes: number;
-  /** Keys per key group per step, loaded together. */
-  readonly unroll: number;
   /** Query rows of the GQA group per workgroup. */
   readonly rows: number;
   readonly subgroups: number;
+  /** 1: the loops over rows, lanes' vectors and halves are written out (register arrays with constant indices). */
+  readonly unroll: number;
+  /** 1: each workgroup starts its chunk at a different tile. */
+  readonly stagger: number;
 };
 
 /**
- * Workgroups the default chunk aims for: enough to fill a large GPU several times over (an H200
- * has 132 SMs, each holding up to 16 workgroups of 128 invocations). WebGPU does not report the
- * SM count, so this is a constant sized for the largest devices; smaller GPUs just run more waves.
+ * Workgroups (splits × row tiles × kv heads × batch) the default chunk aims for: about four per SM
+ * of an H200 (132 SMs). WebGPU does not report the SM count, so this is a device-independent
+ * constant; smaller GPUs run more waves of the same workgroups, and `chunk` stays tunable.
  */
-export const TARGET_WORKGROUPS = 4 * 132 * 4;
+export const TARGET_WORKGROUPS = 4 * 132;
 /** Largest per-invocation register footprint (floats) we let compile. */
-export const MAX_REGISTER_FLOATS = 256;
+export const MAX_REGISTER_FLOATS = 160;
 
-const CHUNKS = [64, 128, 256, 512, 1024, 2048, 4096, 8192] as const;
+/**
+ * Written-out loops by default: NVIDIA's Vulkan compiler left the plain loops' register arrays
+ * (scores, accumulators, staged K/V) where they ran 1.8-2.9x slower on an H200 at Nk = 131072 and
+ * 1.8-6.7x at Nk = 32768 (bench/results/h200-decode.md). The price is WGSL length (about 1300
+ * lines for the default f16 Nq = 1 shader instead of 360), not compile time on the H200 (0.2-0.5 s).
+ */
+const DEFAULT_UNROLL = 1;
+/**
+ * Staggered starts by default: 2.3x faster on paged f16 at Nk = 32768 and within 1.3% elsewhere for
+ * the default workgroup size on an H200 (8% slower at wg = 256, lanes = 4, f16 Nk = 131072).
+ */
+const DEFAULT_STAGGER = 1;
+
+const CHUNKS = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192] as const;
 
 const TUNABLES: Tunable<keyof SplitTiles>[] = [
-  { key: 'chunk', label: 'Keys per split', help: 'Context keys one workgroup reads; fewer means more workgroups and more partials to merge.', values: CHUNKS },
-  { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup: wg / lanes keys are read in parallel.', values: [32, 64, 128, 256] },
-  { key: 'lanes', label: 'Lanes per key', help: 'Invocations sharing one K/V row, each reading 16-byte vectors of it; the dot product is summed across them.', values: [1, 2, 4, 8, 16, 32] },
-  { key: 'unroll', label: 'Keys per step', help: 'Keys each lane group loads before using any, so their memory latencies overlap.', values: [1, 2, 4, 8] },
-  { key: 'rows', label: 'Rows per workgroup', help: 'Query rows (GQA heads × Nq) that share one read of K and V; more rows than this take more workgroups.', values: [1, 2, 4, 8, 16, 32, 64] },
-  { key: 'subgroups', label: 'Subgroup reductions', help: '1: sum dot products with subgroup shuffles; 0: through workgroup memory.', values: [0, 1] },
+  { key: 'chunk', label: 'Keys per split', help: 'Context keys one workgroup streams; fewer means more workgroups and more partials to merge.', values: CHUNKS },
+  { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup: a tile is wg / lanes keys, and each invocation loads (16-byte vectors per row) / lanes vectors of K and of V per tile.', values: [32, 64, 128, 256] },
+  { key: 'lanes', label: 'Lanes per key', help: 'Invocations sharing one key\'s dot products (each a slice of the row), summed by log2(lanes) shuffles or through workgroup memory.', values: [1, 2, 4, 8, 16] },
+  { key: 'rows', label: 'Rows per workgroup', help: 'Query rows (GQA heads × Nq) that share one read of K and V; more rows than this take more workgroups.', values: [1, 2, 4, 8, 16] },
+  { key: 'subgroups', label: 'Subgroup reductions', help: '1: the lanes\' sums by subgroup shuffles and the tile max by one atomic per subgroup; 0: through workgroup memory.', values: [0, 1] },
+  { key: 'unroll', label: 'Unrolled loops', help: '1: loops over rows, vectors and halves are written out, so register arrays have constant indices whatever the driver unrolls; 0: plain loops (shorter WGSL).', values: [0, 1] },
+  { key: 'stagger', label: 'Staggered start', help: '1: each workgroup starts its chunk at a different tile, so that concurrent reads spread over memory channels; 0: every chunk from its first tile.', values: [0, 1] },
 ];
 
 /** Quantities derived from a configuration; the shader derives the same ones. */
 export interface SplitGeometry {
+  /** 16-byte vectors per K/V row. */
   rowVectors: number;
+  /** K (and V) vectors each invocation loads per tile; K vectors each lane reads per key. */
   laneVectors: number;
   halves: number;
-  keyGroups: number;
+  /** Keys per tile. */
+  tile: number;
+  /** P·V key slices (workgroup size / row vectors). */
+  slices: number;
+  /** Padded K tile row, in vectors. */
+  kStride: number;
   rowTiles: number;
   splits: number;
   workgroupBytes: number;
@@ -67,21 +90,32 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
   const rowVectors = (s.headDim * bytes) / 16;
   const laneVectors = rowVectors / t.lanes;
   const halves = s.kvType === 'f16' ? 2 : 1;
-  const keyGroups = t.wg / t.lanes;
+  const tile = t.wg / t.lanes;
+  const slices = t.wg / rowVectors;
   const d4 = s.headDim / 4;
-  const scores = t.unroll * t.rows;
-  const chunkBlocks = s.layout === 'paged' ? t.chunk / s.blockSize : t.chunk / 16;
+  const kStride = paddedStride(rowVectors, t.lanes);
+  const blocks = s.layout === 'paged' ? t.chunk / s.blockSize : t.chunk / 16;
   const pad = (n: number) => Math.ceil(n / 16) * 16;
   const workgroupBytes =
-    16 + pad(chunkBlocks * 4) + 2 * pad(keyGroups * t.rows * 4) + keyGroups * d4 * 16 + (t.subgroups ? 0 : pad(scores * t.wg * 4));
-  const laneVec4 = laneVectors * halves;
-  const registerFloats = 2 * t.rows * laneVec4 * 4 + 2 * t.unroll * laneVectors * 4 + 2 * scores + 3 * t.rows;
+    16 +
+    pad(Math.max(1, blocks) * 4) +
+    t.rows * d4 * 16 +
+    Math.max(tile * kStride, slices * d4) * 16 +
+    pad(t.rows * tile * 4) +
+    pad(t.rows * 4) +
+    pad(slices * 4) +
+    (t.subgroups ? 0 : t.rows * t.wg * 4);
+  // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
+  // running max, sum, partial score, score, rescale and P·V weight.
+  const registerFloats = 2 * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
   const mergeSlices = Math.max(1, Math.floor(128 / d4));
   return {
     rowVectors,
     laneVectors,
     halves,
-    keyGroups,
+    tile,
+    slices,
+    kStride,
     rowTiles: Math.ceil(groupRows(s) / t.rows),
     splits: Math.ceil(s.seqK / t.chunk),
     workgroupBytes,
@@ -89,6 +123,17 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     mergeSlices,
     mergeThreads: mergeSlices * d4,
   };
+}
+
+/**
+ * Row stride of the K tile in 16-byte vectors: the smallest ≥ rowVectors at which the eight
+ * invocations of a quarter warp (8 / lanes keys, lanes consecutive vectors each) read eight
+ * different 16-byte bank groups, i.e. stride / lanes odd (any multiple of 8 for 8 lanes or more).
+ */
+export function paddedStride(rowVectors: number, lanes: number): number {
+  for (let stride = rowVectors; ; stride++) {
+    if (lanes >= 8 ? stride % 8 === 0 : stride % lanes === 0 && (stride / lanes) % 2 === 1) return stride;
+  }
 }
 
 export function partialCount(s: DecodeShape, t: SplitTiles): number {
@@ -99,44 +144,76 @@ function canUseSubgroups(caps: DeviceCaps, lanes: number): boolean {
   return caps.features.includes('subgroups') && lanes <= caps.subgroupMinSize;
 }
 
+/** Query rows per workgroup by default: the whole GQA group up to 8 rows, else 8 per row tile. */
+export function defaultRows(s: DecodeShape): number {
+  const rows = groupRows(s);
+  return rows <= 1 ? 1 : Math.min(8, 1 << Math.ceil(Math.log2(rows)));
+}
+
 export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
   name: 'decode-split',
   title: 'Split-KV flash-decoding',
   description:
-    'The context of each (sequence, kv head) is split into chunks read by separate workgroups (GQA heads and Nq rows share one read of K/V); each writes its max, sum and unnormalized output, and a second pass merges them by log-sum-exp. Contiguous or paged cache, f32 or f16 KV.',
+    'The context of each (sequence, kv head) is split into long chunks, one workgroup each (GQA heads and Nq rows share one read of K/V), streamed in tiles: K through workgroup memory with coalesced 16-byte loads, each key\'s dot products by a few lanes (no wide reduction per key), the tile max by atomics, P·V by invocations over d from V held in registers. Each split writes its max, sum and unnormalized output; a second pass merges the few splits by log-sum-exp. Contiguous or paged cache, f32 or f16 KV.',
   problem: decodeProblem,
   tunables: TUNABLES,
-  searchSpace: { chunk: [128, 256, 512, 1024, 2048], wg: [64, 128, 256], unroll: [2, 4, 8] },
+  searchSpace: { chunk: [256, 512, 1024, 2048, 4096], wg: [64, 128, 256], lanes: [2, 4, 8] },
   requiredFeatures: [],
   // f16 K/V is widened to f32 (unpack2x16float) before any product, and the reference reads the
   // same half values: the f32 tolerance holds for both storage types.
   precision: 'f32',
   tolerance: F32_TOLERANCE,
+  // Every group runs on every conformance shape (d = 32 and 64, every block size, so chunks are
+  // whole blocks of 64) both on SwiftShader (32 KiB of workgroup memory, subgroups of 4) and on a
+  // device with an H200's limits (test/decode.test.ts checks both).
   conformance: [
-    { fixed: { kvType: 'f32' }, tiles: [{}, { chunk: 64, wg: 32, lanes: 2, unroll: 1, rows: 2, subgroups: 0 }, { chunk: 128, wg: 64, lanes: 4, unroll: 4, rows: 1, subgroups: 1 }] },
-    { fixed: { kvType: 'f16' }, tiles: [{}, { chunk: 64, wg: 64, lanes: 2, unroll: 2, rows: 4, subgroups: 0 }] },
+    {
+      fixed: { kvType: 'f32' },
+      tiles: [
+        {},
+        { chunk: 64, wg: 32, lanes: 1, rows: 2, subgroups: 0, unroll: 0, stagger: 0 },
+        { chunk: 128, wg: 64, lanes: 4, rows: 1, subgroups: 1, stagger: 0 },
+        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0 },
+      ],
+    },
+    {
+      fixed: { kvType: 'f16' },
+      tiles: [
+        {},
+        { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0 },
+        { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1 },
+      ],
+    },
   ],
 
   defaultTiles(s, caps) {
     const bytes = KV_ELEMENT_BYTES[s.kvType];
     const rowVectors = (s.headDim * bytes) / 16;
-    const candidates: SplitTiles[] = [];
-    for (const lanes of [32, 16, 8, 4, 2, 1]) {
-      if (!Number.isInteger(rowVectors) || rowVectors % lanes !== 0) continue;
-      const subgroups = canUseSubgroups(caps, lanes) ? 1 : 0;
-      for (const unroll of [4, 2, 1])
-        for (const rows of [64, 32, 16, 8, 4, 2, 1]) {
-          const wg = Math.max(lanes, Math.min(128, caps.limits.maxComputeInvocationsPerWorkgroup));
-          candidates.push({ chunk: 64, wg, lanes, unroll, rows: Math.min(rows, 1 << Math.ceil(Math.log2(groupRows(s)))), subgroups });
-        }
-    }
-    // Prefer subgroup reductions, then the widest lane groups (coalesced rows, fewest shuffles).
-    candidates.sort((a, b) => b.subgroups - a.subgroups);
-    for (const c of candidates) {
-      const tiles = { ...c, chunk: defaultChunk(s, Math.ceil(groupRows(s) / c.rows)) };
+    const preferredWg = Math.min(128, caps.limits.maxComputeInvocationsPerWorkgroup);
+    const candidates: { tiles: Omit<SplitTiles, 'chunk'>; cost: number }[] = [];
+    for (const rows of [defaultRows(s), 8, 4, 2, 1].filter((r, i, all) => r <= defaultRows(s) && all.indexOf(r) === i))
+      for (const subgroups of [1, 0])
+        for (const wg of [32, 64, 128, 256])
+          for (const lanes of [1, 2, 4, 8, 16]) {
+            if (!Number.isInteger(rowVectors) || rowVectors % lanes !== 0 || (subgroups && !canUseSubgroups(caps, lanes))) continue;
+            const tile = wg / lanes;
+            // Fewest row tiles first, subgroups, then the K and V vectors per invocation and tile
+            // that measured best on the H200 (8 of f16, 4 of f32: enough loads in flight, few
+            // registers), tiles of at most 64 keys, and the usual size.
+            const cost =
+              100 * (Math.log2(defaultRows(s)) - Math.log2(rows)) +
+              10 * (1 - subgroups) +
+              Math.abs(Math.log2(rowVectors / lanes) - Math.log2(s.kvType === 'f16' ? 8 : 4)) +
+              (tile > 64 ? 1 : 0) +
+              (wg === preferredWg ? 0 : 0.5);
+            candidates.push({ tiles: { wg, lanes, rows, subgroups, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER }, cost });
+          }
+    candidates.sort((a, b) => a.cost - b.cost);
+    for (const { tiles: base } of candidates) {
+      const tiles = { ...base, chunk: defaultChunk(s, base) };
       if (this.check(s, tiles, caps).length === 0) return tiles;
     }
-    return candidates[0] ?? { chunk: 256, wg: 128, lanes: 1, unroll: 1, rows: 1, subgroups: 0 };
+    return { chunk: 256, wg: 128, lanes: 1, rows: 1, subgroups: 0, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER };
   },
 
   check(s, t, caps) {
@@ -150,6 +227,11 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     if (rowVectors % t.lanes !== 0) {
       problems.push(ruleProblem('rowVectors % lanes', t.lanes, rowVectors, `Lanes per key (${t.lanes}) must divide the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim}`));
     }
+    if (t.wg % rowVectors !== 0) {
+      problems.push(
+        ruleProblem('wg % rowVectors', rowVectors, t.wg, `The workgroup size (${t.wg}) must be a multiple of the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim} (P·V gives each invocation one vector of a row)`),
+      );
+    }
     if (t.wg % t.lanes !== 0) problems.push(ruleProblem('wg % lanes', t.lanes, t.wg, `Lanes per key (${t.lanes}) must divide the workgroup size (${t.wg})`));
     if (s.layout === 'paged' && t.chunk % s.blockSize !== 0) {
       problems.push(ruleProblem('chunk % blockSize', t.chunk, s.blockSize, `Keys per split (${t.chunk}) must be whole blocks of ${s.blockSize}`));
@@ -160,11 +242,21 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', t.wg, `Workgroup size ${t.wg}`));
     problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.mergeThreads, `the merge pass (${geo.mergeSlices} slices × d/4 = ${s.headDim / 4} columns)`));
     problems.push(
-      ...overLimit(caps, 'maxComputeWorkgroupStorageSize', geo.workgroupBytes, `${geo.keyGroups} key groups × ${t.rows} rows at d = ${s.headDim} (output slices, row statistics${s.layout === 'paged' ? ', block ids' : ''}${t.subgroups ? '' : ', score partials'})`),
+      ...overLimit(
+        caps,
+        'maxComputeWorkgroupStorageSize',
+        geo.workgroupBytes,
+        `a tile of ${geo.tile} K rows and ${t.rows} query rows at d = ${s.headDim} (Q, K, P, the slices' sums${s.layout === 'paged' ? ', block ids' : ''}${t.subgroups ? '' : ', lane partials'})`,
+      ),
     );
     if (geo.registerFloats > MAX_REGISTER_FLOATS) {
       problems.push(
-        ruleProblem('registers per invocation', geo.registerFloats, MAX_REGISTER_FLOATS, `${t.rows} rows × ${geo.laneVectors * geo.halves * 4} columns of Q and output plus ${t.unroll} staged K/V keys need ${geo.registerFloats} registers per invocation, over ${MAX_REGISTER_FLOATS} (it would spill)`),
+        ruleProblem(
+          'registers per invocation',
+          geo.registerFloats,
+          MAX_REGISTER_FLOATS,
+          `${geo.laneVectors} K and ${geo.laneVectors} V vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns need ${geo.registerFloats} registers per invocation, over ${MAX_REGISTER_FLOATS} (it would spill)`,
+        ),
       );
     }
     if (t.subgroups) {
@@ -193,18 +285,22 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
   },
 
   bytesMoved(s, t) {
-    // Each row tile reads its keys' K and V rows (row tiles of one split run side by side, so past
-    // the first the reads mostly hit L2, but they are counted); Q read, partials written and read
-    // back once per split that holds keys, O written.
+    // Each row tile streams its keys' K and V rows once (row tiles of one split run side by side,
+    // so past the first the reads mostly hit L2, but they are counted; a tile's keys past the
+    // chunk re-read its last key and are not). Every workgroup that holds keys reads its rows of Q
+    // and its block ids; partials are written and read back once per such split; O written; the
+    // lengths read by both passes.
     const geo = splitGeometry(s, t);
     const lens = contextLengths(s);
     const keys = lens.reduce((a, b) => a + b, 0);
     const kv = 2 * geo.rowTiles * keys * s.kvHeads * s.headDim * KV_ELEMENT_BYTES[s.kvType];
     const usedSplits = lens.reduce((a, n) => a + Math.ceil(n / t.chunk), 0);
+    const q = usedSplits * s.heads * s.seqQ * s.headDim * 4;
     const partials = 2 * usedSplits * s.heads * s.seqQ * (s.headDim + 2) * 4;
     const table = s.layout === 'paged' ? geo.rowTiles * s.kvHeads * lens.reduce((a, n) => a + Math.ceil(n / s.blockSize), 0) * 4 : 0;
-    const qo = 2 * s.batch * s.heads * s.seqQ * s.headDim * 4;
-    return kv + partials + table + qo;
+    const o = s.batch * s.heads * s.seqQ * s.headDim * 4;
+    const lengths = 4 * (usedSplits * geo.rowTiles * s.kvHeads + s.batch * s.heads * s.seqQ);
+    return kv + q + partials + table + o + lengths;
   },
 
   scratch(s, t) {
@@ -268,14 +364,17 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
 };
 
 /**
- * Keys per split by default: the largest chunk that still gives TARGET_WORKGROUPS workgroups over
- * the longest context (fewer, longer splits mean fewer partials to write and merge).
+ * Keys per split by default: the largest chunk (whole tiles, whole blocks when paged) that still
+ * gives TARGET_WORKGROUPS workgroups over the longest context: fewer, longer splits stream longer
+ * runs of K/V and leave fewer partials to write and merge.
  */
-export function defaultChunk(s: DecodeShape, rowTiles: number): number {
-  const perChunk = s.batch * s.kvHeads * rowTiles;
+export function defaultChunk(s: DecodeShape, t: Omit<SplitTiles, 'chunk'>): number {
+  const geo = splitGeometry(s, { ...t, chunk: CHUNKS[0] });
+  const perSplit = s.batch * s.kvHeads * geo.rowTiles;
+  const allowed = CHUNKS.filter((c) => c >= geo.tile && (s.layout !== 'paged' || c % s.blockSize === 0));
   // Short contexts that even the smallest chunk cannot spread that wide take the smallest chunk.
-  let chosen: number = CHUNKS[0];
-  for (const chunk of CHUNKS) if (perChunk * Math.ceil(s.seqK / chunk) >= TARGET_WORKGROUPS) chosen = chunk;
+  let chosen: number = allowed[0] ?? CHUNKS[CHUNKS.length - 1]!;
+  for (const chunk of allowed) if (perSplit * Math.ceil(s.seqK / chunk) >= TARGET_WORKGROUPS) chosen = chunk;
   return chosen;
 }
 
@@ -286,23 +385,18 @@ export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
     HEAD_DIM: s.headDim,
     WORKGROUP_SIZE: t.wg,
     LANES: t.lanes,
-    UNROLL: t.unroll,
     ROWS: t.rows,
     CHUNK: t.chunk,
     PAGED: s.layout === 'paged',
     // The contiguous layout stages no block ids: 16 keeps the (unused) array small.
     BLOCK: s.layout === 'paged' ? s.blockSize : 16,
     ROW_VECTORS: geo.rowVectors,
-    LANE_VECTORS: geo.laneVectors,
+    K_STRIDE: geo.kStride,
+    LANE_STEPS: Math.log2(t.lanes),
+    STAGGER: t.stagger === 1,
   });
-  return unrollLoops(specialized, {
-    ROWS: t.rows,
-    UNROLL: t.unroll,
-    LANE_VECTORS: geo.laneVectors,
-    HALVES: geo.halves,
-    SCORES: t.unroll * t.rows,
-    LANE_VEC4: geo.laneVectors * geo.halves,
-  });
+  if (!t.unroll) return specialized;
+  return unrollLoops(specialized, { ROWS: t.rows, LANE_VECTORS: geo.laneVectors, HALVES: geo.halves, LANE_STEPS: Math.log2(t.lanes) });
 }
 
 export function mergeShaderCode(s: DecodeShape, t: SplitTiles): string {

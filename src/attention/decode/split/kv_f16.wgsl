@@ -13,3 +13,12 @@ fn kv_part(raw: KvRaw, half: u32) -> vec4<f32> {
   }
   return vec4<f32>(unpack2x16float(raw.z), unpack2x16float(raw.w));
 }
+
+// Bit-exact f32 vectors in the K tile's memory (the slices' accumulators at the end).
+fn to_raw(x: vec4<f32>) -> KvRaw {
+  return bitcast<vec4<u32>>(x);
+}
+
+fn from_raw(raw: KvRaw) -> vec4<f32> {
+  return bitcast<vec4<f32>>(raw);
+}

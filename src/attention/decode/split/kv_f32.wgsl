@@ -9,3 +9,11 @@ const HALVES: u32 = 1u;
 fn kv_part(raw: KvRaw, half: u32) -> vec4<f32> {
   return raw;
 }
+
+fn to_raw(x: vec4<f32>) -> KvRaw {
+  return x;
+}
+
+fn from_raw(raw: KvRaw) -> vec4<f32> {
+  return raw;
+}

@@ -1,15 +1,24 @@
-// Sums each score over the LANES invocations of a key group with a subgroup butterfly: no
-// workgroup memory, no barrier. Composed in only when LANES <= the adapter's minimum subgroup
-// size, so a key group (an aligned run of local_invocation_index) never straddles two subgroups.
+// Step 2's sum over the LANES invocations of a key, with a subgroup butterfly (log2 LANES shuffles
+// per row, no workgroup memory, no barrier), and step 3's tile max through one atomicMax per
+// subgroup and row. Composed in only when LANES ≤ the adapter's minimum subgroup size, so a key's
+// lanes (an aligned run of local_invocation_index) never straddle two subgroups.
 enable subgroups;
 
-fn reduce_scores(part: array<f32, SCORES>, lid: u32) -> array<f32, SCORES> {
+fn key_scores(part: array<f32, ROWS>, lid: u32) -> array<f32, ROWS> {
   var x = part;
-  for (var mask = LANES / 2u; mask > 0u; mask = mask / 2u) {
+  // @unroll
+  for (var step = 0u; step < LANE_STEPS; step++) {
     // @unroll
-    for (var e = 0u; e < SCORES; e++) {
-      x[e] += subgroupShuffleXor(x[e], mask);
+    for (var r = 0u; r < ROWS; r++) {
+      x[r] += subgroupShuffleXor(x[r], 1u << step);
     }
   }
   return x;
+}
+
+fn offer_max(r: u32, score: f32, lane: u32) {
+  let top = subgroupMax(score);
+  if (subgroupElect()) {
+    atomicMax(&wg_max_key[r], order_key(top));
+  }
 }

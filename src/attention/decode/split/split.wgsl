@@ -1,33 +1,54 @@
-// Split-KV decode, pass 1: workgroup (split · row_tiles + row tile, kv head, sequence) reads keys
+// Split-KV decode, pass 1: workgroup (split · row_tiles + row tile, kv head, sequence) streams keys
 // [split · CHUNK, min((split + 1) · CHUNK, len)) of one kv head once, for ROWS query rows of its
-// GQA group (heads sharing the kv head × the Nq query rows), and writes each row's running max,
-// sum and unnormalized output to the partials. Invocations form KEY_GROUPS groups of LANES; a group
-// takes one key at a time, each lane one or more 16-byte vectors of the row (adjacent lanes read
-// adjacent vectors: coalesced), so a step reads KEY_GROUPS · UNROLL consecutive K and V rows.
-// Composed with params.wgsl, kv_f32.wgsl or kv_f16.wgsl, and reduce_subgroup.wgsl or
-// reduce_workgroup.wgsl.
+// GQA group (heads sharing the kv head × the Nq query rows), and writes each row's max, sum and
+// unnormalized output to the partials. Composed with params.wgsl, kv_f32.wgsl or kv_f16.wgsl, and
+// reduce_subgroup.wgsl or reduce_workgroup.wgsl.
+//
+// The keys go by in tiles of TILE = WORKGROUP_SIZE / LANES (from a staggered first tile). Per tile:
+//  1. every invocation loads LANE_VECTORS 16-byte vectors of K (consecutive invocations, consecutive
+//     vectors: coalesced) and LANE_VECTORS of V (for its own P·V keys, also coalesced), and stores
+//     the K vectors in workgroup memory (rows padded so that step 2 reads without bank conflicts);
+//  2. scores: LANES invocations take one key, each a slice of its row, and compute the slice's dot
+//     product with every row of the query tile (Q pre-scaled in workgroup memory); the LANES
+//     partial sums meet in one short reduction (log2 LANES shuffles, or workgroup memory). No
+//     invocation sums over more than LANES lanes, and each K value is widened once;
+//  3. each row's tile max, through one atomicMax per subgroup (per key without subgroups) on an
+//     order-preserving integer image of the score, gives the rows' new running max; P = 2^(s − m)
+//     goes to workgroup memory;
+//  4. P·V: invocation (column vector, slice) rescales its rows' accumulators once and adds P·V over
+//     the tile's keys of its slice, from the V vectors it loaded in step 1.
+// At the end the slices' accumulators and sums meet in workgroup memory, one row at a time.
 
 const HEAD_DIM: u32 = 128u;
 const WORKGROUP_SIZE: u32 = 128u;
-const LANES: u32 = 16u;
-const UNROLL: u32 = 4u;
+// Invocations sharing one key's dot products in step 2.
+const LANES: u32 = 4u;
 const ROWS: u32 = 4u;
-const CHUNK: u32 = 256u;
+const CHUNK: u32 = 1024u;
 const PAGED: bool = false;
 const BLOCK: u32 = 16u;
-// 16-byte vectors per K/V row, and per lane.
+// 16-byte vectors per K/V row.
 const ROW_VECTORS: u32 = 16u;
-const LANE_VECTORS: u32 = 1u;
+// log2(LANES): the butterfly steps of a key's sum (reduce_subgroup.wgsl).
+const LANE_STEPS: u32 = 2u;
+// Workgroups start their chunk at different tiles (then wrap around), so that the workgroups
+// running side by side read addresses that differ in their low bits, not only by multiples of the
+// chunk and of the kv head's stride (which can land on the same memory channels).
+const STAGGER: bool = true;
+// Padded row of the K tile, in vectors (K_STRIDE / LANES odd), so that the eight invocations of a
+// quarter warp (LANES lanes each of 8 / LANES keys) read eight different 16-byte bank groups.
+const K_STRIDE: u32 = 20u;
 
-const KEY_GROUPS: u32 = WORKGROUP_SIZE / LANES;
-const SCORES: u32 = UNROLL * ROWS;
 const D4: u32 = HEAD_DIM / 4u;
-// vec4<f32> of a row each lane holds (Q slice, output accumulator).
-const LANE_VEC4: u32 = LANE_VECTORS * HALVES;
-const KEY_VECTORS: u32 = UNROLL * LANE_VECTORS;
-const ACC_VEC4: u32 = ROWS * LANE_VEC4;
+const TILE: u32 = WORKGROUP_SIZE / LANES;
+// K vectors one lane reads per key, and vectors of K (and of V) each invocation loads per tile.
+const LANE_VECTORS: u32 = ROW_VECTORS / LANES;
+// P·V: invocations per row (one 16-byte column vector each) and key slices.
+const SLICES: u32 = WORKGROUP_SIZE / ROW_VECTORS;
 // Block-table entries of one chunk (paged): looked up once per block, not per key.
 const CHUNK_BLOCKS: u32 = CHUNK / BLOCK;
+// The K tile's vectors; after the last tile they hold the slices' accumulators.
+const K_TILE_VECTORS: u32 = max(TILE * K_STRIDE, SLICES * D4);
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> context_lens: array<u32>;
@@ -37,9 +58,22 @@ const CHUNK_BLOCKS: u32 = CHUNK / BLOCK;
 
 var<workgroup> wg_len: u32;
 var<workgroup> wg_blocks: array<u32, CHUNK_BLOCKS>;
-var<workgroup> wg_max: array<f32, KEY_GROUPS * ROWS>;
-var<workgroup> wg_sum: array<f32, KEY_GROUPS * ROWS>;
-var<workgroup> wg_acc: array<vec4<f32>, KEY_GROUPS * D4>;
+var<workgroup> wg_q: array<vec4<f32>, ROWS * D4>;
+var<workgroup> wg_k: array<KvRaw, K_TILE_VECTORS>;
+var<workgroup> wg_p: array<f32, ROWS * TILE>;
+// Each row's tile max as an order-preserving u32 (0 before the tile's first offer).
+var<workgroup> wg_max_key: array<atomic<u32>, ROWS>;
+var<workgroup> wg_sum: array<f32, SLICES>;
+
+// Order-preserving image of a finite f32 in u32 (larger float, larger key), and back.
+fn order_key(x: f32) -> u32 {
+  let bits = bitcast<u32>(x);
+  return select(bits | 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
+}
+
+fn from_order_key(k: u32) -> f32 {
+  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
+}
 
 // First 16-byte vector of key j's row for kv head kvh of sequence b.
 fn row_vector(b: u32, kvh: u32, j: u32, start: u32) -> u32 {
@@ -78,157 +112,170 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let inside = start + t * BLOCK < end;
       wg_blocks[t] = select(0u, block_table[b * p.table_slots + start / BLOCK + t], inside);
     }
-    workgroupBarrier();
   }
-  let key_group = lid / LANES;
-  let lane = lid % LANES;
-
-  // This lane's slice of each row's query, pre-scaled by scale·log2(e); rows past the group are
-  // zero and see no key.
-  var qs: array<vec4<f32>, ACC_VEC4>;
+  // The tile's query rows, pre-scaled by scale·log2(e); rows past the group are zero and see no key.
+  for (var i = lid; i < ROWS * D4; i += WORKGROUP_SIZE) {
+    let row = row_tile * ROWS + i / D4;
+    let real = row < p.rows;
+    let at = output_row(b, kvh, min(row, p.rows - 1u)) * D4 + i % D4;
+    wg_q[i] = select(vec4<f32>(0.0), q[at] * p.scale_log2, real);
+  }
+  if (lid < ROWS) {
+    atomicStore(&wg_max_key[lid], 0u);
+  }
   var visible: array<u32, ROWS>;
+  var m: array<f32, ROWS>;
+  var l: array<f32, ROWS>;
+  var acc: array<vec4<f32>, ROWS * HALVES>;
   // @unroll
   for (var r = 0u; r < ROWS; r++) {
     let row = row_tile * ROWS + r;
-    let real = row < p.rows;
-    let out_row = output_row(b, kvh, min(row, p.rows - 1u));
-    visible[r] = select(0u, len - p.seq_q + row % p.seq_q + 1u, real);
-    // @unroll
-    for (var t = 0u; t < LANE_VECTORS; t++) {
-      // @unroll
-      for (var h = 0u; h < HALVES; h++) {
-        let column = ((t * LANES + lane) * HALVES + h);
-        qs[r * LANE_VEC4 + t * HALVES + h] = select(vec4<f32>(0.0), q[out_row * D4 + column] * p.scale_log2, real);
-      }
-    }
-  }
-
-  var m: array<f32, ROWS>;
-  var l: array<f32, ROWS>;
-  var acc: array<vec4<f32>, ACC_VEC4>;
-  // @unroll
-  for (var r = 0u; r < ROWS; r++) {
+    visible[r] = select(0u, len - p.seq_q + row % p.seq_q + 1u, row < p.rows);
     m[r] = NO_KEY;
     l[r] = 0.0;
-  }
-
-  for (var base = start; base < end; base += KEY_GROUPS * UNROLL) {
-    // Issue every K and V load of the step first, so their latencies overlap. Keys past the chunk
-    // re-read its last key (in bounds, never a stale table slot) and are masked below.
-    var ks: array<KvRaw, KEY_VECTORS>;
-    var vs: array<KvRaw, KEY_VECTORS>;
     // @unroll
-    for (var u = 0u; u < UNROLL; u++) {
-      let j = min(base + u * KEY_GROUPS + key_group, end - 1u);
-      let first = row_vector(b, kvh, j, start) + lane;
-      // @unroll
-      for (var t = 0u; t < LANE_VECTORS; t++) {
-        ks[u * LANE_VECTORS + t] = k_cache[first + t * LANES];
-        vs[u * LANE_VECTORS + t] = v_cache[first + t * LANES];
-      }
-    }
-    var part: array<f32, SCORES>;
-    // @unroll
-    for (var u = 0u; u < UNROLL; u++) {
-      // @unroll
-      for (var r = 0u; r < ROWS; r++) {
-        var dot_part = 0.0;
-        // @unroll
-        for (var t = 0u; t < LANE_VECTORS; t++) {
-          // @unroll
-          for (var h = 0u; h < HALVES; h++) {
-            dot_part += dot(qs[r * LANE_VEC4 + t * HALVES + h], kv_part(ks[u * LANE_VECTORS + t], h));
-          }
-        }
-        part[u * ROWS + r] = dot_part;
-      }
-    }
-    let scores = reduce_scores(part, lid);
-    // @unroll
-    for (var r = 0u; r < ROWS; r++) {
-      var step_max = m[r];
-      var s: array<f32, UNROLL>;
-      // @unroll
-      for (var u = 0u; u < UNROLL; u++) {
-        let j = base + u * KEY_GROUPS + key_group;
-        s[u] = select(MASKED, scores[u * ROWS + r], j < end && j < visible[r]);
-        step_max = max(step_max, s[u]);
-      }
-      let correction = exp2(m[r] - step_max);
-      m[r] = step_max;
-      l[r] *= correction;
-      // @unroll
-      for (var c = 0u; c < LANE_VEC4; c++) {
-        acc[r * LANE_VEC4 + c] *= correction;
-      }
-      // @unroll
-      for (var u = 0u; u < UNROLL; u++) {
-        let weight = exp2(s[u] - step_max);
-        l[r] += weight;
-        // @unroll
-        for (var t = 0u; t < LANE_VECTORS; t++) {
-          // @unroll
-          for (var h = 0u; h < HALVES; h++) {
-            let c = r * LANE_VEC4 + t * HALVES + h;
-            acc[c] += weight * kv_part(vs[u * LANE_VECTORS + t], h);
-          }
-        }
-      }
-    }
-  }
-
-  // Merge the key groups of the workgroup: rescale each to the rows' common max, then sum sums
-  // and output slices through workgroup memory, one row at a time.
-  if (lane == 0u) {
-    // @unroll
-    for (var r = 0u; r < ROWS; r++) {
-      wg_max[key_group * ROWS + r] = m[r];
+    for (var h = 0u; h < HALVES; h++) {
+      acc[r * HALVES + h] = vec4<f32>(0.0);
     }
   }
   workgroupBarrier();
-  var row_max: array<f32, ROWS>;
-  // @unroll
-  for (var r = 0u; r < ROWS; r++) {
-    var mx = NO_KEY;
-    for (var g = 0u; g < KEY_GROUPS; g++) {
-      mx = max(mx, wg_max[g * ROWS + r]);
-    }
-    row_max[r] = mx;
-    let factor = exp2(m[r] - mx);
-    if (lane == 0u) {
-      wg_sum[key_group * ROWS + r] = l[r] * factor;
-    }
-    // @unroll
-    for (var c = 0u; c < LANE_VEC4; c++) {
-      acc[r * LANE_VEC4 + c] *= factor;
-    }
-  }
-  // @unroll
-  for (var r = 0u; r < ROWS; r++) {
+
+  // Step 2's key and lane; step 4's column vector and slice.
+  let key = lid / LANES;
+  let lane = lid % LANES;
+  let column = lid % ROW_VECTORS;
+  let slice = lid / ROW_VECTORS;
+
+  let tiles = (end - start + TILE - 1u) / TILE;
+  let first = select(0u, (split + 7u * (b * p.kv_heads + kvh)) % tiles, STAGGER);
+  for (var n = 0u; n < tiles; n++) {
+    let base = start + select(first + n, first + n - tiles, first + n >= tiles) * TILE;
+    // 1. Loads. Keys past the chunk re-read its last key (in bounds, never a stale table slot);
+    // their scores are masked.
+    var ks: array<KvRaw, LANE_VECTORS>;
+    var vs: array<KvRaw, LANE_VECTORS>;
     // @unroll
     for (var t = 0u; t < LANE_VECTORS; t++) {
+      let i = t * WORKGROUP_SIZE + lid;
+      let j = min(base + i / ROW_VECTORS, end - 1u);
+      ks[t] = k_cache[row_vector(b, kvh, j, start) + i % ROW_VECTORS];
+    }
+    // @unroll
+    for (var t = 0u; t < LANE_VECTORS; t++) {
+      let j = min(base + slice + t * SLICES, end - 1u);
+      vs[t] = v_cache[row_vector(b, kvh, j, start) + column];
+    }
+    // @unroll
+    for (var t = 0u; t < LANE_VECTORS; t++) {
+      let i = t * WORKGROUP_SIZE + lid;
+      wg_k[(i / ROW_VECTORS) * K_STRIDE + i % ROW_VECTORS] = ks[t];
+    }
+    workgroupBarrier();
+
+    // 2. This lane's slice of key `key`'s dot product with every row.
+    var part: array<f32, ROWS>;
+    // @unroll
+    for (var r = 0u; r < ROWS; r++) {
+      part[r] = 0.0;
+    }
+    // @unroll
+    for (var t = 0u; t < LANE_VECTORS; t++) {
+      let vector = t * LANES + lane;
+      let raw = wg_k[key * K_STRIDE + vector];
       // @unroll
       for (var h = 0u; h < HALVES; h++) {
-        wg_acc[key_group * D4 + (t * LANES + lane) * HALVES + h] = acc[r * LANE_VEC4 + t * HALVES + h];
+        let kv = kv_part(raw, h);
+        // @unroll
+        for (var r = 0u; r < ROWS; r++) {
+          part[r] += dot(wg_q[r * D4 + vector * HALVES + h], kv);
+        }
       }
+    }
+    let dots = key_scores(part, lid);
+    let j = base + key;
+    var s: array<f32, ROWS>;
+    // @unroll
+    for (var r = 0u; r < ROWS; r++) {
+      s[r] = select(MASKED, dots[r], j < end && j < visible[r]);
+      // 3. The tile max of each row.
+      offer_max(r, s[r], lane);
+    }
+    workgroupBarrier();
+
+    var alpha: array<f32, ROWS>;
+    // @unroll
+    for (var r = 0u; r < ROWS; r++) {
+      let m_new = max(m[r], from_order_key(atomicLoad(&wg_max_key[r])));
+      alpha[r] = exp2(m[r] - m_new);
+      m[r] = m_new;
+      if (r % LANES == lane) {
+        wg_p[r * TILE + key] = exp2(s[r] - m_new);
+      }
+    }
+    workgroupBarrier();
+    // Every invocation has read the maxima (before the barrier): clear them for the next tile,
+    // whose offers come after its first barrier.
+    if (lid < ROWS) {
+      atomicStore(&wg_max_key[lid], 0u);
+    }
+
+    // 4. P·V over this slice's keys of the tile.
+    // @unroll
+    for (var r = 0u; r < ROWS; r++) {
+      l[r] *= alpha[r];
+      // @unroll
+      for (var h = 0u; h < HALVES; h++) {
+        acc[r * HALVES + h] *= alpha[r];
+      }
+    }
+    // @unroll
+    for (var t = 0u; t < LANE_VECTORS; t++) {
+      let jj = slice + t * SLICES;
+      var w: array<f32, ROWS>;
+      // @unroll
+      for (var r = 0u; r < ROWS; r++) {
+        w[r] = wg_p[r * TILE + jj];
+        l[r] += w[r];
+      }
+      // @unroll
+      for (var h = 0u; h < HALVES; h++) {
+        let value = kv_part(vs[t], h);
+        // @unroll
+        for (var r = 0u; r < ROWS; r++) {
+          acc[r * HALVES + h] += w[r] * value;
+        }
+      }
+    }
+  }
+
+  // Sum the slices' accumulators and sums (they share each row's max), one row at a time, in the
+  // K tile's memory (its last reads were before the last tile's second barrier).
+  // @unroll
+  for (var r = 0u; r < ROWS; r++) {
+    // @unroll
+    for (var h = 0u; h < HALVES; h++) {
+      wg_k[slice * D4 + column * HALVES + h] = to_raw(acc[r * HALVES + h]);
+    }
+    if (column == 0u) {
+      wg_sum[slice] = l[r];
     }
     workgroupBarrier();
     let row = row_tile * ROWS + r;
     if (row < p.rows) {
       let slot = output_row(b, kvh, row) * p.splits + split;
       for (var c = lid; c < D4; c += WORKGROUP_SIZE) {
-        var sum = vec4<f32>(0.0);
-        for (var g = 0u; g < KEY_GROUPS; g++) {
-          sum += wg_acc[g * D4 + c];
+        var total = vec4<f32>(0.0);
+        for (var g = 0u; g < SLICES; g++) {
+          total += from_raw(wg_k[g * D4 + c]);
         }
-        part_o[slot * D4 + c] = sum;
+        part_o[slot * D4 + c] = total;
       }
       if (lid == 0u) {
         var total = 0.0;
-        for (var g = 0u; g < KEY_GROUPS; g++) {
-          total += wg_sum[g * ROWS + r];
+        for (var g = 0u; g < SLICES; g++) {
+          total += wg_sum[g];
         }
-        part_ml[slot] = vec2<f32>(row_max[r], total);
+        part_ml[slot] = vec2<f32>(m[r], total);
       }
     }
     workgroupBarrier();
