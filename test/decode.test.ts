@@ -17,14 +17,22 @@ import { AttentionInputError } from '../src/errors.js';
 import { planRun, runKernel } from '../src/index.js';
 import { sharedDevice } from './helpers/gpu.js';
 
-const shape = (raw: Record<string, unknown>): DecodeShape => decodeProblem.resolve({ batch: 1, heads: 4, kvHeads: 2, headDim: 32, seqK: 100, kvType: 'f32', ...raw } as never);
+const shape = (raw: Record<string, unknown>): DecodeShape =>
+  decodeProblem.resolve({ batch: 1, heads: 4, kvHeads: 2, headDim: 32, seqK: 100, kvType: 'f32', ...raw } as never);
 
 // What Dawn reports on an NVIDIA GPU (Vulkan): subgroups of 32, larger limits.
 const h200 = defaultCaps({
   features: ['shader-f16', 'subgroups', 'timestamp-query'],
   subgroupMinSize: 32,
   subgroupMaxSize: 32,
-  limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxStorageBufferBindingSize: 2 ** 31 - 4, maxBufferSize: 2 ** 32 },
+  limits: {
+    ...DEFAULT_LIMITS,
+    maxComputeWorkgroupStorageSize: 49152,
+    maxComputeInvocationsPerWorkgroup: 1024,
+    maxComputeWorkgroupSizeX: 1024,
+    maxStorageBufferBindingSize: 2 ** 31 - 4,
+    maxBufferSize: 2 ** 32,
+  },
 });
 
 describe('decode problem', () => {
@@ -35,7 +43,9 @@ describe('decode problem', () => {
 
   it('gives mixed batches deterministic, differing lengths and refuses Nq past the shortest', () => {
     expect(contextLengths(shape({ batch: 3, lengths: 'mixed' }))).toEqual([34, 67, 100]);
-    expect(() => shape({ batch: 4, seqK: 20, lengths: 'mixed', seqQ: 8 })).toThrow(/seqQ = 8 query rows need at least as many keys, but the shortest context holds 5/);
+    expect(() => shape({ batch: 4, seqK: 20, lengths: 'mixed', seqQ: 8 })).toThrow(
+      /seqQ = 8 query rows need at least as many keys, but the shortest context holds 5/,
+    );
     expect(() => shape({ heads: 6, kvHeads: 4 })).toThrow(AttentionInputError);
     expect(() => shape({ layout: 'paged', blockSize: 12 })).toThrow(/blockSize must be one of 8, 16, 32, 64/);
   });
@@ -64,7 +74,9 @@ describe('decode problem', () => {
     const table = (good.blockTable as Uint32Array).slice();
     table[7 + 3] = 9000;
     expect(() => decodeProblem.validate(s, { ...good, blockTable: table })).toThrow(`blockTable[1][3] = 9000 is outside the pool of ${poolBlocks(s)} blocks`);
-    expect(() => decodeProblem.validate(s, { ...good, contextLens: Uint32Array.of(100, 113) })).toThrow('contextLens[1] = 113 is past the block table\'s capacity of 7 blocks × 16 = 112 keys');
+    expect(() => decodeProblem.validate(s, { ...good, contextLens: Uint32Array.of(100, 113) })).toThrow(
+      "contextLens[1] = 113 is past the block table's capacity of 7 blocks × 16 = 112 keys",
+    );
     expect(() => decodeProblem.validate(s, { ...good, contextLens: Uint32Array.of(101, 100) })).toThrow('contextLens[0] = 101 is past seqK = 100');
     const h = shape({ kvType: 'f16' });
     const halves = decodeProblem.inputs(h, 1);
@@ -80,7 +92,18 @@ describe('decode problem', () => {
       const rows = Array.from({ length: s.batch * s.heads * s.seqQ }, (_, i) => i);
       const got = referenceDecode(s, inputs, rows);
       const asF32 = (x: unknown) => (x instanceof Uint16Array ? fromHalfArray(x) : (x as Float32Array));
-      const dense = referenceAttention({ batch: 1, heads: 4, kvHeads: 2, seqQ: 5, seqK: 37, headDim: 32, causal: true, q: inputs.q as Float32Array, k: asF32(inputs.k), v: asF32(inputs.v) });
+      const dense = referenceAttention({
+        batch: 1,
+        heads: 4,
+        kvHeads: 2,
+        seqQ: 5,
+        seqK: 37,
+        headDim: 32,
+        causal: true,
+        q: inputs.q as Float32Array,
+        k: asF32(inputs.k),
+        v: asF32(inputs.v),
+      });
       for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(dense[i]!, 12);
     }
   });
@@ -128,7 +151,13 @@ describe('decode-split on an H200-like device', () => {
   });
 
   it('fits every default on paged, f32 and Nq = 16 shapes; plain loops are a few hundred lines, written out under 1600', () => {
-    for (const raw of [{ layout: 'paged', blockSize: 16 }, { kvType: 'f32' }, { seqQ: 16 }, { seqQ: 16, kvType: 'f32', layout: 'paged', blockSize: 8 }, { batch: 8, seqK: 8192, seqQ: 16, lengths: 'mixed' }]) {
+    for (const raw of [
+      { layout: 'paged', blockSize: 16 },
+      { kvType: 'f32' },
+      { seqQ: 16 },
+      { seqQ: 16, kvType: 'f32', layout: 'paged', blockSize: 8 },
+      { batch: 8, seqK: 8192, seqQ: 16, lengths: 'mixed' },
+    ]) {
       const s = { ...big, ...raw } as DecodeShape;
       const tiles = decodeSplitKernel.defaultTiles(s, h200);
       expect(decodeSplitKernel.check(s, tiles, h200), JSON.stringify(raw)).toEqual([]);
@@ -140,8 +169,19 @@ describe('decode-split on an H200-like device', () => {
     }
   });
 
-  it('runs every conformance group on every conformance shape, on H200 limits and on SwiftShader\'s', () => {
-    const swiftshader = defaultCaps({ features: ['subgroups', 'timestamp-query'], subgroupMinSize: 4, subgroupMaxSize: 4, limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 32768, maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30, maxStorageBuffersPerShaderStage: 12 } });
+  it("runs every conformance group on every conformance shape, on H200 limits and on SwiftShader's", () => {
+    const swiftshader = defaultCaps({
+      features: ['subgroups', 'timestamp-query'],
+      subgroupMinSize: 4,
+      subgroupMaxSize: 4,
+      limits: {
+        ...DEFAULT_LIMITS,
+        maxComputeWorkgroupStorageSize: 32768,
+        maxStorageBufferBindingSize: 2 ** 30,
+        maxBufferSize: 2 ** 30,
+        maxStorageBuffersPerShaderStage: 12,
+      },
+    });
     for (const caps of [h200, swiftshader])
       for (const group of decodeSplitKernel.conformance)
         for (const s of decodeProblem.conformanceShapes(group.fixed)) {
@@ -152,7 +192,9 @@ describe('decode-split on an H200-like device', () => {
 
   it('refuses head dims that are not whole 16-byte vectors and lane counts that do not divide a row', () => {
     const odd = shape({ headDim: 36, kvType: 'f16' });
-    expect(decodeSplitKernel.check(odd, { chunk: 256, wg: 128, lanes: 1, rows: 4, subgroups: 0, unroll: 0, stagger: 1 }, h200)[0]!.message).toMatch(/multiple of 8, got 36/);
+    expect(decodeSplitKernel.check(odd, { chunk: 256, wg: 128, lanes: 1, rows: 4, subgroups: 0, unroll: 0, stagger: 1 }, h200)[0]!.message).toMatch(
+      /multiple of 8, got 36/,
+    );
     const problems = decodeSplitKernel.check(shape({ headDim: 32 }), { chunk: 256, wg: 128, lanes: 16, rows: 4, subgroups: 0, unroll: 1, stagger: 0 }, h200);
     expect(problems[0]!.limit).toBe('rowVectors % lanes');
   });
@@ -177,7 +219,10 @@ describe('decode-split on the adapter', () => {
           const result = await runKernel(gpu, { kernel: decodeSplitKernel, shape: s, tiles });
           const expected = decodeProblem.reference(result.shape, result.inputs, 1e8);
           const cmp = mergeComparisons(Object.values(compareExpected(expected, result.outputs, decodeSplitKernel.tolerance)));
-          expect(cmp.ok, `${decodeProblem.label(s)} tiles ${JSON.stringify(result.tiles)}: ${cmp.mismatches} mismatches, max abs error ${cmp.maxAbsError}`).toBe(true);
+          expect(
+            cmp.ok,
+            `${decodeProblem.label(s)} tiles ${JSON.stringify(result.tiles)}: ${cmp.mismatches} mismatches, max abs error ${cmp.maxAbsError}`,
+          ).toBe(true);
         }
       });
     }
@@ -193,7 +238,7 @@ describe('decode-split on the adapter', () => {
     expect((error as Error).message).toMatch(/blockTable\[0\]\[2\] = 12345 is outside the pool/);
   });
 
-  it('refuses subgroup reductions wider than the adapter\'s subgroups, naming the limit', () => {
+  it("refuses subgroup reductions wider than the adapter's subgroups, naming the limit", () => {
     const s = shape({ headDim: 128 });
     const tiles = { chunk: 256, wg: 128, lanes: 16, rows: 4, subgroups: 1, unroll: 1, stagger: 1 };
     if (gpu.caps.subgroupMinSize >= 16) return expect(decodeSplitKernel.check(s, tiles, gpu.caps)).toEqual([]);

@@ -48,7 +48,17 @@ export const DECODE_FIELDS: readonly ShapeField[] = [
     max: 1024,
     default: 128,
   },
-  { key: 'seqK', flag: 'seq', url: 'n', label: 'Context lengths', help: 'Keys in the cache per sequence (the longest one with mixed lengths).', kind: 'int', min: 1, max: 1 << 20, default: 4096 },
+  {
+    key: 'seqK',
+    flag: 'seq',
+    url: 'n',
+    label: 'Context lengths',
+    help: 'Keys in the cache per sequence (the longest one with mixed lengths).',
+    kind: 'int',
+    min: 1,
+    max: 1 << 20,
+    default: 4096,
+  },
   {
     key: 'lengths',
     flag: 'lengths',
@@ -70,7 +80,16 @@ export const DECODE_FIELDS: readonly ShapeField[] = [
     max: 16,
     default: 1,
   },
-  { key: 'kvType', flag: 'kv-type', url: 'kvt', label: 'KV storage', help: 'Element type of the K/V cache (Q and O stay f32).', kind: 'choice', choices: ['f32', 'f16'], default: 'f16' },
+  {
+    key: 'kvType',
+    flag: 'kv-type',
+    url: 'kvt',
+    label: 'KV storage',
+    help: 'Element type of the K/V cache (Q and O stay f32).',
+    kind: 'choice',
+    choices: ['f32', 'f16'],
+    default: 'f16',
+  },
   {
     key: 'layout',
     flag: 'layout',
@@ -81,13 +100,24 @@ export const DECODE_FIELDS: readonly ShapeField[] = [
     choices: ['contiguous', 'paged'],
     default: 'contiguous',
   },
-  { key: 'blockSize', flag: 'block', url: 'bs', label: 'Block size', help: `Keys per cache block of the paged layout (${BLOCK_SIZES.join(', ')}).`, kind: 'int', min: 8, max: 64, default: 16 },
+  {
+    key: 'blockSize',
+    flag: 'block',
+    url: 'bs',
+    label: 'Block size',
+    help: `Keys per cache block of the paged layout (${BLOCK_SIZES.join(', ')}).`,
+    kind: 'int',
+    min: 8,
+    max: 64,
+    default: 16,
+  },
 ];
 
 export const decodeProblem: Problem<DecodeShape> = {
   family: 'decode',
   title: 'Decode over a KV cache',
-  description: 'One decode step (Nq ≤ 16 query rows per sequence) against a contiguous or paged f32/f16 KV cache, grouped-query heads, per-sequence context lengths.',
+  description:
+    'One decode step (Nq ≤ 16 query rows per sequence) against a contiguous or paged f32/f16 KV cache, grouped-query heads, per-sequence context lengths.',
   fields: DECODE_FIELDS,
   axis: 'seqK',
 
@@ -174,7 +204,9 @@ export const decodeProblem: Problem<DecodeShape> = {
     for (let b = 0; b < s.batch; b++) {
       const n = lens[b]!;
       if (s.layout === 'paged' && n > slots * s.blockSize) {
-        throw new AttentionInputError(`contextLens[${b}] = ${n} is past the block table's capacity of ${slots} blocks × ${s.blockSize} = ${slots * s.blockSize} keys`);
+        throw new AttentionInputError(
+          `contextLens[${b}] = ${n} is past the block table's capacity of ${slots} blocks × ${s.blockSize} = ${slots * s.blockSize} keys`,
+        );
       }
       if (n > s.seqK) throw new AttentionInputError(`contextLens[${b}] = ${n} is past seqK = ${s.seqK}, the cache's length`);
       if (n < s.seqQ) throw new AttentionInputError(`contextLens[${b}] = ${n} is shorter than seqQ = ${s.seqQ}: every query row needs its own key`);

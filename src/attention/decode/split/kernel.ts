@@ -55,13 +55,48 @@ const DEFAULT_STAGGER = 1;
 const CHUNKS = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192] as const;
 
 const TUNABLES: Tunable<keyof SplitTiles>[] = [
-  { key: 'chunk', label: 'Keys per split', help: 'Context keys one workgroup streams; fewer means more workgroups and more partials to merge.', values: CHUNKS },
-  { key: 'wg', label: 'Workgroup size', help: 'Invocations per workgroup: a tile is wg / lanes keys, and each invocation loads (16-byte vectors per row) / lanes vectors of K and of V per tile.', values: [32, 64, 128, 256] },
-  { key: 'lanes', label: 'Lanes per key', help: 'Invocations sharing one key\'s dot products (each a slice of the row), summed by log2(lanes) shuffles or through workgroup memory.', values: [1, 2, 4, 8, 16] },
-  { key: 'rows', label: 'Rows per workgroup', help: 'Query rows (GQA heads × Nq) that share one read of K and V; more rows than this take more workgroups.', values: [1, 2, 4, 8, 16] },
-  { key: 'subgroups', label: 'Subgroup reductions', help: '1: the lanes\' sums by subgroup shuffles and the tile max by one atomic per subgroup; 0: through workgroup memory.', values: [0, 1] },
-  { key: 'unroll', label: 'Unrolled loops', help: '1: loops over rows, vectors and halves are written out, so register arrays have constant indices whatever the driver unrolls; 0: plain loops (shorter WGSL).', values: [0, 1] },
-  { key: 'stagger', label: 'Staggered start', help: '1: each workgroup starts its chunk at a different tile, so that concurrent reads spread over memory channels; 0: every chunk from its first tile.', values: [0, 1] },
+  {
+    key: 'chunk',
+    label: 'Keys per split',
+    help: 'Context keys one workgroup streams; fewer means more workgroups and more partials to merge.',
+    values: CHUNKS,
+  },
+  {
+    key: 'wg',
+    label: 'Workgroup size',
+    help: 'Invocations per workgroup: a tile is wg / lanes keys, and each invocation loads (16-byte vectors per row) / lanes vectors of K and of V per tile.',
+    values: [32, 64, 128, 256],
+  },
+  {
+    key: 'lanes',
+    label: 'Lanes per key',
+    help: "Invocations sharing one key's dot products (each a slice of the row), summed by log2(lanes) shuffles or through workgroup memory.",
+    values: [1, 2, 4, 8, 16],
+  },
+  {
+    key: 'rows',
+    label: 'Rows per workgroup',
+    help: 'Query rows (GQA heads × Nq) that share one read of K and V; more rows than this take more workgroups.',
+    values: [1, 2, 4, 8, 16],
+  },
+  {
+    key: 'subgroups',
+    label: 'Subgroup reductions',
+    help: "1: the lanes' sums by subgroup shuffles and the tile max by one atomic per subgroup; 0: through workgroup memory.",
+    values: [0, 1],
+  },
+  {
+    key: 'unroll',
+    label: 'Unrolled loops',
+    help: '1: loops over rows, vectors and halves are written out, so register arrays have constant indices whatever the driver unrolls; 0: plain loops (shorter WGSL).',
+    values: [0, 1],
+  },
+  {
+    key: 'stagger',
+    label: 'Staggered start',
+    help: '1: each workgroup starts its chunk at a different tile, so that concurrent reads spread over memory channels; 0: every chunk from its first tile.',
+    values: [0, 1],
+  },
 ];
 
 /** Quantities derived from a configuration; the shader derives the same ones. */
@@ -154,7 +189,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
   name: 'decode-split',
   title: 'Split-KV flash-decoding',
   description:
-    'The context of each (sequence, kv head) is split into long chunks, one workgroup each (GQA heads and Nq rows share one read of K/V), streamed in tiles: K through workgroup memory with coalesced 16-byte loads, each key\'s dot products by a few lanes (no wide reduction per key), the tile max by atomics, P·V by invocations over d from V held in registers. Each split writes its max, sum and unnormalized output; a second pass merges the few splits by log-sum-exp. Contiguous or paged cache, f32 or f16 KV.',
+    "The context of each (sequence, kv head) is split into long chunks, one workgroup each (GQA heads and Nq rows share one read of K/V), streamed in tiles: K through workgroup memory with coalesced 16-byte loads, each key's dot products by a few lanes (no wide reduction per key), the tile max by atomics, P·V by invocations over d from V held in registers. Each split writes its max, sum and unnormalized output; a second pass merges the few splits by log-sum-exp. Contiguous or paged cache, f32 or f16 KV.",
   problem: decodeProblem,
   tunables: TUNABLES,
   searchSpace: { chunk: [256, 512, 1024, 2048, 4096], wg: [64, 128, 256], lanes: [2, 4, 8] },
@@ -178,11 +213,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     },
     {
       fixed: { kvType: 'f16' },
-      tiles: [
-        {},
-        { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0 },
-        { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1 },
-      ],
+      tiles: [{}, { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0 }, { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1 }],
     },
   ],
 
@@ -221,15 +252,34 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     const bytes = KV_ELEMENT_BYTES[s.kvType];
     const per16 = 16 / bytes;
     if (s.headDim % per16 !== 0) {
-      return [ruleProblem(`headDim % ${per16}`, s.headDim % per16, 0, `decode-split reads ${s.kvType} K/V rows in 16-byte vectors: headDim must be a multiple of ${per16}, got ${s.headDim}`)];
+      return [
+        ruleProblem(
+          `headDim % ${per16}`,
+          s.headDim % per16,
+          0,
+          `decode-split reads ${s.kvType} K/V rows in 16-byte vectors: headDim must be a multiple of ${per16}, got ${s.headDim}`,
+        ),
+      ];
     }
     const rowVectors = (s.headDim * bytes) / 16;
     if (rowVectors % t.lanes !== 0) {
-      problems.push(ruleProblem('rowVectors % lanes', t.lanes, rowVectors, `Lanes per key (${t.lanes}) must divide the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim}`));
+      problems.push(
+        ruleProblem(
+          'rowVectors % lanes',
+          t.lanes,
+          rowVectors,
+          `Lanes per key (${t.lanes}) must divide the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim}`,
+        ),
+      );
     }
     if (t.wg % rowVectors !== 0) {
       problems.push(
-        ruleProblem('wg % rowVectors', rowVectors, t.wg, `The workgroup size (${t.wg}) must be a multiple of the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim} (P·V gives each invocation one vector of a row)`),
+        ruleProblem(
+          'wg % rowVectors',
+          rowVectors,
+          t.wg,
+          `The workgroup size (${t.wg}) must be a multiple of the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim} (P·V gives each invocation one vector of a row)`,
+        ),
       );
     }
     if (t.wg % t.lanes !== 0) problems.push(ruleProblem('wg % lanes', t.lanes, t.wg, `Lanes per key (${t.lanes}) must divide the workgroup size (${t.wg})`));
@@ -240,7 +290,9 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     const geo = splitGeometry(s, t);
     problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', t.wg, `Workgroup size ${t.wg}`));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', t.wg, `Workgroup size ${t.wg}`));
-    problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.mergeThreads, `the merge pass (${geo.mergeSlices} slices × d/4 = ${s.headDim / 4} columns)`));
+    problems.push(
+      ...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.mergeThreads, `the merge pass (${geo.mergeSlices} slices × d/4 = ${s.headDim / 4} columns)`),
+    );
     problems.push(
       ...overLimit(
         caps,
@@ -260,9 +312,17 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
       );
     }
     if (t.subgroups) {
-      if (!caps.features.includes('subgroups')) problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
+      if (!caps.features.includes('subgroups'))
+        problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
       else if (t.lanes > caps.subgroupMinSize) {
-        problems.push(ruleProblem('subgroupMinSize', t.lanes, caps.subgroupMinSize, `Subgroup reductions need Lanes per key (${t.lanes}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`));
+        problems.push(
+          ruleProblem(
+            'subgroupMinSize',
+            t.lanes,
+            caps.subgroupMinSize,
+            `Subgroup reductions need Lanes per key (${t.lanes}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`,
+          ),
+        );
       }
     }
     const maxGroups = caps.limits.maxComputeWorkgroupsPerDimension;
@@ -270,7 +330,15 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.kvHeads, `kvHeads = ${s.kvHeads}`));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
     const outputRows = s.batch * s.heads * s.seqQ;
-    if (outputRows > maxGroups * maxGroups) problems.push(ruleProblem('maxComputeWorkgroupsPerDimension', outputRows, maxGroups * maxGroups, `the merge needs ${outputRows} workgroups, more than a 2-D grid holds`));
+    if (outputRows > maxGroups * maxGroups)
+      problems.push(
+        ruleProblem(
+          'maxComputeWorkgroupsPerDimension',
+          outputRows,
+          maxGroups * maxGroups,
+          `the merge needs ${outputRows} workgroups, more than a 2-D grid holds`,
+        ),
+      );
     if (caps.limits.maxStorageBuffersPerShaderStage < 7) {
       problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 7, 'Q, K, V, lengths, block table and the two partial buffers'));
     }
@@ -321,7 +389,11 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         code,
         bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
       }),
-      compilePipeline(device, { label: `decode-split merge d=${s.headDim} chunk=${t.chunk}`, code: merge, bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'] }),
+      compilePipeline(device, {
+        label: `decode-split merge d=${s.headDim} chunk=${t.chunk}`,
+        code: merge,
+        bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+      }),
     ]);
     const pipelines = [split, merger];
     const rows = s.batch * s.heads * s.seqQ;
@@ -340,7 +412,16 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         // The contiguous layout has no block table: the binding takes a placeholder it never reads.
         const placeholder = tensors.blockTable ? undefined : device.createBuffer({ label: 'no block table', size: 16, usage });
         const table = tensors.blockTable ?? placeholder!;
-        const splitGroup = bindBuffers(device, 'decode-split', split.layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.contextLens!, table, partO, partMl]);
+        const splitGroup = bindBuffers(device, 'decode-split', split.layout, [
+          params,
+          tensors.q!,
+          tensors.k!,
+          tensors.v!,
+          tensors.contextLens!,
+          table,
+          partO,
+          partMl,
+        ]);
         const mergeGroup = bindBuffers(device, 'decode-split merge', merger.layout, [params, tensors.contextLens!, partO, partMl, tensors.o!]);
         return {
           encode(pass) {
