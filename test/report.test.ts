@@ -50,3 +50,16 @@ describe('GPU report tables', () => {
     expect(text).toContain('| flash | 64 | 4096 | 0.525 |');
   });
 });
+
+describe('against naive', () => {
+  it('says slower, not "0.1× faster", when a kernel takes longer than naive', async () => {
+    const { naiveSummary } = await import('../bench/table.js');
+    const shape = { batch: 1, heads: 2, kvHeads: 2, seqQ: 16, seqK: 16, headDim: 32, causal: false, scale: 0.17 };
+    const lines = naiveSummary([
+      record({ kernel: 'naive', shape, medianMs: 1 }),
+      record({ kernel: 'flash', shape, medianMs: 10 }),
+      record({ kernel: 'flash-f16', shape, medianMs: 0.5 }),
+    ]);
+    expect(lines).toEqual(['B1 H2 N16 d32: flash 10.0× slower, flash-f16 2.0× faster than naive']);
+  });
+});
