@@ -1,7 +1,6 @@
-import { mkdir, rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, type StaticServer, buildPage, launchChromium, newContext, serveStatic, watch } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { type StaticServer, newContext, watch, usePageServer } from './harness.js';
 
 /*
  * The family views, driven by accessible names in headless Chromium: choosing a family in the
@@ -9,21 +8,11 @@ import { ARTIFACTS, type StaticServer, buildPage, launchChromium, newContext, se
  * costs one build, one browser and one device.
  */
 
-let dist: string;
 let server: StaticServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  dist = await buildPage();
-  server = await serveStatic(dist);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dist) await rm(dist, { recursive: true, force: true });
+usePageServer((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const VIEWS = ['Block map', 'Visited tiles', 'State vs KV cache', 'KV memory vs context length'] as const;

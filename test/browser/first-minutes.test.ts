@@ -1,8 +1,8 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, type StaticServer, buildPage, completedJobs, launchChromium, serveStatic, waitForJobs, watch } from './harness.js';
+import { ARTIFACTS, type StaticServer, completedJobs, waitForJobs, watch, usePageServer } from './harness.js';
 
 /*
  * What a new user met in the first five minutes on SwiftShader (the page's software adapter here):
@@ -11,21 +11,11 @@ import { ARTIFACTS, type StaticServer, buildPage, completedJobs, launchChromium,
  * figures, noise coloured as a loss, and no way to compare before and after a tile edit.
  */
 
-let dist: string;
 let server: StaticServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  dist = await buildPage();
-  server = await serveStatic(dist);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dist) await rm(dist, { recursive: true, force: true });
+usePageServer((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-results');
@@ -141,4 +142,27 @@ export async function waitForJobs(page: Page, count: number, timeout = 150_000):
 
 export async function completedJobs(page: Page): Promise<number> {
   return page.evaluate(() => window.__playground?.completedJobs ?? 0);
+}
+
+/**
+ * The page built with the project's Vite config, served from a subpath and a Chromium to drive it,
+ * for one test file: built before its tests, torn down after them. `ready` receives the server and
+ * the browser.
+ */
+export function usePageServer(ready: (server: StaticServer, browser: Browser) => void): void {
+  let dist: string | undefined;
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    dist = await buildPage();
+    server = await serveStatic(dist);
+    browser = await launchChromium();
+    ready(server, browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dist) await rm(dist, { recursive: true, force: true });
+  });
 }

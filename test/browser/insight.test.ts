@@ -1,9 +1,9 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Ceilings, ResultRecord } from '../../src/index.js';
-import { ARTIFACTS, type StaticServer, buildPage, completedJobs, launchChromium, newContext, serveStatic, waitForJobs, watch } from './harness.js';
+import { ARTIFACTS, type StaticServer, completedJobs, newContext, waitForJobs, watch, usePageServer } from './harness.js';
 
 /*
  * The "show why" views on SwiftShader, each driven by its accessible name: ceilings from the
@@ -11,21 +11,11 @@ import { ARTIFACTS, type StaticServer, buildPage, completedJobs, launchChromium,
  * and the KV calculator's bytes for a preset.
  */
 
-let dist: string;
 let server: StaticServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  dist = await buildPage();
-  server = await serveStatic(dist);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dist) await rm(dist, { recursive: true, force: true });
+usePageServer((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });

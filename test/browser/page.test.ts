@@ -1,20 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, parseResultsFile } from '../../src/index.js';
-import {
-  ARTIFACTS,
-  type PageWatch,
-  type StaticServer,
-  buildPage,
-  completedJobs,
-  launchChromium,
-  newContext,
-  serveStatic,
-  waitForJobs,
-  watch,
-} from './harness.js';
+import { ARTIFACTS, type PageWatch, type StaticServer, completedJobs, newContext, usePageServer, waitForJobs, watch } from './harness.js';
 
 /*
  * The benchmark page, built with the project's Vite config and served from a subpath of a plain
@@ -23,21 +12,11 @@ import {
  * Chromium or WebGPU every test fails.
  */
 
-let dist: string;
 let server: StaticServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  dist = await buildPage();
-  server = await serveStatic(dist);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dist) await rm(dist, { recursive: true, force: true });
+usePageServer((s, b) => {
+  server = s;
+  browser = b;
 });
 
 interface Row {
