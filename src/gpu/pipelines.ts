@@ -2,6 +2,11 @@ import { GpuError } from '../errors.js';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
+/** The usual layout: one uniform block, then `readOnly` read-only and `writable` read-write storage buffers. */
+export function bindingKinds(readOnly: number, writable: number): BindingKind[] {
+  return ['uniform', ...Array<BindingKind>(readOnly).fill('read-only-storage'), ...Array<BindingKind>(writable).fill('storage')];
+}
+
 export interface PipelineSpec {
   label: string;
   code: string;

@@ -1,3 +1,4 @@
+import { bindingKinds } from '../../gpu/pipelines.js';
 import type { DeviceCaps } from '../../gpu/caps.js';
 import { overLimit, ruleProblem } from '../common.js';
 import type { ConfigProblem, TensorBuffers } from '../types.js';
@@ -51,14 +52,5 @@ export function linearBindings(params: GPUBuffer, t: TensorBuffers): GPUBuffer[]
   return [params, t.q!, t.k!, t.v!, t.g!, t.beta ?? t.g!, t.s0!, t.o!, t.sT!];
 }
 
-export const LINEAR_BINDING_KINDS = [
-  'uniform',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'storage',
-  'storage',
-] as const;
+/** params, then q, k, v, g, β (or g again) and s0 read, o and sT written. */
+export const LINEAR_BINDING_KINDS = bindingKinds(6, 2);

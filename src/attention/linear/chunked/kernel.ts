@@ -1,6 +1,6 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
-import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
+import { bindBuffers, compilePipeline, bindingKinds } from '../../../gpu/pipelines.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
 import type { ConfigProblem, KernelDescriptor, ScratchBuffer } from '../../types.js';
@@ -82,28 +82,10 @@ function createParams(device: GPUDevice, s: LinearShape, geo: ReturnType<typeof 
   return buffer;
 }
 
-const PREPARE_BINDINGS = [
-  'uniform',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'storage',
-  'storage',
-  'storage',
-] as const;
-const RECUR_BINDINGS = [
-  'uniform',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'read-only-storage',
-  'storage',
-  'storage',
-] as const;
+// Pass 1 reads q, k, v, g and β and writes P/fac, w and u; pass 2 reads q, k, u (or v), s0, P/fac and w
+// and writes o and sT.
+const PREPARE_BINDINGS = bindingKinds(5, 3);
+const RECUR_BINDINGS = bindingKinds(6, 2);
 
 function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, ChunkedTiles> {
   const f16 = storage === 'f16';
