@@ -29,6 +29,13 @@ describe('software adapter preset', () => {
     expect(preset.shape.headDim).toBe(32);
   });
 
+  it('never makes a shape inconsistent: decode keeps its 32 heads over 8 KV heads, only the lengths shrink', () => {
+    const config = defaultConfig('decode');
+    const preset = applySoftwarePreset(config, new Set(['f']));
+    expect(preset.shape.heads).toBe(config.shape.heads);
+    expect(preset.seqs).toEqual(SOFTWARE_PRESET.seqs);
+  });
+
   it('applies to another family through its own fields', () => {
     const config = defaultConfig('window');
     const preset = applySoftwarePreset(config, new Set(['f']));

@@ -1,4 +1,4 @@
-import { type PageConfig, axisField, problemOf } from './config.js';
+import { type PageConfig, axisField, problemOf, shapeProblem } from './config.js';
 
 /**
  * A software adapter (SwiftShader, llvmpipe, WARP) runs WGSL on the CPU, some thousand times slower
@@ -29,6 +29,9 @@ export function applySoftwarePreset(config: PageConfig, given: ReadonlySet<strin
     if (!field || field.kind !== 'int' || given.has(field.url) || config.shape[key] === undefined) continue;
     if (value >= field.min && value <= field.max) out.shape[key] = value;
   }
+  // A preset that would make the shape inconsistent (2 heads over a family's default of 8 KV
+  // heads) keeps the family's own heads and head dim: only the lengths shrink.
+  if (shapeProblem(out)) return shapeProblem({ ...config, seqs: out.seqs }) ? config : { ...config, seqs: out.seqs };
   return out;
 }
 
