@@ -9,6 +9,7 @@ bottom-right causal mask (query i of Nq sees keys < Nk − Nq + i + 1), as the d
 """
 import argparse, json, sys
 import torch
+from cuda_timing import median_ms
 from torch.nn.attention import sdpa_kernel, SDPBackend
 
 p = argparse.ArgumentParser()
@@ -27,17 +28,6 @@ torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 import warnings; warnings.filterwarnings('ignore')
 
-
-def median_ms(fn, iters):
-    for _ in range(3): fn()
-    torch.cuda.synchronize()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(iters):
-        start.record(); fn(); end.record(); torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    times.sort()
-    return times[len(times) // 2]
 
 
 def lower_right_mask(nq, nk):

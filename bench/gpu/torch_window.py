@@ -15,6 +15,7 @@ and (j > pos − window or j < sinks), as src/attention/window/shape.ts defines 
 """
 import argparse, json, sys
 import torch
+from cuda_timing import median_ms
 import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
@@ -38,17 +39,6 @@ from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 
 flex = torch.compile(flex_attention, dynamic=False)
 
-
-def median_ms(fn, iters):
-    for _ in range(3): fn()
-    torch.cuda.synchronize()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(iters):
-        start.record(); fn(); end.record(); torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    times.sort()
-    return times[len(times) // 2]
 
 
 def visible_pairs(nq, nk, window, sinks):
