@@ -1,6 +1,6 @@
-/** Saves text as a file through the browser's download flow (no server involved). */
-export function downloadText(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Saves a blob as a file through the browser's download flow (no server involved). */
+export function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -10,6 +10,11 @@ export function downloadText(name: string, text: string, type: string): void {
   a.remove();
   // Revoking at once can cancel the download in some browsers; a minute is plenty.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Saves text as a file through the browser's download flow. */
+export function downloadText(name: string, text: string, type: string): void {
+  downloadBlob(name, new Blob([text], { type }));
 }
 
 /** "attention-results-2026-11-22T14-05-09" : sortable, and legal in every file system. */

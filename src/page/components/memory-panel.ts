@@ -4,9 +4,14 @@ import { type DeviceCaps, defaultCaps } from '../../gpu/caps.js';
 import { DEFAULT_REFERENCE_BUDGET } from '../../harness/fixture.js';
 import { tensorBytes } from '../../gpu/tensors.js';
 import { type PageConfig, axisField, problemOf, shapeAt, shapeProblem } from '../state/config.js';
-import { formatBytes } from '../state/format.js';
+import type { ChartSpec } from '../state/chart-spec.js';
+import { formatBytes, formatTokens } from '../state/format.js';
 import { memoryRows } from '../state/memory.js';
+import { type MemoryPlot, memoryPlot } from '../state/memory-plot.js';
+import { Memo } from './families/memo.js';
+import { colorOf } from './results-plots.js';
 import { shared } from './styles.js';
+import './uplot-chart.js';
 
 /**
  * GPU memory each selected kernel allocates at each configured length, from the kernels' own
@@ -36,6 +41,7 @@ export class MemoryPanel extends LitElement {
 
   declare config: PageConfig;
   declare caps: DeviceCaps | null;
+  private readonly plotMemo = new Memo<MemoryPlot | null>();
 
   override render() {
     if (shapeProblem(this.config)) return html`<p class="muted">Fix the shape to see memory.</p>`;
@@ -51,6 +57,7 @@ export class MemoryPanel extends LitElement {
     const max = Math.max(1, ...rows.map((r) => r.totalBytes));
     const bindingLimit = caps.limits.maxStorageBufferBindingSize;
     return html`
+      ${this.renderPlot(caps)}
       <div class="scroll">
         <table aria-label="Memory per kernel">
           <thead>
@@ -96,6 +103,50 @@ export class MemoryPanel extends LitElement {
         64 M multiply-adds, the check compares every head's first and last row plus evenly strided rows up to that budget, the
         same rows on every run.
       </p>
+    `;
+  }
+
+  /** Total allocation per kernel against N, past the configured lengths, with the buffer limit and where each kernel stops fitting it. */
+  private renderPlot(caps: DeviceCaps) {
+    const key = JSON.stringify([this.config.family, this.config.kernels, this.config.shape, this.config.seqs, this.config.tiles, caps.limits]);
+    const plot = this.plotMemo.get(key, () => memoryPlot(this.config, caps));
+    if (!plot) return nothing;
+    const limitText = `${plot.limit.name} ${formatBytes(plot.limit.bytes)}`;
+    const spec: ChartSpec = {
+      title: 'Memory per kernel vs N (log–log)',
+      xLabel: axisField(problemOf(this.config)).label.toLowerCase().replace(/s$/, ''),
+      yLabel: 'bytes allocated',
+      xs: plot.ns,
+      series: [
+        ...plot.curves.map((c) => ({ label: `${c.kernel} total`, values: c.totals, color: colorOf(c.kernel), dashed: false })),
+        { label: limitText, values: plot.ns.map(() => plot.limit.bytes), color: '#868e96', dashed: true, noPoints: true },
+      ],
+      yLog: true,
+      formatY: formatBytes,
+      formatX: formatTokens,
+      emptyText: '',
+      markers: plot.curves.flatMap((c) => (c.stopsAt ? [{ x: c.stopsAt.n, label: `${c.kernel} stops fitting`, color: colorOf(c.kernel) }] : [])),
+    };
+    return html`
+      <div data-memory-plot data-limit=${plot.limit.bytes}>
+        <uplot-chart .spec=${spec}></uplot-chart>
+        <ul class="small" data-fits>
+          ${plot.curves.map((c) =>
+            c.stopsAt
+              ? html`<li data-kernel=${c.kernel} data-stops-at=${c.stopsAt.n}>
+                  <strong>${c.kernel} stops fitting at N = ${c.stopsAt.n}</strong>: its ${c.stopsAt.buffer} buffer (${formatBytes(c.stopsAt.bytes)}) passes ${limitText}.
+                </li>`
+              : html`<li data-kernel=${c.kernel} data-stops-at="">
+                  ${c.kernel}: every buffer fits ${limitText} up to the longest N the field allows (${formatTokens(plot.maxN)}).
+                </li>`,
+          )}
+        </ul>
+        <p class="muted small">
+          Totals are the family's tensors plus each kernel's scratch (the KV cache for decode, the carried state for linear). A kernel stops
+          fitting when one of its buffers passes the limit, since each buffer must be bound whole; the total of several buffers can pass it
+          earlier. Limits are ${this.caps ? 'this device’s' : 'WebGPU’s defaults (no device yet)'}.
+        </p>
+      </div>
     `;
   }
 }

@@ -1,30 +1,13 @@
 import { LitElement, css, html, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { downloadBlob, downloadText } from '../app/download.js';
+import { type ChartSpec, chartFileStem } from '../state/chart-spec.js';
+import { chartSvg } from '../state/chart-svg.js';
+import { composeChartPng } from './chart-png.js';
 import { shared } from './styles.js';
 
-export interface ChartSeries {
-  label: string;
-  values: (number | null)[];
-  color: string;
-  /** Dashed: a baseline drawn under the live line of the same kernel. */
-  dashed: boolean;
-}
-
-export interface ChartSpec {
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  xs: number[];
-  series: ChartSeries[];
-  /** Log scale on y as well as x. */
-  yLog: boolean;
-  formatY: (value: number) => string;
-  /** Labels of the x ticks (default: the rounded value). */
-  formatX?: (value: number) => string;
-  /** Shown in place of the chart when there is nothing to draw. */
-  emptyText: string;
-}
+export type { ChartBand, ChartMarker, ChartSeries, ChartSpec } from '../state/chart-spec.js';
 
 const HEIGHT = 260;
 /** Space between the tick marks and their labels, in CSS px. */
@@ -50,7 +33,7 @@ function yAxisSize(u: uPlot, values: string[] | null, axisIdx: number): number {
 }
 
 /**
- * A uPlot line chart over sequence length (log base 2 on x). uPlot draws to a canvas and builds its
+ * A uPlot line chart over a count (log base 2 on x), with PNG and SVG export. uPlot draws to a canvas and builds its
  * legend in the DOM; its stylesheet is adopted into this shadow root, where the page's CSS cannot reach.
  */
 export class UplotChart extends LitElement {
@@ -63,9 +46,22 @@ export class UplotChart extends LitElement {
         margin: 0;
       }
       figcaption {
+        display: flex;
+        justify-content: space-between;
+        align-items: baseline;
+        gap: 0.5rem;
         font-weight: 600;
         font-size: 0.9rem;
         margin-bottom: 0.3rem;
+      }
+      figcaption .export {
+        display: flex;
+        gap: 0.25rem;
+        font-weight: normal;
+      }
+      figcaption button {
+        font-size: 0.75rem;
+        padding: 0.1rem 0.4rem;
       }
       .plot {
         min-height: ${HEIGHT}px;
@@ -106,8 +102,15 @@ export class UplotChart extends LitElement {
 
   override render() {
     const empty = this.spec.xs.length === 0;
+    const title = this.spec.title;
     return html`<figure>
-      <figcaption>${this.spec.title}</figcaption>
+      <figcaption>
+        <span>${title}</span>
+        <span class="export">
+          <button type="button" ?disabled=${empty} aria-label=${`Export ${title} as PNG`} title="Download the chart as a PNG image" @click=${this.exportPng}>PNG</button>
+          <button type="button" ?disabled=${empty} aria-label=${`Export ${title} as SVG`} title="Download the chart as an SVG file, drawn from its data" @click=${this.exportSvg}>SVG</button>
+        </span>
+      </figcaption>
       ${
         empty
           ? html`<div class="empty">${this.spec.emptyText}</div>`
@@ -127,15 +130,26 @@ export class UplotChart extends LitElement {
     const axisColor = style.getPropertyValue('--muted').trim() || '#666';
     const gridColor = style.getPropertyValue('--border').trim() || '#ddd';
     const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } };
+    const edges = spec.series.flatMap((s) => [...(s.band?.lo ?? []), ...(s.band?.hi ?? [])]).filter((v): v is number => v !== null && v > 0);
+    const yMin = Math.min(Infinity, ...edges);
+    const yMax = Math.max(-Infinity, ...edges);
     const options: uPlot.Options = {
       width: this.plotWidth() || 480,
       height: HEIGHT,
       scales: {
         x: { time: false, distr: 3, log: 2 },
-        y: spec.yLog ? { distr: 3, log: 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        // The range covers the bands as well as the lines, which is all uPlot would look at.
+        y: spec.yLog
+          ? { distr: 3, log: 10, range: (_u, min, max) => uPlot.rangeLog(Math.min(min, yMin), Math.max(max, yMax), 10, true) as uPlot.Range.MinMax }
+          : { range: (_u, _min, max) => [0, Math.max(max, yMax) > 0 ? Math.max(max, yMax) * 1.1 : 1] },
       },
       axes: [
-        { ...axis, label: spec.xLabel, values: (_u, splits) => splits.map((v) => (spec.formatX ? spec.formatX(v) : String(Math.round(v)))) },
+        {
+          ...axis,
+          label: spec.xLabel,
+          // uPlot passes null for the log ticks it leaves out on a narrow chart.
+          values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.formatX ? spec.formatX(v) : String(Math.round(v)))),
+        },
         { ...axis, label: spec.yLabel, size: yAxisSize, gap: Y_GAP, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.formatY(v))) },
       ],
       series: [
@@ -146,20 +160,97 @@ export class UplotChart extends LitElement {
           width: 2,
           spanGaps: true,
           ...(s.dashed ? { dash: [6, 5] } : {}),
-          points: { show: true, size: 7, fill: s.dashed ? 'transparent' : s.color, stroke: s.color },
+          points: { show: !s.noPoints, size: 7, fill: s.dashed ? 'transparent' : s.color, stroke: s.color },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : spec.formatY(v)),
         })),
       ],
       cursor: { drag: { x: false, y: false } },
       // A static legend names the lines; hover values would repeat the table.
       legend: { live: false },
+      hooks: { drawAxes: [(u) => drawBands(u, spec)], draw: [(u) => drawMarkers(u, spec)] },
     };
     this.chart = new uPlot(options, [spec.xs, ...spec.series.map((s) => s.values)] as uPlot.AlignedData, target);
   }
 
+  private exportPng = (): void => {
+    const canvas = this.chart?.ctx.canvas;
+    if (!canvas) return;
+    composeChartPng(canvas, this.spec.title, this.spec.series, uPlot.pxRatio).toBlob((blob) => {
+      if (blob) downloadBlob(`${chartFileStem(this.spec.title)}.png`, blob);
+    }, 'image/png');
+  };
+
+  private exportSvg = (): void => {
+    downloadText(`${chartFileStem(this.spec.title)}.svg`, chartSvg(this.spec), 'image/svg+xml');
+  };
+
   private plotWidth(): number {
     return Math.floor(this.getBoundingClientRect().width);
   }
+}
+
+/** Each series' p20–p80 band, shaded under the lines (drawn before them), one polygon per run of x with both edges. */
+function drawBands(u: uPlot, spec: ChartSpec): void {
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
+  ctx.globalAlpha = 0.15;
+  for (const s of spec.series) {
+    const band = s.band;
+    if (!band) continue;
+    ctx.fillStyle = s.color;
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) {
+        ctx.beginPath();
+        const pos = (i: number, v: number) => [u.valToPos(spec.xs[i]!, 'x', true), u.valToPos(v, 'y', true)] as const;
+        run.forEach((i, k) => {
+          const [x, y] = pos(i, band.lo[i]!);
+          k === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y);
+        });
+        // A single x gets a short bar, a band of zero width would not show.
+        if (run.length === 1) ctx.lineTo(pos(run[0]!, band.lo[run[0]!]!)[0] + 3 * uPlot.pxRatio, pos(run[0]!, band.lo[run[0]!]!)[1]);
+        for (const i of [...run].reverse()) ctx.lineTo(...pos(i, band.hi[i]!));
+        if (run.length === 1) ctx.lineTo(pos(run[0]!, band.hi[run[0]!]!)[0] - 3 * uPlot.pxRatio, pos(run[0]!, band.hi[run[0]!]!)[1]);
+        ctx.closePath();
+        ctx.fill();
+      }
+      run = [];
+    };
+    spec.xs.forEach((_x, i) => {
+      const lo = band.lo[i];
+      const hi = band.hi[i];
+      if (lo !== null && lo !== undefined && hi !== null && hi !== undefined && (!spec.yLog || lo > 0)) run.push(i);
+      else flush();
+    });
+    flush();
+  }
+  ctx.restore();
+}
+
+/** Vertical dashed lines with a label, e.g. where a kernel stops fitting the device's buffer limit. */
+function drawMarkers(u: uPlot, spec: ChartSpec): void {
+  if (!spec.markers?.length) return;
+  const ctx = u.ctx;
+  const r = uPlot.pxRatio;
+  ctx.save();
+  ctx.font = `${11 * r}px sans-serif`;
+  ctx.lineWidth = r;
+  ctx.setLineDash([3 * r, 3 * r]);
+  spec.markers.forEach((m, i) => {
+    const x = u.valToPos(m.x, 'x', true);
+    if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+    ctx.strokeStyle = m.color;
+    ctx.fillStyle = m.color;
+    ctx.beginPath();
+    ctx.moveTo(x, u.bbox.top);
+    ctx.lineTo(x, u.bbox.top + u.bbox.height);
+    ctx.stroke();
+    ctx.fillText(m.label, x + 4 * r, u.bbox.top + (12 + 14 * i) * r);
+  });
+  ctx.restore();
 }
 
 customElements.define('uplot-chart', UplotChart);

@@ -1,6 +1,7 @@
 import { KERNELS } from '../../attention/registry.js';
 import type { ResultRecord } from '../../results/schema.js';
-import { type PageConfig, inConfiguredFamily, problemOf } from './config.js';
+import { type PageConfig, problemOf } from './config.js';
+import { type XChoice, fieldName, numberAt, rowsFor } from './plot-axes.js';
 import { PAGE_TAG, isTimed } from './results.js';
 
 export interface PlotSeries {
@@ -12,30 +13,40 @@ export interface PlotSeries {
   /** Median ms per x, null where there is no timed row. */
   ms: (number | null)[];
   tflops: (number | null)[];
+  /** The row behind each x (the fastest where several match), for other metrics and the p20–p80 band. */
+  rows: (ResultRecord | undefined)[];
 }
 
 export interface PlotData {
-  /** Sequence lengths, ascending. */
+  /** Values of the x field (the sequence length unless another is chosen), ascending. */
   xs: number[];
   series: PlotSeries[];
 }
 
+/** The x axis on the swept field, the default. */
+export function axisChoice(config: PageConfig): XChoice {
+  const problem = problemOf(config);
+  return { key: problem.axis, label: fieldName(problem.fields.find((f) => f.key === problem.axis)!.label), held: null };
+}
+
 /**
- * One line per kernel over the swept field (the sequence length) for the configured shape (every
- * other field as configured): the page's live rows, and the baseline's fastest row per kernel and
- * length. Failed rows are left out, since a wrong kernel's speed means nothing.
+ * One line per kernel over the x field (the swept field, the sequence length, unless another is
+ * chosen) for the configured shape (every other field as configured): the page's live rows, and
+ * the baseline's fastest row per kernel and x. Failed rows are left out, since a wrong kernel's
+ * speed means nothing.
  */
 export function plotData(
   results: readonly ResultRecord[],
   baseline: readonly ResultRecord[],
   config: PageConfig,
   previous: readonly ResultRecord[] = [],
+  x: XChoice = axisChoice(config),
 ): PlotData {
-  const axis = problemOf(config).axis;
-  const xOf = (r: ResultRecord) => r.shape[axis] as number;
-  const live = results.filter((r) => r.tag === PAGE_TAG && inConfiguredFamily(r, config) && isTimed(r));
-  const base = baseline.filter((r) => inConfiguredFamily(r, config) && isTimed(r));
-  const before = previous.filter((r) => inConfiguredFamily(r, config) && isTimed(r));
+  const xOf = (r: ResultRecord) => numberAt(r, x.key);
+  const pick = (rows: readonly ResultRecord[]) => rowsFor(rows, config, x).filter(isTimed);
+  const live = pick(results.filter((r) => r.tag === PAGE_TAG));
+  const base = pick(baseline);
+  const before = pick(previous);
   const xs = [...new Set([...live, ...base, ...before].map(xOf))].sort((a, b) => a - b);
   const order = (names: Iterable<string>) => {
     const set = new Set(names);
@@ -53,6 +64,7 @@ export function plotData(
         previous: isPrevious,
         ms: best.map((r) => r?.medianMs ?? null),
         tflops: best.map((r) => r?.tflops ?? null),
+        rows: best,
       });
     }
   };
