@@ -50,6 +50,8 @@ function tableRows(page: Page): Promise<Row[]> {
 const flashTiles = (page: Page) => page.getByRole('group', { name: 'flash tiles', exact: true });
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 const label = (page: Page, name: string) => page.getByLabel(name, { exact: true });
+/** A kernel's checkbox in the configuration (Compare across families has checkboxes named by kernel too). */
+const kernelBox = (page: Page, name: string) => page.locator('config-panel').getByRole('checkbox', { name, exact: true });
 
 async function openPage(context: BrowserContext, query = ''): Promise<{ page: Page; seen: PageWatch }> {
   const page = await context.newPage();
@@ -130,8 +132,8 @@ describe('benchmark page', () => {
       expect(await label(page, 'Sequence lengths').inputValue()).toBe('16, 48');
       expect(await label(page, 'Causal').isChecked()).toBe(true);
       expect(await label(page, 'Samples').inputValue()).toBe('4');
-      expect(await page.getByRole('checkbox', { name: 'naive', exact: true }).isChecked()).toBe(false);
-      expect(await page.getByRole('checkbox', { name: 'flash', exact: true }).isChecked()).toBe(true);
+      expect(await kernelBox(page, 'naive').isChecked()).toBe(false);
+      expect(await kernelBox(page, 'flash').isChecked()).toBe(true);
       expect(await page.getByRole('group', { name: 'naive tiles' }).count()).toBe(0);
       expect(await flashTiles(page).getByLabel('Query tile (Br)', { exact: true }).inputValue()).toBe('16');
       expect(await flashTiles(page).getByLabel('Key tile (Bc)', { exact: true }).inputValue()).toBe('16');
@@ -141,7 +143,7 @@ describe('benchmark page', () => {
       expect(new URL(page.url()).search).toBe(query);
 
       await label(page, 'Heads').fill('8');
-      await page.getByRole('checkbox', { name: 'naive', exact: true }).check();
+      await kernelBox(page, 'naive').check();
       await expect.poll(() => new URL(page.url()).searchParams.get('h')).toBe('8');
       expect(new URL(page.url()).searchParams.get('k')).toBe('naive,flash');
       expect(new URL(page.url()).searchParams.get('flash.br')).toBe('16');
@@ -316,12 +318,12 @@ describe('benchmark page', () => {
     });
 
     it('the memory table shows the tensors even with no kernel selected', async () => {
-      await page.getByRole('checkbox', { name: 'naive', exact: true }).uncheck();
-      await page.getByRole('checkbox', { name: 'flash', exact: true }).uncheck();
+      await kernelBox(page, 'naive').uncheck();
+      await kernelBox(page, 'flash').uncheck();
       const first = page.locator('memory-panel tbody tr').first();
       expect(await first.locator('td').nth(1).textContent()).not.toMatch(/^\s*0 B\s*$/);
-      await page.getByRole('checkbox', { name: 'naive', exact: true }).check();
-      await page.getByRole('checkbox', { name: 'flash', exact: true }).check();
+      await kernelBox(page, 'naive').check();
+      await kernelBox(page, 'flash').check();
     });
 
     it('device loss shows a banner; a new device keeps the results; uncaptured WebGPU errors are shown', async () => {

@@ -1,11 +1,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { PlaygroundController } from '../app/controller.js';
 import type { PageConfig } from '../state/config.js';
+import type { ComparisonReference } from '../state/cross-family.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { shared } from './styles.js';
 import type { TilesChangeDetail } from './tile-editor.js';
 import './autotune-panel.js';
 import './config-panel.js';
+import './cross-family-view.js';
 import './device-panel.js';
 import './family-views.js';
 import './job-status.js';
@@ -121,6 +123,8 @@ export class AttentionPlayground extends LitElement {
 
   private readonly ctl: PlaygroundController;
   private dropping = false;
+  /** The cross-family comparison's reference kernel: the results table's ratio column divides by it. */
+  private compareReference: ComparisonReference | null = null;
 
   constructor() {
     super();
@@ -218,8 +222,17 @@ export class AttentionPlayground extends LitElement {
                 : nothing
             }
             <results-plots .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous} .config=${ctl.config}></results-plots>
-            <results-table .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous}></results-table>
+            <results-table .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous} .reference=${this.compareReference}></results-table>
             <input type="file" accept=".json,application/json" hidden @change=${this.onFile} aria-label="Results file to import" />
+          </section>
+          <section class="panel" aria-label="Compare across families">
+            <h2>Compare across families</h2>
+            <cross-family-view
+              .results=${ctl.results}
+              .imported=${baseline}
+              .importedName=${ctl.baselineName}
+              @reference-change=${(e: CustomEvent<ComparisonReference | null>) => this.setCompareReference(e.detail)}
+            ></cross-family-view>
           </section>
           ${this.renderInsight()}
           ${
@@ -326,6 +339,11 @@ export class AttentionPlayground extends LitElement {
     const file = e.dataTransfer?.files[0];
     if (file) this.ctl.importResults(file.name, await file.text());
   };
+
+  private setCompareReference(reference: ComparisonReference | null): void {
+    this.compareReference = reference;
+    this.requestUpdate();
+  }
 
   private setDropping(value: boolean): void {
     if (this.dropping === value) return;

@@ -4,6 +4,7 @@ import type { ResultRecord } from '../../results/schema.js';
 import { problemOf as problemOfRecord, recordShapeLabel } from '../../results/label.js';
 import { formatRatio, matchBaseline, unmatchedBaseline } from '../../results/baseline.js';
 import { formatBandwidth, formatError, formatFlops, formatMs } from '../state/format.js';
+import { type ComparisonReference, ratioToReference } from '../state/cross-family.js';
 import { AUTOTUNE_FINAL_TAG, PREVIOUS_TAG, sameShape, sortForDisplay } from '../state/results.js';
 import { speedupVerdict } from '../state/speedup.js';
 import { shared } from './styles.js';
@@ -35,6 +36,7 @@ export class ResultsTable extends LitElement {
     results: { attribute: false },
     baseline: { attribute: false },
     previous: { attribute: false },
+    reference: { attribute: false },
   };
   static override styles = [
     shared,
@@ -131,19 +133,22 @@ export class ResultsTable extends LitElement {
   declare baseline: ResultRecord[] | null;
   /** Rows of the configuration before the latest tile edit, shown under the row that replaced each. */
   declare previous: ResultRecord[];
+  /** The cross-family comparison's reference kernel: a column of each row's time ÷ its time at the same length. */
+  declare reference: ComparisonReference | null;
 
   constructor() {
     super();
     this.results = [];
     this.baseline = null;
     this.previous = [];
+    this.reference = null;
   }
 
   override render() {
     const rows = sortForDisplay(this.results);
     const baseline = this.baseline;
     const extra = baseline ? sortForDisplay(unmatchedBaseline(this.results, baseline)) : [];
-    const columns = baseline ? 13 : 11;
+    const columns = (baseline ? 13 : 11) + (this.reference ? 1 : 0);
     if (rows.length === 0 && extra.length === 0) {
       return html`<p class="muted" data-empty>No results yet: choose a shape and press Run.</p>`;
     }
@@ -163,6 +168,11 @@ export class ResultsTable extends LitElement {
               <th class="num" title="Largest |GPU − float64 reference| over the checked rows, and which rows were checked">Max error</th>
               <th class="num" title="Asynchronous pipeline creation (shader compile); cached pipelines cost nothing">Compile ms</th>
               <th title="timestamp: GPU timestamps; timestamp-coarse: rounded timestamps, ×n dispatches per timestamp pair; wall: host clock">Timing</th>
+              ${
+                this.reference
+                  ? html`<th class="num" data-col="ratio" title="This time ÷ the reference kernel's time at the same length (Compare across families); below 1× is faster">÷ ${this.reference.label}</th>`
+                  : nothing
+              }
               ${
                 baseline
                   ? html`<th class="num" title="The baseline's median for the same kernel and shape (same tiles when it has them)">Baseline ms</th>
@@ -189,6 +199,12 @@ export class ResultsTable extends LitElement {
         </table>
       </div>
     `;
+  }
+
+  private ratioCell(r: ResultRecord, reference: ComparisonReference) {
+    const ratio = ratioToReference(r, reference);
+    const verdict = ratio === null || ratio === 1 ? '' : ratio < 1 ? 'faster' : 'slower';
+    return html`<td class="num ${verdict}" data-col="ratio" data-ratio=${ratio === null ? '' : String(ratio)}>${ratio === null ? '—' : formatRatio(ratio)}</td>`;
   }
 
   /** One row; `after` is the row that replaced a previous one (its speedup is shown against it). */
@@ -218,6 +234,7 @@ export class ResultsTable extends LitElement {
         <td class="num" data-col="error">${r.check ? html`${formatError(r.check.maxAbsError)}<span class="sub">${checkText(r)}</span>` : '—'}</td>
         <td class="num">${r.compileMs === null ? '—' : r.pipelineCached ? 'cached' : r.compileMs.toFixed(0)}</td>
         <td class="mono" data-col="timing">${timingText(r)}</td>
+        ${this.reference ? this.ratioCell(r, this.reference) : nothing}
         ${
           baseline
             ? html`<td class="num" data-col="baseline">${match ? formatMs(match.baseline.medianMs) : '—'}${
