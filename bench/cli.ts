@@ -36,7 +36,7 @@ import {
 import { SUITES } from './suites.js';
 import { type BenchCase, type SweepSpec, expandSweep, parseTileSpec } from './sweep.js';
 import { type TorchFile, baselineComparisons, comparisonCell, comparisonsFor, parseTorchLines } from './compare.js';
-import { formatTable, naiveSummary } from './table.js';
+import { formatTable, naiveSummary, stageSummary } from './table.js';
 
 const HELP = `Usage: npm run bench -- [flags]
 
@@ -662,6 +662,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${formatTable(results, extra)}\n`);
     const summary = naiveSummary(results);
     if (summary.length > 0) process.stdout.write(`\nAgainst naive:\n  ${summary.join('\n  ')}\n`);
+    const stages = stageSummary(results);
+    if (stages.length > 0) process.stdout.write(`\nStages, each timed alone:\n  ${stages.join('\n  ')}\n`);
   }
   process.off('SIGINT', onInterrupt);
   save(results);

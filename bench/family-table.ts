@@ -13,7 +13,19 @@ export function minimalGbps(r: ResultRecord): number | null {
 
 export function familyTable(rows: readonly ResultRecord[]): string {
   const sources = [...new Set(rows.flatMap((r) => (r.comparisons ?? []).map((c) => `${c.backend} ${c.dtype}`)))];
-  const head = ['kernel', 'shape', 'tiles', 'median ms', 'TFLOP/s', 'GB/s (model)', 'GB/s (minimal bytes)', 'ok', ...sources.map((s) => `vs ${s}`)];
+  const staged = rows.some((r) => r.stages && r.stages.length > 1);
+  const head = [
+    'kernel',
+    'shape',
+    'tiles',
+    'median ms',
+    ...(staged ? ['stages alone (share)'] : []),
+    'TFLOP/s',
+    'GB/s (model)',
+    'GB/s (minimal bytes)',
+    'ok',
+    ...sources.map((s) => `vs ${s}`),
+  ];
   const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const ok = r.status === 'ok' ? (r.timing?.settled === false ? 'yes (timing unsettled)' : 'yes') : r.status;
@@ -24,6 +36,7 @@ export function familyTable(rows: readonly ResultRecord[]): string {
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
       ms(r.medianMs),
+      ...(staged ? [stagesCell(r)] : []),
       rate(r.tflops),
       rate(r.gbps),
       rate(minimalGbps(r)),
@@ -37,4 +50,11 @@ export function familyTable(rows: readonly ResultRecord[]): string {
   }
   const notes = rows.filter((r) => r.reason).map((r) => `- ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`);
   return [...out, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+/** Each stage's median alone and its share of their sum, e.g. "index 40.1 (24%) · select 22.0 (13%)". */
+function stagesCell(r: ResultRecord): string {
+  if (!r.stages || r.stages.length < 2) return '–';
+  const total = r.stages.reduce((sum, st) => sum + st.medianMs, 0);
+  return r.stages.map((st) => `${st.name} ${ms(st.medianMs)} (${((100 * st.medianMs) / total).toFixed(0)}%)`).join(' · ');
 }

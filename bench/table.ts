@@ -85,6 +85,22 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
 }
 
 /**
+ * Where multi-pass kernels spend their time: each stage's median alone and its share of their sum,
+ * one line per timed row that has stages.
+ */
+export function stageSummary(records: readonly ResultRecord[]): string[] {
+  return records
+    .filter((r) => r.stages && r.stages.length > 1 && r.medianMs !== null)
+    .map((r) => {
+      const total = r.stages!.reduce((sum, st) => sum + st.medianMs, 0);
+      const parts = r.stages!.map((st) => `${st.name} ${formatStageMs(st.medianMs)} ms (${((100 * st.medianMs) / total).toFixed(0)}%)`);
+      return `${r.kernel} ${recordShapeLabel(r)}: ${parts.join(' · ')}; alone they sum to ${formatStageMs(total)} ms, together ${formatStageMs(r.medianMs!)} ms`;
+    });
+}
+
+const formatStageMs = (ms: number) => (ms >= 100 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toPrecision(2));
+
+/**
  * Per shape, how much faster each kernel is than naive, or why naive did not run there: the
  * memory wall in one line per shape.
  */

@@ -178,6 +178,24 @@ describe('top-k stages', () => {
     expect(stack.problems[1]).toBe('N 2048: no topk-index row; no topk-select row');
   });
 
+  it("prefers the pipeline row's own stage timings over stage rows", () => {
+    const timed = pipeline.map((p, i) => ({
+      ...p,
+      stages: [
+        { name: 'index', medianMs: 1 + i },
+        { name: 'select', medianMs: 2 },
+        { name: 'attend', medianMs: 5 },
+      ],
+    }));
+    const stack = stackStages(timed, [])!;
+    expect(stack.problems).toEqual([]);
+    expect(stack.points.map((p) => p.cumulative)).toEqual([
+      [1, 3, 8],
+      [2, 4, 9],
+    ]);
+    expect(stack.points[0]!.shares['topk-attend']).toBeCloseTo(5 / 8, 12);
+  });
+
   it('has nothing to say without stage rows', () => {
     expect(stackStages(pipeline, pipeline)).toBeNull();
   });

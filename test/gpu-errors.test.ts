@@ -146,6 +146,27 @@ describe('benchmark', () => {
     expect(file.context.adapter.software).toBe(true);
   });
 
+  it('times each stage of a multi-pass kernel alone, named as the kernel names them', async () => {
+    const record = await benchmark(gpu, {
+      kernel: 'linear-chunked',
+      shape: { batch: 1, heads: 2, seqK: 40, dk: 8, dv: 8 },
+      samples: 3,
+      warmup: 1,
+    });
+    expect(record.status).toBe('ok');
+    if (record.timing?.method === 'wall') {
+      // Stages are timed with timestamps only: without them the record must not claim stage times.
+      expect(record.stages).toBeUndefined();
+      return;
+    }
+    expect(record.stages?.map((st) => st.name)).toEqual(['chunks', 'recurrence']);
+    for (const st of record.stages!) expect(st.medianMs).toBeGreaterThan(0);
+    expect(parseResultsFile(JSON.stringify(makeResultsFile(resultsContext(gpu), [record]))).results[0]).toEqual(record);
+    // Single-pass kernels have none.
+    const flash = await benchmark(gpu, { kernel: 'flash', shape: { ...small, seqQ: 16, seqK: 16 }, samples: 2, warmup: 1 });
+    expect(flash.stages).toBeUndefined();
+  });
+
   it('takes more timestamp samples than one query set holds (4096 queries), in batches', async () => {
     const record = await benchmark(gpu, { kernel: 'naive', shape: { ...small, seqQ: 4, seqK: 4 }, samples: 2049, warmup: 1, warmupMs: 0, budgetMs: 3_600_000 });
     expect(record.status, record.reason).toBe('ok');

@@ -175,8 +175,20 @@ export type TensorBuffers = Readonly<Record<string, GPUBuffer>>;
 /** A kernel bound to buffers: records its dispatches into a compute pass. */
 export interface BoundKernel {
   encode(pass: GPUComputePassEncoder): void;
+  /**
+   * The kernel's passes by name (e.g. a top-k pipeline's indexer, selection and attention), each
+   * encoding exactly its share of encode()'s dispatches, so the harness can time them one by one
+   * and report where the time goes. Absent for single-pass kernels.
+   */
+  stages?: readonly KernelStage[];
   /** Frees what bind() allocated (scratch, uniforms), not the problem's tensors. */
   destroy(): void;
+}
+
+/** One named part of a multi-pass kernel's dispatches. */
+export interface KernelStage {
+  name: string;
+  encode(pass: GPUComputePassEncoder): void;
 }
 
 /** Pipelines of one configuration, compiled and ready to bind. */

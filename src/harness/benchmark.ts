@@ -195,6 +195,8 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     }
     const perRunMs = measured.filter((m) => m.ns > 0).map((m) => m.ns / dispatches / 1e6);
     const stats = perRunMs.length > 0 ? summarize(perRunMs) : null;
+    const stages = stats && method !== 'wall' ? await timeStages(timer, bound, samples, dispatches, sampleTimeout) : undefined;
+    abort();
     const status = check && !check.ok ? 'failed' : 'ok';
     return {
       ...base,
@@ -209,6 +211,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
       intensity: intensityOf({ flops: base.flops, bytes }),
       tflops: stats ? base.flops / (stats.median * 1e-3) / 1e12 : null,
       gbps: stats ? bytes / (stats.median * 1e-3) / 1e9 : null,
+      ...(stages ? { stages } : {}),
       scratchBytes,
       compileMs,
       pipelineCached,
@@ -232,6 +235,29 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     bound?.destroy();
     ownFixture?.destroy();
   }
+}
+
+/**
+ * Each stage of a multi-pass kernel timed alone with GPU timestamps, as many dispatches per sample
+ * as the whole kernel got (a stage is shorter, so its samples are no coarser). Wall-clock timing
+ * would bury short stages under submission latency: stages are timed only with timestamps.
+ */
+async function timeStages(
+  timer: GpuTimer,
+  bound: BoundKernel,
+  samples: number,
+  dispatches: number,
+  timeoutMs: number,
+): Promise<{ name: string; medianMs: number }[] | undefined> {
+  if (!bound.stages || bound.stages.length < 2) return undefined;
+  const out: { name: string; medianMs: number }[] = [];
+  for (const stage of bound.stages) {
+    const measured = await timer.timestamps({ encode: (pass) => stage.encode(pass), destroy() {} }, samples, dispatches, timeoutMs);
+    const perRunMs = measured.filter((m) => m.ns > 0).map((m) => m.ns / dispatches / 1e6);
+    if (perRunMs.length === 0) return undefined;
+    out.push({ name: stage.name, medianMs: summarize(perRunMs).median });
+  }
+  return out;
 }
 
 /** Limits of the measurement settings, checked before any work (the CLI's flags have the same). */

@@ -72,6 +72,12 @@ export const ResultSchema = z
     intensity: nullableNumber.optional(),
     /** tflops ÷ the roofline bound min(compute roof, intensity × copy bandwidth) of the context's ceilings; present only when both are known. */
     rooflineFraction: z.number().nonnegative().optional(),
+    /**
+     * Multi-pass kernels: each stage timed alone (its dispatches in their own timed pass, after the
+     * whole kernel ran, so it reads the real intermediate data), median ms per run. Their sum can
+     * differ a little from medianMs: stages timed together overlap at their boundaries.
+     */
+    stages: z.array(z.object({ name: z.string().min(1), medianMs: z.number().nonnegative() })).optional(),
     /** Bytes the kernel allocates beyond Q, K, V and O (S and P for naive). */
     scratchBytes: z.number().nonnegative(),
     compileMs: nullableNumber,

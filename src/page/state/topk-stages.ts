@@ -4,7 +4,8 @@ import type { ResultRecord } from '../../results/schema.js';
 
 /*
  * The top-k pipeline's time split into its stages (indexer, selection, attention over the selected
- * keys), from stage rows timed alone at the pipeline's shape. The stages are separate problems with
+ * keys): from the pipeline row's own stage timings when it has them, else from stage rows timed
+ * alone at the pipeline's shape. The stages are separate problems with
  * fewer fields each, so a stage row lines up with a pipeline row when every field the stage has
  * equals the pipeline's, and it scores or selects every query (queryRows = N): a block of the last
  * queries only times a part of the work.
@@ -57,16 +58,31 @@ export function stageMismatch(stage: ResultRecord, pipeline: ResultRecord): stri
  * Stacks the stage rows of `pool` under each of `pipeline`'s rows (one per length, as drawn). Null
  * when the pool holds no stage rows at all: nothing to say then.
  */
+/** The pipeline record's own stage names (its `stages`, timed inside the pipeline run) for each stage family. */
+const OWN_STAGE: Record<StageFamily, string> = { 'topk-index': 'index', 'topk-select': 'select', 'topk-attend': 'attend' };
+
+/** Stage times the pipeline run measured itself, when it has all three. */
+function ownStages(p: ResultRecord): Record<StageFamily, number> | null {
+  const ms = {} as Record<StageFamily, number>;
+  for (const family of STAGE_FAMILIES) {
+    const stage = p.stages?.find((st) => st.name === OWN_STAGE[family]);
+    if (!stage) return null;
+    ms[family] = stage.medianMs;
+  }
+  return ms;
+}
+
 export function stackStages(pipeline: readonly ResultRecord[], pool: readonly ResultRecord[]): StageStack | null {
   const stages = pool.filter((r) => (STAGE_FAMILIES as readonly string[]).includes(r.family) && isTimed(r));
-  if (stages.length === 0) return null;
+  // A pipeline row that timed its own stages needs no stage rows: they are exactly its shape.
+  if (stages.length === 0 && !pipeline.some((p) => isTimed(p) && ownStages(p))) return null;
   const points: StagePoint[] = [];
   const problems: string[] = [];
   for (const p of [...pipeline].filter(isTimed).sort((a, b) => (a.shape.seqK as number) - (b.shape.seqK as number))) {
     const n = p.shape.seqK as number;
-    const ms = {} as Record<StageFamily, number>;
+    const ms = ownStages(p) ?? ({} as Record<StageFamily, number>);
     const missing: string[] = [];
-    for (const family of STAGE_FAMILIES) {
+    for (const family of ownStages(p) ? [] : STAGE_FAMILIES) {
       const atN = stages.filter((r) => r.family === family && r.shape.seqK === n);
       const fit = atN.filter((r) => stageMismatch(r, p).length === 0).sort((a, b) => a.medianMs! - b.medianMs!)[0];
       if (fit) ms[family] = fit.medianMs!;

@@ -423,15 +423,26 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
           partMl,
         ]);
         const mergeGroup = bindBuffers(device, 'decode-split merge', merger.layout, [params, tensors.contextLens!, partO, partMl, tensors.o!]);
+        const splitPass = (pass: GPUComputePassEncoder) => {
+          pass.setPipeline(split.pipeline);
+          pass.setBindGroup(0, splitGroup);
+          pass.dispatchWorkgroups(geo.splits * geo.rowTiles, s.kvHeads, s.batch);
+        };
+        const mergePass = (pass: GPUComputePassEncoder) => {
+          pass.setPipeline(merger.pipeline);
+          pass.setBindGroup(0, mergeGroup);
+          pass.dispatchWorkgroups(mergeGrid[0], mergeGrid[1]);
+        };
         return {
           encode(pass) {
-            pass.setPipeline(split.pipeline);
-            pass.setBindGroup(0, splitGroup);
-            pass.dispatchWorkgroups(geo.splits * geo.rowTiles, s.kvHeads, s.batch);
-            pass.setPipeline(merger.pipeline);
-            pass.setBindGroup(0, mergeGroup);
-            pass.dispatchWorkgroups(mergeGrid[0], mergeGrid[1]);
+            splitPass(pass);
+            mergePass(pass);
           },
+          // What the merge costs on top of streaming the cache: the price of splitting finer.
+          stages: [
+            { name: 'split', encode: splitPass },
+            { name: 'merge', encode: mergePass },
+          ],
           destroy() {
             params.destroy();
             partO.destroy();

@@ -250,15 +250,26 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
           const prepGroup = bindBuffers(device, `${name} prepare`, prep.layout, [params, t.q!, t.k!, t.v!, t.g!, t.beta ?? t.g!, pf, w, u]);
           const delta = s.rule === 'delta';
           const recurGroup = bindBuffers(device, `${name} recur`, recur.layout, [params, t.q!, t.k!, delta ? u : t.v!, t.s0!, pf, w, t.o!, t.sT!]);
+          const prepare = (pass: GPUComputePassEncoder) => {
+            pass.setPipeline(prep.pipeline);
+            pass.setBindGroup(0, prepGroup);
+            pass.dispatchWorkgroups(geo.chunks, s.batch * s.heads);
+          };
+          const recurrence = (pass: GPUComputePassEncoder) => {
+            pass.setPipeline(recur.pipeline);
+            pass.setBindGroup(0, recurGroup);
+            pass.dispatchWorkgroups(geo.colTiles, s.batch * s.heads);
+          };
           return {
             encode(pass) {
-              pass.setPipeline(prep.pipeline);
-              pass.setBindGroup(0, prepGroup);
-              pass.dispatchWorkgroups(geo.chunks, s.batch * s.heads);
-              pass.setPipeline(recur.pipeline);
-              pass.setBindGroup(0, recurGroup);
-              pass.dispatchWorkgroups(geo.colTiles, s.batch * s.heads);
+              prepare(pass);
+              recurrence(pass);
             },
+            // The parallel half against the sequential one: which of them the chunk size should favour.
+            stages: [
+              { name: 'chunks', encode: prepare },
+              { name: 'recurrence', encode: recurrence },
+            ],
             destroy() {
               params.destroy();
               pf.destroy();
