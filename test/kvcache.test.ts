@@ -12,7 +12,9 @@ import { kvCacheProblem } from '../src/attention/kvcache/problem.js';
 import { planCompaction } from '../src/attention/kvcache/reference.js';
 import { type KvCacheShape, NO_BLOCK, maxBlocksPerSeq, numBlocks } from '../src/attention/kvcache/shape.js';
 import { getFamily } from '../src/attention/registry.js';
-import type { HostTensors } from '../src/attention/types.js';
+import type { HostTensor, HostTensors } from '../src/attention/types.js';
+import { toHalfBits } from '../src/attention/half.js';
+import { keepMask, keyNormScores } from '../src/attention/kvcache/policy.js';
 import { sharedDevice } from './helpers/gpu.js';
 
 const shape = (raw: Partial<KvCacheShape>) => kvCacheProblem.resolve(raw);
@@ -149,6 +151,99 @@ describe('compact on the GPU', () => {
     }
     expect((result.outputs.freeCount as Uint32Array)[0]).toBe(freed);
     expect(freed).toBeGreaterThan(0);
+  });
+});
+
+describe('the score policy on the GPU', () => {
+  /**
+   * A pool whose keys repeat: the key of token t (every head) is one of four vectors, picked by
+   * (t·7 + b) mod 4 (b the sequence), so every sequence's scores come in four tie groups and the
+   * threshold falls inside one: only the tie rule (earlier token first) decides who survives there.
+   */
+  function tiedInputs(s: KvCacheShape, seed: number): Record<string, HostTensor> {
+    const inputs = { ...kvCacheProblem.inputs(s, seed) } as Record<string, HostTensor>;
+    const table = inputs.blockTable as Uint32Array;
+    const lens = inputs.contextLens as Uint32Array;
+    const blocks = maxBlocksPerSeq(s);
+    const vectors = [0.5, -0.25, 0.75, 0.125].map((v, i) => Array.from({ length: s.headDim }, (_, c) => (c % (i + 2) === 0 ? v : -v / 2)));
+    const k = inputs.kPool!.slice();
+    for (let b = 0; b < s.batch; b++)
+      for (let t = 0; t < lens[b]!; t++) {
+        const vec = vectors[(t * 7 + b) % 4]!;
+        for (let h = 0; h < s.kvHeads; h++) {
+          const row = ((table[b * blocks + Math.floor(t / s.blockSize)]! * s.kvHeads + h) * s.blockSize + (t % s.blockSize)) * s.headDim;
+          for (let c = 0; c < s.headDim; c++) k[row + c] = k instanceof Uint16Array ? toHalfBits(vec[c]!) : vec[c]!;
+        }
+      }
+    inputs.kPool = k;
+    // What the host believes the policy chose: stale now (computed on the random pool). The GPU never reads it.
+    return inputs;
+  }
+
+  const cpuChoice = (s: KvCacheShape, inputs: HostTensors) => {
+    const scores = keyNormScores(s, inputs.kPool!, inputs.blockTable as Uint32Array, inputs.contextLens as Uint32Array);
+    return { scores, keep: keepMask(s, inputs.contextLens as Uint32Array, () => 0, scores) };
+  };
+
+  for (const dtype of ['f32', 'f16'] as const) {
+    it(`selects exactly the CPU's survivors, ties to the earlier token, ${dtype} pool, batch 3 ragged, evict 0/37/100`, async () => {
+      for (const evict of [0, 37, 100]) {
+        const s = shape({ batch: 3, seqK: 300, blockSize: 16, kvHeads: 2, headDim: 6, dtype, policy: 'score', evict });
+        const inputs = tiedInputs(s, 4);
+        const { result, merged, comparisons } = await runAndCompare(s, { wg: 64 }, inputs);
+        expect(merged.ok, `${kvCacheProblem.label(s)}: ${JSON.stringify(comparisons)}`).toBe(true);
+        const cpu = cpuChoice(s, inputs);
+        // The GPU's scores are the CPU's f32 scores bit for bit (SwiftShader rounds every step).
+        expect(result.outputs.scores).toEqual(cpu.scores);
+        expect(result.outputs.keep).toEqual(cpu.keep);
+        const lens = inputs.contextLens as Uint32Array;
+        expect([...lens]).toEqual([300, 250, 200]);
+        for (let b = 0; b < 3; b++) {
+          const kept = lens[b]! - Math.round((lens[b]! * evict) / 100);
+          expect((result.outputs.newLens as Uint32Array)[b]).toBe(kept);
+        }
+        const accounting = blockAccounting(s, result.outputs.keep as Uint32Array, lens);
+        expect((result.outputs.freeCount as Uint32Array)[0]).toBe(accounting.blocksFreedAfter);
+        if (evict === 37) {
+          // The threshold splits a tie group: some token of the threshold's score is kept and a later one evicted.
+          const keep = result.outputs.keep as Uint32Array;
+          const scores = cpu.scores;
+          const threshold = Math.min(...[...scores.subarray(0, 300)].filter((_, t) => keep[t]));
+          const tied = [...Array(300).keys()].filter((t) => scores[t] === threshold);
+          expect(tied.some((t) => keep[t]) && tied.some((t) => !keep[t])).toBe(true);
+          const firstEvicted = tied.find((t) => !keep[t])!;
+          expect(tied.filter((t) => t > firstEvicted).every((t) => !keep[t])).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('uses its own scores: wrong host keep and scores change nothing, and every key equal keeps the earliest tokens', async () => {
+    const s = shape({ batch: 3, seqK: 2500, blockSize: 32, kvHeads: 1, headDim: 8, dtype: 'f32', policy: 'score', evict: 60 });
+    const inputs = kvCacheProblem.inputs(s, 9);
+    const right = await runKernel(gpu, { kernel: compactKernel, shape: s, inputs, tiles: { wg: 64 } });
+    // The opposite ranking and a keep-everything mask: a kernel reading either would keep other tokens.
+    const wrong = { ...inputs, scores: (inputs.scores as Float32Array).map((x) => -x), keep: (inputs.keep as Uint32Array).map(() => 1) };
+    const { result, merged } = await runAndCompare(s, { wg: 64 }, wrong);
+    expect(merged.ok).toBe(true);
+    for (const name of ['keep', 'scores', 'newLens', 'newTable', 'freeList', 'freeCount', 'kPool', 'vPool']) {
+      expect(result.outputs[name], name).toEqual(right.outputs[name]);
+    }
+    expect(result.outputs.keep).toEqual(inputs.keep);
+    expect(result.outputs.scores).toEqual(inputs.scores);
+
+    // Every key zero: one tie group of score 0; each sequence keeps its first 40%.
+    const zero = { ...inputs, kPool: new Float32Array(inputs.kPool!.length) };
+    const z = await runAndCompare(s, { wg: 64 }, zero);
+    expect(z.merged.ok).toBe(true);
+    const keep = z.result.outputs.keep as Uint32Array;
+    const lens = inputs.contextLens as Uint32Array;
+    for (let b = 0; b < 3; b++) {
+      const kept = lens[b]! - Math.round((lens[b]! * 60) / 100);
+      const row = [...keep.subarray(b * 2500, (b + 1) * 2500)];
+      expect(row.slice(0, kept).every((f) => f === 1)).toBe(true);
+      expect(row.slice(kept).every((f) => f === 0)).toBe(true);
+    }
   });
 });
 

@@ -40,6 +40,11 @@ export function expectedSurvivors(s: KvCacheShape): number {
   return kept;
 }
 
+/** Tokens the seeded inputs hold, all sequences. */
+export function liveTokens(s: KvCacheShape): number {
+  return defaultContextLens(s).reduce((a, b) => a + b, 0);
+}
+
 /** Bytes of the K and V rows of `tokens` tokens (every kv head). */
 export function kvBytes(s: KvCacheShape, tokens: number): number {
   return 2 * tokens * s.kvHeads * s.headDim * elementBytes(s);
@@ -71,9 +76,18 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
       { name: 'vPool', role: 'state', type: s.dtype, dims: pool, layout: poolLayout },
       { name: 'blockTable', role: 'index', type: 'u32', dims: [s.batch, blocks], layout: 'batch·maxBlocksPerSeq' },
       { name: 'contextLens', role: 'index', type: 'u32', dims: [s.batch], layout: 'batch' },
-      { name: 'keep', role: 'index', type: 'u32', dims: [s.batch, s.seqK], layout: 'batch·seqK' },
     ];
-    if (s.policy === 'score') specs.push({ name: 'scores', role: 'input', type: 'f32', dims: [s.batch, s.seqK], layout: 'batch·seqK' });
+    if (s.policy === 'score') {
+      // The GPU scores the tokens and selects the survivors itself: the mask is an output, checked
+      // against the CPU's choice, and the scores come back for inspection (not compared: see
+      // policy.ts keyNormScores on where a device's f32 may differ from the CPU's).
+      specs.push(
+        { name: 'keep', role: 'output', type: 'u32', dims: [s.batch, s.seqK], layout: 'batch·seqK' },
+        { name: 'scores', role: 'output', type: 'f32', dims: [s.batch, s.seqK], layout: 'batch·seqK' },
+      );
+    } else {
+      specs.push({ name: 'keep', role: 'index', type: 'u32', dims: [s.batch, s.seqK], layout: 'batch·seqK' });
+    }
     specs.push(
       { name: 'newTable', role: 'output', type: 'u32', dims: [s.batch, blocks], layout: 'batch·maxBlocksPerSeq' },
       { name: 'newLens', role: 'output', type: 'u32', dims: [s.batch], layout: 'batch' },
@@ -100,6 +114,8 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
     const vPool = fill();
     const blockTable = permutation(numBlocks(s), rng);
     const contextLens = defaultContextLens(s);
+    // Under the score policy keep and scores are the CPU's answer for views and accounting on the
+    // host (the block map, blockAccounting); the GPU computes its own and never reads these.
     const scores = s.policy === 'score' ? keyNormScores(s, kPool, blockTable, contextLens) : undefined;
     const keep = keepMask(s, contextLens, rng, scores);
     return { kPool, vPool, blockTable, contextLens, keep, ...(scores ? { scores } : {}) };
@@ -107,12 +123,21 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
 
   validate(s, inputs) {
     validateSizes(kvCacheProblem.tensors(s), inputs);
-    validateIndices(s, inputs.blockTable as Uint32Array, inputs.contextLens as Uint32Array, inputs.keep as Uint32Array);
+    const keep = s.policy === 'score' ? new Uint32Array(0) : (inputs.keep as Uint32Array);
+    validateIndices(s, inputs.blockTable as Uint32Array, inputs.contextLens as Uint32Array, keep);
   },
 
   reference(s, inputs, budget) {
-    const idx = { blockTable: inputs.blockTable as Uint32Array, contextLens: inputs.contextLens as Uint32Array, keep: inputs.keep as Uint32Array };
-    return referenceCompaction(s, { kPool: inputs.kPool!, vPool: inputs.vPool! }, idx, budget);
+    const blockTable = inputs.blockTable as Uint32Array;
+    const contextLens = inputs.contextLens as Uint32Array;
+    if (s.policy !== 'score')
+      return referenceCompaction(s, { kPool: inputs.kPool!, vPool: inputs.vPool! }, { blockTable, contextLens, keep: inputs.keep as Uint32Array }, budget);
+    // The score policy's survivors are recomputed from the pool (whatever keep or scores the caller
+    // passed): the GPU's keep mask must be exactly this one, and the compaction follows from it.
+    const scores = keyNormScores(s, inputs.kPool!, blockTable, contextLens);
+    const keep = keepMask(s, contextLens, () => 0, scores);
+    const expected = referenceCompaction(s, { kPool: inputs.kPool!, vPool: inputs.vPool! }, { blockTable, contextLens, keep }, budget);
+    return { ...expected, keep: { values: Float64Array.from(keep), rowWidth: s.seqK } };
   },
 
   flops() {
@@ -123,8 +148,9 @@ export const kvCacheProblem: Problem<KvCacheShape> = {
   minimalBytes(s) {
     // The keep mask, lengths and table read once, the new table and free list written once, and
     // each relocated survivor read once and written once. Survivors already in place cost nothing.
+    // The score policy reads every live key once instead of a mask, and writes the mask.
     const indices = 4 * (s.batch * s.seqK + 2 * s.batch * maxBlocksPerSeq(s) + 2 * s.batch + numBlocks(s));
-    return indices + 2 * kvBytes(s, expectedMovedTokens(s));
+    return indices + 2 * kvBytes(s, expectedMovedTokens(s)) + (s.policy === 'score' ? kvBytes(s, liveTokens(s)) / 2 : 0);
   },
 
   conformanceShapes(fixed) {

@@ -4,7 +4,7 @@ import { composeShader } from '../../../wgsl/compose.js';
 import { specialize } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid } from '../../common.js';
 import type { ConfigProblem, KernelDescriptor } from '../../types.js';
-import { expectedMovedTokens, expectedSurvivors, kvBytes, kvCacheProblem } from '../problem.js';
+import { expectedMovedTokens, expectedSurvivors, kvBytes, kvCacheProblem, liveTokens } from '../problem.js';
 import { type KvCacheShape, elementBytes, maxBlocksPerSeq, poolElements, rowBytes } from '../shape.js';
 import countSource from './count.wgsl?raw';
 import freeListSource from './free_list.wgsl?raw';
@@ -13,11 +13,15 @@ import offsetsSource from './offsets.wgsl?raw';
 import paramsSource from './params.wgsl?raw';
 import placeSource from './place.wgsl?raw';
 import scanSource from './scan.wgsl?raw';
+import scoreSource from './score.wgsl?raw';
+import selectKeepSource from './select_keep.wgsl?raw';
 
 /** Invocations of the scan passes, and tokens each handles per chunk. */
 export const SCAN_WG = 256;
 export const SCAN_CHUNK = SCAN_WG * 4;
 const PARAMS_BYTES = 32;
+/** The keep-mask selection's workgroup memory: 2048 histogram bins, the scan buffer, three words. */
+const SELECT_WORKGROUP_BYTES = 2048 * 4 + SCAN_WG * 4 + 12;
 
 export type CompactTiles = { readonly wg: number };
 
@@ -39,12 +43,18 @@ function poolBytes(s: KvCacheShape): number {
 
 function encodeParams(s: KvCacheShape): ArrayBuffer {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);
-  u32.set([s.batch, s.seqK, maxBlocksPerSeq(s), s.kvHeads, s.blockSize, scanChunks(s), 0, 0]);
+  u32.set([s.batch, s.seqK, maxBlocksPerSeq(s), s.kvHeads, s.blockSize, scanChunks(s), s.evict, 0]);
   return u32.buffer;
 }
 
+/** Workgroups of the score pass: one token per invocation. */
+function scoreTiles(s: KvCacheShape): number {
+  return Math.ceil(s.seqK / SCAN_WG);
+}
+
 /**
- * Compaction in place, six dispatches: a three-pass survivor scan (chunk counts, per-sequence
+ * Compaction in place, six dispatches (eight under the score policy, which first scores every token
+ * and selects the survivors on the GPU): a three-pass survivor scan (chunk counts, per-sequence
  * offsets and new table, destinations), the free list, then the rows through a scratch pool
  * (gather, copy back). Every pass is spread over (sequence, chunk) or (sequence, block, head)
  * workgroups so one 128K-token sequence fills the GPU as well as a large batch does.
@@ -53,7 +63,7 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
   name: 'compact',
   title: 'Compaction (scan + gather/copy-back through scratch)',
   description:
-    'Stable compaction of each sequence: a chunked prefix sum of the keep mask gives each survivor its slot; survivors are gathered into a scratch pool by destination block and copied back, so the in-place move has no read-after-write hazard; freed blocks go to a free list.',
+    'Stable compaction of each sequence: a chunked prefix sum of the keep mask gives each survivor its slot; survivors are gathered into a scratch pool by destination block and copied back, so the in-place move has no read-after-write hazard; freed blocks go to a free list. Under the score policy the GPU also makes the keep mask, and the time includes it: a pass scores each token (sum over kv heads of its key norm, read through the block table), then one workgroup per sequence radix-selects the highest scores, ties to the earlier token.',
   problem: kvCacheProblem,
   tunables: [
     {
@@ -86,6 +96,9 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
       ['each K/V pool and its scratch', poolBytes(s)],
       ['the keep mask and src_of (batch·seqK·4)', s.batch * s.seqK * 4],
     ];
+    if (s.policy === 'score') {
+      problems.push(...overLimit(caps, 'maxComputeWorkgroupStorageSize', SELECT_WORKGROUP_BYTES, 'the keep-mask selection (radix histogram and scan)'));
+    }
     for (const [what, bytes] of buffers) {
       problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', bytes, what));
       problems.push(...overLimit(caps, 'maxBufferSize', bytes, what));
@@ -97,6 +110,7 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
     const grids: [string, number][] = [
       ['the scan passes (batch·chunks)', s.batch * scanChunks(s)],
       ['the copy passes (batch·blocks·kvHeads)', s.batch * maxBlocksPerSeq(s) * s.kvHeads],
+      ['the score pass (batch·⌈seqK/256⌉)', s.policy === 'score' ? s.batch * scoreTiles(s) : 0],
     ];
     for (const [what, groups] of grids) {
       if (groups > maxGroups * maxGroups) {
@@ -120,7 +134,11 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
     const survivors = expectedSurvivors(s);
     const blocks = s.batch * maxBlocksPerSeq(s);
     const indices = 4 * (2 * s.batch * s.seqK + survivors * (1 + 2 * s.kvHeads) + 4 * blocks + 2 * s.batch * scanChunks(s));
-    return indices + 4 * kvBytes(s, expectedMovedTokens(s));
+    // The score policy reads every live key once to score it, writes the scores, reads them up to
+    // four times to select (three radix passes and the mask pass; counted at the worst case) and
+    // writes the mask.
+    const scoring = s.policy === 'score' ? kvBytes(s, liveTokens(s)) / 2 + 4 * (s.batch * s.seqK + 4 * liveTokens(s) + s.batch * s.seqK) : 0;
+    return indices + scoring + 4 * kvBytes(s, expectedMovedTokens(s));
   },
 
   scratch(s) {
@@ -149,6 +167,13 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
       });
     const R: BindingKind = 'read-only-storage';
     const W: BindingKind = 'storage';
+    const scoring = s.policy === 'score';
+    const scorePass = () =>
+      compilePipeline(device, {
+        label: `compact score ${s.dtype} d=${s.headDim}`,
+        code: specialize(composeShader([paramsSource, scanSource, scoreSource]), { F16: s.dtype === 'f16', HEAD_DIM: s.headDim }),
+        bindings: ['uniform', R, R, R, W],
+      });
     const pipelines = await Promise.all([
       scan('count', countSource, [R, R, W]),
       scan('offsets', offsetsSource, [R, W, W, W]),
@@ -156,8 +181,18 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
       scan('free list', freeListSource, [R, R, R, W, W]),
       move(true),
       move(false),
+      ...(scoring ? [scorePass(), scan('select keep', selectKeepSource, [R, R, W])] : []),
     ]);
-    const [count, offsets, place, freeList, gather, copyBack] = pipelines;
+    const [count, offsets, place, freeList, gather, copyBack, score, selectKeep] = pipelines as [
+      CompiledPipeline,
+      CompiledPipeline,
+      CompiledPipeline,
+      CompiledPipeline,
+      CompiledPipeline,
+      CompiledPipeline,
+      CompiledPipeline?,
+      CompiledPipeline?,
+    ];
     return {
       compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
       cached: pipelines.every((p) => p.cached),
@@ -182,14 +217,16 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
         const chunkGrid = spreadGrid(s.batch * scanChunks(s), maxGroups);
         const seqGrid = spreadGrid(s.batch, maxGroups);
         const moveGrid = spreadGrid(s.batch * maxBlocksPerSeq(s) * s.kvHeads, maxGroups);
-        const passes: [CompiledPipeline, [number, number]][] = [
-          [count, chunkGrid],
-          [offsets, seqGrid],
-          [place, chunkGrid],
-          [freeList, seqGrid],
-          [gather, moveGrid],
-          [copyBack, moveGrid],
-        ];
+        const passes: [CompiledPipeline, [number, number]][] = [];
+        if (score && selectKeep) {
+          // The score policy's keep mask is made here, before the count pass reads it.
+          groups.unshift(
+            bindBuffers(device, 'compact score', score.layout, [params, t.blockTable!, t.contextLens!, t.kPool!, t.scores!]),
+            bindBuffers(device, 'compact select keep', selectKeep.layout, [params, t.contextLens!, t.scores!, t.keep!]),
+          );
+          passes.push([score, spreadGrid(s.batch * scoreTiles(s), maxGroups)], [selectKeep, seqGrid]);
+        }
+        passes.push([count, chunkGrid], [offsets, seqGrid], [place, chunkGrid], [freeList, seqGrid], [gather, moveGrid], [copyBack, moveGrid]);
         return {
           encode(pass) {
             // Dispatches in one pass are ordered for storage writes: each pass sees the last one's results.

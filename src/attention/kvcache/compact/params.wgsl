@@ -9,7 +9,8 @@ struct Params {
   block_size: u32,
   // 1024-token scan chunks per sequence: ceil(max_len / 1024).
   chunks: u32,
-  _pad0: u32,
+  // Percent of each sequence the score policy evicts (its keep-mask selection reads it).
+  evict: u32,
   _pad1: u32,
 }
 
