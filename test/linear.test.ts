@@ -235,7 +235,7 @@ describe('linear kernel checks', () => {
     // Both passes over the limit, each naming its own tiles: pass 1's A and T, pass 2's state slice.
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatch(/chunk 64 \(pass 1: A and T, C×C each, and the Gram slabs\) needs 41984 bytes/);
-    expect(messages[1]).toMatch(/chunk 64, value tile 64 at d_k = 128 \(pass 2: state slice and vnew\) needs 49152 bytes/);
+    expect(messages[1]).toMatch(/chunk 64, value tile 64 at d_k = 128 \(pass 2: state slice, vnew and staging\) needs 66560 bytes/);
     expect(chunkedKernel.check(shape({ dk: 30 }), { chunk: 16, dvt: 16, wg: 256 }, gpu.caps).map((p) => p.message)).toContain(
       'linear-chunked loads q, k and w as vec4: d_k = 30 must be a multiple of 4 (linear-recurrent takes any d_k)',
     );

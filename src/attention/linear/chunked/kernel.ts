@@ -25,6 +25,8 @@ export const CHUNKED_MAX_OWN = 16;
 export const PREPARE_WG = 256;
 /** Features per Gram slab of pass 1, in vec4s (16 features: 8 KiB of k and q at C = 64). */
 export const GRAM_SLAB4 = 4;
+/** Feature vec4s of q and w per slab staged by the recurrence pass (32 features: 16 KiB of both at C = 64). */
+export const RECUR_SLAB4 = 8;
 /** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
 const TARGET_WORKGROUPS = 128;
 
@@ -35,7 +37,15 @@ export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
   const bh = s.batch * s.heads;
   const padded = bh * chunks * c;
   const aSize = delta ? c * c : 1;
+  // Pass 2 stages q and w in slabs of SL4 feature vec4s, then P, then runs of k rows, through one buffer.
+  const dk4 = Math.ceil(s.dk / 4);
+  const slab4 = Math.min(RECUR_SLAB4, dk4);
+  const stage4 = Math.max(2 * c * slab4, (c * c) / 4, dk4);
   return {
+    slab4,
+    stage4,
+    /** k rows per staged run of the state update. */
+    kRun: Math.min(c, Math.floor(stage4 / dk4)),
     chunks,
     colTiles: Math.ceil(s.dv / dvt),
     own: Math.ceil((c * dvt) / wg),
@@ -43,8 +53,8 @@ export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
     aSize,
     /** Pass 1: A and T (delta), the transposed k and q Gram slabs, gcum, β, 1/‖k‖, 1/‖q‖. */
     prepareBytes: (2 * aSize + 8 * GRAM_SLAB4 * c + 4 * c) * 4,
-    /** Pass 2: the state slice and vnew. */
-    recurBytes: (s.dk * dvt + c * dvt) * 4,
+    /** Pass 2: the state slice, vnew, the decay factors and the staging buffer. */
+    recurBytes: (s.dk * dvt + c * dvt) * 4 + c * 16 + stage4 * 16,
     /** Floats of P (C×C per chunk) before fac (4 per chunk-padded token) in the pf buffer. */
     fac0: padded * c,
     pfFloats: padded * (c + 4),
@@ -66,7 +76,19 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
     SCALE: s.scale,
     A_SIZE: geo.aSize,
   });
-  let recur = specialize(recurSource, { DK: s.dk, DV: s.dv, DVT: tiles.dvt, C: tiles.chunk, WG: tiles.wg, OWN: geo.own, OWNH: geo.ownH, DELTA: delta });
+  let recur = specialize(recurSource, {
+    DK: s.dk,
+    DV: s.dv,
+    DVT: tiles.dvt,
+    C: tiles.chunk,
+    WG: tiles.wg,
+    OWN: geo.own,
+    OWNH: geo.ownH,
+    DELTA: delta,
+    SL4: geo.slab4,
+    STAGE4: geo.stage4,
+    KJ: geo.kRun,
+  });
   // gla's binding 3 is v itself, in the stored element type.
   if (!delta) recur = recur.replace(/^alias uv_elem = f32;$/m, 'alias uv_elem = elem;');
   return {
@@ -175,7 +197,7 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
           caps,
           'maxComputeWorkgroupStorageSize',
           geo.recurBytes,
-          `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice and vnew)`,
+          `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice, vnew and staging)`,
         ),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles ⌈d_v/dvt⌉'),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.chunks, 'chunks ⌈T/C⌉'),
