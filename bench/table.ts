@@ -75,6 +75,9 @@ export function formatTable(records: readonly ResultRecord[], extra?: { header: 
   const notes = records
     .map((r, i) => {
       if (r.reason) return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`;
+      const rounds = r.timing?.rounds;
+      if (rounds && Math.max(...rounds) / Math.min(...rounds) > 1.1)
+        return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: rounds of samples disagreed (medians ${rounds.map((m) => formatStageMs(m)).join(', ')} ms): the GPU was disturbed; the fastest round is reported`;
       if (r.timing?.settled === false)
         return `  [${i + 1}] ${r.kernel} ${recordShapeLabel(r)}: timing never settled (${r.timing.warmupMs} ms of warm-up; the GPU's speed was still changing): treat this time with care`;
       return null;

@@ -30,6 +30,11 @@ export interface BenchmarkConfig {
   maxWarmupMs?: number;
   /** Timed samples (default 10). */
   samples?: number;
+  /**
+   * Most rounds of `samples` on a hardware adapter (default 3): a second round always, a third when
+   * the first two disagree by more than 10%; the fastest round counts. 1: a single round.
+   */
+  rounds?: number;
   /** Seed of the uniform [-1, 1) inputs (default 1). */
   seed?: number;
   /** Compare with the float64 reference (default true). Large shapes are checked on sampled rows. */
@@ -193,10 +198,33 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
         measured = await timer.wall(bound, samples, dispatches, sampleTimeout);
       }
     }
-    const perRunMs = measured.filter((m) => m.ns > 0).map((m) => m.ns / dispatches / 1e6);
-    const stats = perRunMs.length > 0 ? summarize(perRunMs) : null;
+    const perRun = (ms: Sample[]) => ms.filter((m) => m.ns > 0).map((m) => m.ns / dispatches / 1e6);
+    let perRunMs = perRun(measured);
+    let stats = perRunMs.length > 0 ? summarize(perRunMs) : null;
     const stages = stats && method !== 'wall' ? await timeStages(timer, bound, samples, dispatches, sampleTimeout) : undefined;
     abort();
+    // A second round of the same samples on hardware: the shared H200 of the GPU runs had spells of
+    // seconds in which the same dispatches ran 3–5× slower (a case at 22 ms whose stages, timed right
+    // after, added up to 8 ms), steady enough to pass the warm-up's settling test. Rounds that
+    // disagree by more than ROUND_SPREAD get a third; the fastest round's samples are reported, and
+    // every round's median is kept.
+    const rounds: number[] = [];
+    if (stats && !software && method !== 'wall' && (config.rounds ?? 2) > 1) {
+      rounds.push(stats.median);
+      const maxRounds = Math.max(2, config.rounds ?? 3);
+      while (rounds.length < maxRounds) {
+        const again = perRun(await timer.timestamps(bound, samples, dispatches, sampleTimeout));
+        abort();
+        if (again.length === 0) break;
+        const next = summarize(again);
+        rounds.push(next.median);
+        if (next.median < stats.median) {
+          stats = next;
+          perRunMs = again;
+        }
+        if (Math.max(...rounds) / Math.min(...rounds) <= 1 + ROUND_SPREAD) break;
+      }
+    }
     const status = check && !check.ok ? 'failed' : 'ok';
     return {
       ...base,
@@ -222,6 +250,7 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
         quantumNs,
         warmup,
         warmupMs: Math.round(warm.spentMs),
+        ...(rounds.length > 1 ? { rounds } : {}),
         ...(software ? {} : { settled: warm.settled }),
       },
       check,
@@ -260,9 +289,13 @@ async function timeStages(
   return out;
 }
 
+/** Rounds of samples whose medians differ by more than this fraction were disturbed: one more round. */
+export const ROUND_SPREAD = 0.1;
+
 /** Limits of the measurement settings, checked before any work (the CLI's flags have the same). */
 export const MEASUREMENT_LIMITS = {
   samples: [1, 100_000],
+  rounds: [1, 10],
   warmup: [0, 1000],
   warmupMs: [0, 600_000],
   maxWarmupMs: [0, 600_000],

@@ -28,6 +28,8 @@ export const TimingSchema = z.object({
   /** Rounding step of the timestamps in ns (1 or so when fine; 0 when not measured with queries). */
   quantumNs: z.number().nonnegative(),
   warmup: z.number().int().nonnegative(),
+  /** Hardware: the median of each round of samples, in ms; the record reports the fastest round's samples. */
+  rounds: z.array(z.number().nonnegative()).optional(),
   /** Warm-up spent before timing, in ms (absent in older files). */
   warmupMs: z.number().nonnegative().optional(),
   /** Whether two consecutive warm-up windows agreed within 2% before timing; false: the GPU's speed was still changing (clocks). */

@@ -27,8 +27,8 @@ export const PREPARE_WG = 256;
 export const GRAM_SLAB4 = 4;
 /** Feature vec4s of q and w per slab staged by the recurrence pass (32 features: 16 KiB of both at C = 64). */
 export const RECUR_SLAB4 = 8;
-/** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
-const TARGET_WORKGROUPS = 128;
+/** Recurrence workgroups the default value tile aims for: about two per SM of a 132-SM GPU. */
+const TARGET_WORKGROUPS = 256;
 
 export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
   const { chunk: c, dvt, wg } = tiles;
@@ -147,14 +147,15 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
 
     defaultTiles(s, caps) {
       const most = Math.min(256, caps.limits.maxComputeInvocationsPerWorkgroup, caps.limits.maxComputeWorkgroupSizeX);
-      // The widest value tile that still gives about one recurrence workgroup per SM: a warp then
-      // spans fewer token rows, so each q and w vec4 load touches fewer cache lines (one row per
-      // warp at dvt = 32, four at dvt = 8), and the chunk's q, k, w are re-read by fewer tiles.
+      // Measured on the H200 (T = 16384, H = 16, d = 128, 24 configurations): value tiles of 8 with
+      // 256 invocations won for both rules (delta 7.6 ms, gla 5.2 ms); delta's chunk pass grows as C³
+      // (its triangular solve: 1.6 ms at C = 32, 6.3 ms at 64) while gla's stays at 0.2 ms, so delta
+      // takes C = 32 and gla C = 64. The value tile is the widest that still gives TARGET_WORKGROUPS
+      // recurrence workgroups (8 at B·H = 16, d_v = 128).
       const dvt = [32, 16, 8, 4].find((d) => s.batch * s.heads * Math.ceil(s.dv / d) >= TARGET_WORKGROUPS) ?? 4;
-      for (const chunk of [64, 32, 16, 8, 4]) {
-        // Eight (token, column) outputs per invocation: enough reuse of each state vec4, few registers.
-        const wg = Math.max(64, Math.min(most, (chunk * dvt) / 8));
-        const tiles = { chunk, dvt, wg };
+      const chunks = s.rule === 'delta' ? [32, 16, 64, 8, 4] : [64, 32, 16, 8, 4];
+      for (const chunk of chunks) {
+        const tiles = { chunk, dvt, wg: most };
         if (kernel.check(s, tiles, caps).length === 0) return tiles;
       }
       return { chunk: 16, dvt, wg: Math.min(most, 64) };
