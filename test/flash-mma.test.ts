@@ -4,6 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_LIMITS, defaultCaps, planRun, resolveShape } from '../src/index.js';
 import { type MmaTiles, flashMmaKernel, mmaConfig, mmaGeometry, mmaShaderCode } from '../src/attention/dense/flash-mma/kernel.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mmaCases, wgslTokensText } from './helpers/mma-cases.js';
 
 const F16_16 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
 // What Dawn reports on an H100 (Vulkan): 48 KiB of workgroup memory, subgroups of 32.
@@ -88,5 +91,25 @@ describe('flash-mma WGSL', () => {
         expect(code.indexOf('diagnostic(off, chromium.subgroup_matrix_uniformity);')).toBeLessThan(firstDeclaration);
       }
     }
+  });
+
+  // flash_mma.wgsl also serves window-flash-mma (its `@if hooks` side): the dense side must stay the
+  // code that was measured. The fixture holds the SHA-256 of each configuration's token text
+  // (comments and blankspace normalized) as generated before the hooks were added; a change to the
+  // dense code must be measured on the GPU (bench/gpu/run.sh) before the fixture is regenerated.
+  it('dense WGSL keeps its tokens: every conformance and default configuration, three matrix shapes', () => {
+    const fixture = JSON.parse(readFileSync(new URL('./fixtures/flash-mma-wgsl.json', import.meta.url), 'utf8')) as Record<string, string>;
+    const cases = mmaCases();
+    expect(cases.map((c) => c.key).sort()).toEqual(Object.keys(fixture).sort());
+    for (const c of cases) {
+      const code = c.code();
+      expect(createHash('sha256').update(wgslTokensText(code)).digest('hex'), c.key).toBe(fixture[c.key]);
+      expect(wgslTokensText(code)).not.toMatch(/key_tiles|key_tile_start|tile_needs_mask|key_hidden|flash_work_item|@binding\(5\)/);
+    }
+  });
+
+  it('token text drops comments and blankspace only', () => {
+    expect(wgslTokensText('a  =\n b; // x = 1\n/* c /* nested */ d */ let  y = 2;')).toBe('a = b; let y = 2;');
+    expect(wgslTokensText('x=1')).not.toBe(wgslTokensText('x = 1'));
   });
 });

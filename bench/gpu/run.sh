@@ -70,7 +70,7 @@ case "${1:-suite}" in
       python3 bench/gpu/torch_window.py --seq 16384 32768 65536 131072 > "$out/torch-window.jsonl" 2>"$out/torch-window.err"
       cmp=(--compare "$out/torch-window.jsonl")
     fi
-    $bench --kernels window-flash,window-flash-f16 --heads 16 --dim 128 --seq 16384,32768,65536,131072 --window 4096 --sinks 4 \
+    $bench --kernels window-flash,window-flash-f16,window-flash-mma --heads 16 --dim 128 --seq 16384,32768,65536,131072 --window 4096 --sinks 4 \
       "${cmp[@]}" --json "$out/window.json" 2>&1 | tail -12
     $bench --kernels flash,flash-f16,flash-mma --heads 16 --dim 128 --seq 16384,32768,65536,131072 --causal yes --samples 5 \
       "${cmp[@]}" --json "$out/window-dense.json" 2>&1 | tail -16

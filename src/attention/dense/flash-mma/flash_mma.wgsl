@@ -17,7 +17,16 @@
 // the first tiles.
 //
 // Q arrives pre-scaled by scale·log2(e) (convert_f16.wgsl), so S is already in exp2 units.
-// Composed after params.wgsl (work_item) and ../flash_global.wgsl (fetch_kv_tile: its f16 side).
+//
+// Two variants from this one source (src/wgsl/conditional.ts, flag `hooks`). Dense flash-mma
+// (hooks off) writes its key tiles out: every tile up to the causal diagonal, the causal mask
+// four keys at a time. With hooks on, the key tiles, the mask and the grid order come from a
+// key-tile file composed beside this one, through the hooks flash.wgsl documents (key_tiles,
+// key_tile_start, tile_needs_mask, key_hidden, flash_work_item): ../../window/flash/window_tiles.wgsl
+// for window-flash-mma, or ../flash/mask_causal.wgsl for the dense loop through the hooks (the same
+// attention as hooks off). Everything else, the matrix math and the softmax, is shared.
+// Composed after params.wgsl (work_item), the key-tile file (hooks on) and ../flash_global.wgsl
+// (fetch_kv_tile: its f16 side).
 diagnostic(off, chromium.subgroup_matrix_uniformity);
 diagnostic(off, subgroup_uniformity);
 enable f16;
@@ -110,9 +119,13 @@ fn store_kv_tile(offset: u32, staged: array<vec4<u32>, STAGE>, lid: u32) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_id) sg: u32, @builtin(subgroup_invocation_id) lane: u32) {
-  // Written out rather than through flash.wgsl's flash_tile and key-tile hooks: with them this
+  // Dense: written out rather than through flash.wgsl's flash_tile and key-tile hooks: with them this
   // kernel ran 4% slower at d = 64 on the H200 (bench/gpu/run.sh parity), the flash kernels did not.
+  // @if hooks
+  let item = flash_work_item(wid);
+  // @else
   let item = work_item(wid, BR);
+  // @endif
   let row0 = item.x * BR;
   let q_base = (item.z * p.heads + item.y) * p.seq_q * DV;
   let kv_base = (item.z * p.kv_heads + item.y / p.group_size) * p.seq_k * DV;
@@ -146,13 +159,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // Causal: key tiles past the last row's diagonal are never loaded.
   let row_end = min(row0 + BR, p.seq_q);
+  // @if hooks
+  // The key tiles this workgroup visits (the key-tile file's key_tiles).
+  let key_set = key_tiles(row0, row_end);
+  let tiles = key_set.count;
+  // @else
+  // Causal: key tiles past the last row's diagonal are never loaded.
   var k_end = p.seq_k;
   if (p.causal != 0u) {
     k_end = u32(clamp(i32(row_end) + p.causal_offset, 0, i32(p.seq_k)));
   }
   let tiles = (k_end + BC - 1u) / BC;
+  // @endif
 
   var o_mat: array<subgroup_matrix_result<f32, SG_N, SG_M>, O_MATS>;
   // @unroll
@@ -169,19 +188,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     l_part[rb] = 0.0;
   }
 
+  // @if hooks
+  // With no tile to visit, the first start may lie past seq_k: fetch_kv_tile then reads nothing.
+  var staged_k = fetch_kv_tile(true, kv_base, key_tile_start(key_set, 0u), lid);
+  var staged_v = fetch_kv_tile(false, kv_base, key_tile_start(key_set, 0u), lid);
+  // @else
   var staged_k = fetch_kv_tile(true, kv_base, 0u, lid);
   var staged_v = fetch_kv_tile(false, kv_base, 0u, lid);
+  // @endif
   workgroupBarrier(); // every subgroup holds its Q: tile_h is free for K and V
 
   for (var t = 0u; t < tiles; t++) {
+    // @if hooks
+    let k0 = key_tile_start(key_set, t);
+    // @else
     let k0 = t * BC;
+    // @endif
     store_kv_tile(K_OFF, staged_k, lid);
     store_kv_tile(V_OFF, staged_v, lid);
     workgroupBarrier();
     if (t + 1u < tiles) {
       // The next K and V, in flight during this tile's math.
+      // @if hooks
+      let k_next = key_tile_start(key_set, t + 1u);
+      staged_k = fetch_kv_tile(true, kv_base, k_next, lid);
+      staged_v = fetch_kv_tile(false, kv_base, k_next, lid);
+      // @else
       staged_k = fetch_kv_tile(true, kv_base, k0 + BC, lid);
       staged_v = fetch_kv_tile(false, kv_base, k0 + BC, lid);
+      // @endif
     }
 
     // S = Q·Kᵀ: Kᵀ blocks are K's rows read column-major. Each Kᵀ block serves every row block.
@@ -208,11 +243,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // WGSL has no subgroup-scope barrier: the lanes that read S are not the ones that wrote it.
     workgroupBarrier();
 
+    // @if hooks
+    // Only some tiles (past the end of K, crossing the diagonal, ...: tile_needs_mask) need the
+    // element-wise mask (key_hidden, here four keys at a time).
+    let mask_tile = tile_needs_mask(k0, row0, row_end - 1u);
+    // @else
     // Only tiles past the end of K or crossing the causal diagonal need the element-wise mask
     // (here four keys at a time, in the causal mask's terms).
     let past_end = k0 + BC > p.seq_k;
     let on_diagonal = p.causal != 0u && i32(k0 + BC - 1u) > i32(row0) + p.causal_offset;
     let mask_tile = past_end || on_diagonal;
+    // @endif
     var alpha: array<f32, ROW_BLOCKS>;
     var rescale = false;
     // @unroll
@@ -229,8 +270,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         // @unroll
         for (var i = 0u; i < S_VEC; i++) {
           let key0 = k0 + (lpart * S_VEC + i) * 4u;
+          // @if hooks
+          let hidden = vec4<bool>(key_hidden(key0, limit), key_hidden(key0 + 1u, limit), key_hidden(key0 + 2u, limit), key_hidden(key0 + 3u, limit));
+          // @else
           let keys = vec4<u32>(key0, key0 + 1u, key0 + 2u, key0 + 3u);
           let hidden = (keys >= vec4<u32>(p.seq_k)) | (vec4<bool>(p.causal != 0u) & (vec4<i32>(keys) > vec4<i32>(limit)));
+          // @endif
           sv[i] = select(sv[i], vec4<f32>(MASKED), hidden);
         }
       }

@@ -233,10 +233,19 @@ export const flashMmaKernel: KernelDescriptor<ResolvedShape, MmaTiles> = {
   },
 };
 
-/** The WGSL module of one configuration: consts specialized, marked loops unrolled. */
-export function mmaShaderCode(headDim: number, tiles: MmaTiles, config: SubgroupMatrixConfig, geo: MmaGeometry): string {
+/**
+ * The WGSL module of one configuration: consts specialized, marked loops unrolled. Without
+ * `keyTiles`, dense flash-mma: its key-tile loop and causal mask written out in flash_mma.wgsl
+ * (measured faster than through the hooks). With it, the same shader with the `hooks` side of
+ * its `@if hooks` blocks, composed with that key-tile file (key_tiles, key_tile_start,
+ * tile_needs_mask, key_hidden, flash_work_item: see ../flash/flash.wgsl): the window family's
+ * window_tiles.wgsl, or ../flash/mask_causal.wgsl for the dense attention through the hooks.
+ */
+export function mmaShaderCode(headDim: number, tiles: MmaTiles, config: SubgroupMatrixConfig, geo: MmaGeometry, keyTiles?: string): string {
+  const hooks = keyTiles !== undefined;
+  const parts = [params, ...(hooks ? [keyTiles] : []), resolveIfBlocks(flashGlobal, { f16: true }), resolveIfBlocks(mmaSource, { hooks }, 'flash_mma.wgsl')];
   return unrollLoops(
-    specialize(composeShader([params, resolveIfBlocks(flashGlobal, { f16: true }), mmaSource]), {
+    specialize(composeShader(parts), {
       HEAD_DIM: headDim,
       SG_M: config.M,
       SG_N: config.N,
@@ -254,6 +263,6 @@ export function mmaShaderCode(headDim: number, tiles: MmaTiles, config: Subgroup
  * Query rows per workgroup for the traffic model, which has no device at hand: M = 16, the
  * shape of every f16 configuration devices report today (NVIDIA, Intel, Apple's 8×8 aside).
  */
-function mmaRows(tiles: MmaTiles): number {
+export function mmaRows(tiles: MmaTiles): number {
   return tiles.sgs * tiles.rowBlocks * 16;
 }

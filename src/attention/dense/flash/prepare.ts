@@ -20,7 +20,7 @@ export interface FlashPipelineSpec {
 }
 
 /**
- * Pipelines and bindings of a flash-style kernel (flash, flash-f16, flash-mma, window-flash): one
+ * Pipelines and bindings of a flash-style kernel (flash, flash-f16, flash-mma, window-flash(-mma)): one
  * compute pipeline over params, Q, K, V and O (and an optional second uniform), with the f16
  * conversion pass when the kernel reads f16.
  */

@@ -1,7 +1,8 @@
 // The key tiles of the window flash kernels and their mask: what distinguishes them from dense
 // causal flash. The window kernels compose the dense flash shader (../../dense/flash/flash.wgsl,
-// f32 or f16) with this file in place of its dense twin, ../../dense/flash/mask_causal.wgsl, whose
-// hooks (key_tiles, key_tile_start, tile_needs_mask, key_hidden, flash_work_item) these replace.
+// f32 or f16; window-flash-mma: ../../dense/flash-mma/flash_mma.wgsl with its hooks on) with this
+// file in place of its dense twin, ../../dense/flash/mask_causal.wgsl, whose hooks (key_tiles,
+// key_tile_start, tile_needs_mask, key_hidden, flash_work_item) these replace.
 // Composed after params.wgsl (Params, p) beside a kernel that declares BC (keys per tile).
 // TypeScript twin: keyTiles / keyTileStart in src/attention/window/shape.ts.
 //

@@ -52,10 +52,12 @@ export function visitedTilesOf(config: PageConfig, caps: DeviceCaps): VisitedTil
   const n = Math.min(MAX_TILE_GRID_N, ...config.seqs);
   if (config.family === 'window') {
     const shape = shapeAt(config, n) as WindowShape;
-    // The first selected window kernel (or the f32 one): its pinned Br×Bc when the user pinned
+    // The first selected window kernel with a Br×Bc tiling (or the f32 one): its pinned Br×Bc when the user pinned
     // them, else 32×32. Its device default can be as tall as the whole short grid (Br 256 at
     // N = 256 is one query tile), which would hide the band this view is for.
-    const kernel = getKernel(config.kernels[0] ?? 'window-flash');
+    // window-flash-mma has no Br tunable (its rows follow the device's matrix shape): the first
+    // selected kernel that has one, else window-flash.
+    const kernel = getKernel(config.kernels.find((name) => getKernel(name).tunables.some((t) => t.key === 'br')) ?? 'window-flash');
     const own = effectiveTiles(kernel, config, caps, shape);
     const pinned = config.tiles[kernel.name] !== undefined;
     const br = pinned ? own.br! : WINDOW_TILE;
