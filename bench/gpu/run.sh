@@ -59,6 +59,8 @@ case "${1:-suite}" in
       --compare "$out/torch-decode.jsonl" --json "$out/decode.json" 2>&1 | tee "$out/decode.txt" | tail -40
     $bench --family decode --batch 8 --lengths equal,mixed --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768 --kv-type f16 --layout contiguous,paged \
       --compare "$out/torch-decode.jsonl" --json "$out/decode-b8.json" 2>&1 | tail -16
+    # MLA absorbed decode (DeepSeek-V2/V3): 16 and 128 heads over one shared 576-wide latent cache row per token.
+    $bench --family mla --heads 16,128 --seq 8192,32768,131072 --kv-type f16 --json "$out/mla.json" 2>&1 | tail -8
     # The prefill kernels on the same decode shape (what decode cost before the family existed).
     $bench --kernels flash,flash-mma --heads 32 --kv-heads 8 --dim 128 --seq-q 1 --seq 8192,131072 --causal yes --json "$out/decode-prefill-kernels.json" 2>&1 | tail -8
     ;;

@@ -3,12 +3,13 @@ import { decode } from './decode/index.js';
 import { dense } from './dense/index.js';
 import { kvcache } from './kvcache/index.js';
 import { linear } from './linear/index.js';
+import { mla } from './mla/index.js';
 import { TOPK_FAMILIES } from './topk/index.js';
 import type { Family, KernelDescriptor, Problem } from './types.js';
 import { windowFamily } from './window/index.js';
 
 /** Every family, one line each: the CLI, the page, the harness and the tests read this list. */
-export const FAMILIES: readonly Family[] = [dense, decode, windowFamily, ...TOPK_FAMILIES, linear, kvcache];
+export const FAMILIES: readonly Family[] = [dense, decode, mla, windowFamily, ...TOPK_FAMILIES, linear, kvcache];
 
 /** Every kernel of every family, by name. */
 export const KERNELS: readonly KernelDescriptor[] = FAMILIES.flatMap((f) => f.kernels);

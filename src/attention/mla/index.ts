@@ -1,0 +1,5 @@
+import type { Family } from '../types.js';
+import { mlaProblem } from './problem.js';
+import { mlaSplitKernel } from './split/kernel.js';
+
+export const mla: Family = { problem: mlaProblem, kernels: [mlaSplitKernel] };
