@@ -44,8 +44,9 @@ case "${1:-suite}" in
     $bench --suite gpu --kernels "$kernels" --samples 10 --compare "$out/parity-before.json" --json "$out/parity-after.json" 2>&1 | tee "$out/parity.txt" | tail -60
     ;;
   conformance)
-    # Every kernel's correctness matrix on this GPU (the f16 and subgroup-matrix kernels included).
-    $bench --conformance 2>&1 | tee "$out/conformance.txt"
+    # Every kernel's correctness matrix on this GPU (the f16 and subgroup-matrix kernels included),
+    # or only those in KERNELS (comma-separated).
+    $bench --conformance ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$out/conformance.txt" | tail -30
     ;;
   timing)
     # Issue 14's timing-integrity case: the first case after its pipelines compiled.
@@ -55,17 +56,18 @@ case "${1:-suite}" in
     # Decode over a KV cache against PyTorch SDPA in the same command (B=1 and 8, H=32/8, d=128).
     python3 bench/gpu/torch_decode.py --seq 8192 32768 131072 --batch 1 8 --seq-q 1 16 --backend FLASH_ATTENTION EFFICIENT_ATTENTION CUDNN_ATTENTION > "$out/torch-decode.jsonl"
     grep torch-copy "$out/torch-decode.jsonl"
-    $bench --family decode --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --seq-q 1,16 --kv-type f16,f32 --layout contiguous,paged --block 16 \
-      --compare "$out/torch-decode.jsonl" --json "$out/decode.json" 2>&1 | tee "$out/decode.txt" | tail -40
-    $bench --family decode --batch 8 --lengths equal,mixed --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768 --kv-type f16 --layout contiguous,paged \
-      --compare "$out/torch-decode.jsonl" --json "$out/decode-b8.json" 2>&1 | tail -16
+    $bench --family decode --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --seq-q 1,16 --kv-type f16 --layout contiguous,paged --block 16 \
+      --compare "$out/torch-decode.jsonl" --json "$out/decode.json" 2>&1 | tee "$out/decode.txt" | tail -24
+    $bench --family decode --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --kv-type f32 \
+      --compare "$out/torch-decode.jsonl" --json "$out/decode-f32.json" 2>&1 | tail -8
+    $bench --family decode --batch 8 --lengths equal,mixed --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768 --kv-type f16 \
+      --compare "$out/torch-decode.jsonl" --json "$out/decode-b8.json" 2>&1 | tail -10
     # MLA absorbed decode (DeepSeek-V2/V3): 16 and 128 heads over one shared 576-wide latent cache row per token.
-    $bench --family mla --heads 16,128 --seq 8192,32768,131072 --kv-type f16 --json "$out/mla.json" 2>&1 | tail -8
-    # The prefill kernels on the same decode shape (what decode cost before the family existed).
-    $bench --kernels flash,flash-mma --heads 32 --kv-heads 8 --dim 128 --seq-q 1 --seq 8192,131072 --causal yes --json "$out/decode-prefill-kernels.json" 2>&1 | tail -8
+    $bench --family mla --heads 16,128 --seq 8192,32768,131072 --kv-type f16 --json "$out/mla.json" 2>&1 | tail -10
     ;;
   window)
-    # Sliding window + sinks against causal dense flash of the same precision (H=16, d=128).
+    # Sliding window + sinks (f32, f16, subgroup matrices) from N = 16384 to 131072 (the slope), and
+    # causal dense flash of each precision at both ends (the speedup) (H=16, d=128).
     # FlexAttention beside it (compiles for a minute or more): WINDOW_ANCHOR=1.
     cmp=()
     if [[ ${WINDOW_ANCHOR:-0} == 1 ]]; then
@@ -73,34 +75,41 @@ case "${1:-suite}" in
       cmp=(--compare "$out/torch-window.jsonl")
     fi
     $bench --kernels window-flash,window-flash-f16,window-flash-mma --heads 16 --dim 128 --seq 16384,32768,65536,131072 --window 4096 --sinks 4 \
-      "${cmp[@]}" --json "$out/window.json" 2>&1 | tail -12
-    $bench --kernels flash,flash-f16,flash-mma --heads 16 --dim 128 --seq 16384,32768,65536,131072 --causal yes --samples 5 \
-      "${cmp[@]}" --json "$out/window-dense.json" 2>&1 | tail -16
+      "${cmp[@]}" --json "$out/window.json" 2>&1 | tail -16
+    $bench --kernels flash,flash-f16,flash-mma --heads 16 --dim 128 --seq 16384,131072 --causal yes --samples 5 \
+      "${cmp[@]}" --json "$out/window-dense.json" 2>&1 | tail -10
     ;;
   topk)
-    # DeepSeek sparse attention: the pipeline and each stage alone, against causal dense flash-mma.
-    # DSA runs on MLA: one shared KV head (MQA), so kvHeads = 1 — one gather of each selected K/V
-    # row serves all 16 query heads. Stage problems at N = 65536 take their default queryRows
-    # (the last 1024 queries for the indexer and the selection: 256 MiB of scores).
-    $bench --kernels topk-pipeline --heads 16 --kv-heads 1 --dim 128 --topk 2048 --seq 4096,16384,32768,65536 --json "$out/topk.json" 2>&1 | tail -8
-    $bench --kernels topk-index,topk-select,topk-attend --heads 16 --kv-heads 1 --dim 128 --topk 2048 --seq 65536 --json "$out/topk-stages.json" 2>&1 | tail -8
-    $bench --kernels topk-attend --heads 16 --kv-heads 4 --dim 128 --topk 2048 --seq 65536 --json "$out/topk-attend-gqa.json" 2>&1 | tail -4
-    $bench --kernels topk-select --topk 2048 --seq 131072 --json "$out/topk-select.json" 2>&1 | tail -4
+    # DeepSeek sparse attention, the whole pipeline with each stage timed alone inside it, against
+    # causal dense flash-mma. DSA runs on MLA: one shared KV head (MQA), so kvHeads = 1 — one gather
+    # of each selected K/V row serves all 16 query heads.
+    $bench --kernels topk-pipeline --heads 16 --kv-heads 1 --dim 128 --topk 2048 --seq 4096,16384,32768,65536 --json "$out/topk.json" 2>&1 | tail -12
     $bench --kernels flash-mma --heads 16 --dim 128 --seq 4096,16384,32768,65536 --causal yes --json "$out/topk-dense.json" 2>&1 | tail -6
+    # Selection throughput: the last 512 queries of N = 131072 (512 × 131072 scores, 256 MiB).
+    $bench --kernels topk-select --topk 2048 --seq 131072 --query-rows 512 --json "$out/topk-select.json" 2>&1 | tail -4
     ;;
   linear)
-    # Chunked and recurrent linear attention against flash-linear-attention (Triton, bf16) and causal dense flash.
+    # Chunked linear attention against flash-linear-attention (Triton, bf16) and causal dense flash.
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
     python3 bench/gpu/fla_linear.py --seq 4096,16384,65536 > "$out/fla.jsonl" 2>"$out/fla.err"
-    $bench --kernels linear-chunked,linear-chunked-f16,linear-recurrent --heads 16 --dim-k 128 --dim-v 128 --seq 4096,16384,65536 --rule delta,gla \
-      --compare "$out/fla.jsonl" --json "$out/linear.json" 2>&1 | tail -16
+    $bench --kernels linear-chunked --heads 16 --dim-k 128 --dim-v 128 --seq 4096,16384,65536,131072 --rule delta,gla \
+      --compare "$out/fla.jsonl" --json "$out/linear.json" 2>&1 | tail -14
+    $bench --kernels linear-chunked-f16 --storage f16 --heads 16 --dim-k 128 --dim-v 128 --seq 4096,16384,65536 --rule delta,gla \
+      --compare "$out/fla.jsonl" --json "$out/linear-f16.json" 2>&1 | tail -12
+    # The readable definition, one token at a time, at one length.
+    $bench --kernels linear-recurrent --heads 16 --dim-k 128 --dim-v 128 --seq 4096 --rule delta --json "$out/linear-recurrent.json" 2>&1 | tail -3
     $bench --kernels flash,flash-mma --heads 16 --dim 128 --seq 4096,16384,65536 --causal yes --samples 5 --compare "$out/fla.jsonl" --json "$out/linear-dense.json" 2>&1 | tail -8
     # The decode step: one token for 64 sequences of 32 heads, the state read and written once.
     $bench --kernels linear-recurrent --batch 64 --heads 32 --dim-k 128 --dim-v 128 --seq 1 --rule delta,gla --json "$out/linear-step.json" 2>&1 | tail -4
     ;;
-  kvcache)
-    # Compaction of a 131072-token cache after evicting half the tokens at random.
-    $bench --family kvcache --seq 131072 --kv-heads 8 --dim 128 --dtype f16 --block 16 --policy random,window --evict 50 --window 4096 --json "$out/kvcache.json" 2>&1 | tail -6
+  roofline)
+    # The device's ceilings and the dense kernels placed under them (the page's roofline and the README's screenshot).
+    $bench --suite gpu --seq 1024,4096,16384 --causal no --json "$out/roofline.json" 2>&1 | tail -30
     ;;
-  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | decode | window | topk | linear | kvcache" >&2; exit 2 ;;
+  kvcache)
+    # Compaction of a 131072-token cache after evicting half the tokens at random, by window, and by
+    # key norm (scored and selected on the GPU).
+    $bench --family kvcache --seq 131072 --kv-heads 8 --dim 128 --dtype f16 --block 16 --policy random,window,score --evict 50 --window 4096 --json "$out/kvcache.json" 2>&1 | tail -8
+    ;;
+  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | decode | window | topk | linear | kvcache | roofline" >&2; exit 2 ;;
 esac
