@@ -2,7 +2,7 @@
 // their kernels compute what they claim, and the cache and feature gating hold).
 import { describe, expect, it } from 'vitest';
 import { CeilingsSchema, measureCeilings, SOFTWARE_PROBES } from '../src/index.js';
-import { copyPipeline, grid, mmaSetup } from '../src/harness/ceilings.js';
+import { MMA_ACCUMULATORS, copyPipeline, grid, mmaProbeCode, mmaSetup } from '../src/harness/ceilings.js';
 import { defaultCaps } from '../src/gpu/caps.js';
 import { sharedDevice } from './helpers/gpu.js';
 
@@ -13,6 +13,17 @@ describe('ceiling probes', () => {
     const [x, y] = grid(1 << 20, 65535);
     expect(x).toBeLessThanOrEqual(65535);
     expect(x * y).toBeGreaterThanOrEqual(1 << 20);
+  });
+
+  it('keeps every matrix accumulator live, so the compiler cannot drop the products it counts', () => {
+    // SwiftShader has no matrix units: the probe's code is checked, not run. Each accumulator must
+    // reach its own store, and none may be overwritten by another's product (the bug that read
+    // 2325 TFLOP/s on an H200).
+    const code = mmaProbeCode({ M: 16, N: 16, K: 16, subgroupSize: 32 }, 8);
+    expect(code.match(/subgroupMatrixStore<row_major>\(&result, j \* SG_M \* SG_N, acc\[j\]/g)).toHaveLength(MMA_ACCUMULATORS);
+    const products = [...code.matchAll(/acc\[(\w+)\] = subgroupMatrixMultiplyAccumulate\(a, b, acc\[(\w+)\]\)/g)];
+    expect(products.length).toBe(MMA_ACCUMULATORS);
+    for (const m of products) expect(m[1]).toBe(m[2]);
   });
 
   it('measures the matrix units only with an f16→f32 configuration and one subgroup size', () => {

@@ -71,7 +71,7 @@ const COPY_ITEMS = 4;
 const FMA_WORKGROUP = 256;
 const FMA_CHAINS = 8;
 const MMA_SUBGROUPS = 4;
-const MMA_ACCUMULATORS = 4;
+export const MMA_ACCUMULATORS = 4;
 /** Samples should span this long, so timestamp rounding and launch overhead stay small. */
 const SAMPLE_NS = 2_000_000;
 const MAX_DISPATCHES = 256;
@@ -201,7 +201,7 @@ async function fmaProbe(gpu: AttentionDevice, scalar: 'f32' | 'f16', o: Required
   return computeProbe(gpu, `ceiling: ${scalar} fma`, code, o.computeWorkgroups, flops, o);
 }
 
-interface MmaSetup {
+export interface MmaSetup {
   M: number;
   N: number;
   K: number;
@@ -216,23 +216,28 @@ export function mmaSetup(gpu: Pick<AttentionDevice, 'caps'>): MmaSetup | undefin
   return { M: config.M, N: config.N, K: config.K, subgroupSize: caps.subgroupMaxSize };
 }
 
-async function mmaProbe(gpu: AttentionDevice, mma: MmaSetup, o: Required<CeilingOptions>): Promise<number> {
+/** The matrix-unit probe's WGSL (pure: tests read it). */
+export function mmaProbeCode(mma: MmaSetup, iterations: number): string {
   const workgroupSize = MMA_SUBGROUPS * mma.subgroupSize;
   const operand = Math.max(mma.M * mma.K, mma.K * mma.N);
-  const code = unrollLoops(
+  return unrollLoops(
     specialize(mmaSource, {
       SG_M: mma.M,
       SG_N: mma.N,
       SG_K: mma.K,
       WORKGROUP_SIZE: workgroupSize,
       ACCUMULATORS: MMA_ACCUMULATORS,
-      ITERATIONS: o.iterations,
+      ITERATIONS: iterations,
       OPERAND: operand,
     }),
     { ACCUMULATORS: MMA_ACCUMULATORS },
   );
-  // ITERATIONS × ACCUMULATORS products in the loop and ACCUMULATORS − 1 after it, per subgroup.
-  const products = o.iterations * MMA_ACCUMULATORS + MMA_ACCUMULATORS - 1;
+}
+
+async function mmaProbe(gpu: AttentionDevice, mma: MmaSetup, o: Required<CeilingOptions>): Promise<number> {
+  const code = mmaProbeCode(mma, o.iterations);
+  // ITERATIONS × ACCUMULATORS products per subgroup, every one of them live (each accumulator is stored).
+  const products = o.iterations * MMA_ACCUMULATORS;
   const flops = 2 * mma.M * mma.N * mma.K * products * MMA_SUBGROUPS * o.computeWorkgroups;
   return computeProbe(gpu, 'ceiling: subgroup-matrix f16→f32', code, o.computeWorkgroups, flops, o);
 }
