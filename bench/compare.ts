@@ -43,8 +43,12 @@ export function parseTorchLines(text: string): TorchFile {
     } catch {
       throw new Error(`--compare: line ${i + 1} is not JSON: ${trimmed.slice(0, 80)}`);
     }
-    if (typeof row.source === 'string' && typeof row.backend === 'string') out.rows.push(row as unknown as TorchRow);
-    else if (typeof row.device === 'string') {
+    if (typeof row.source === 'string' && typeof row.backend === 'string') {
+      out.rows.push(row as unknown as TorchRow);
+      // Anchor scripts without a header line (fla_linear.py) name the device and torch on every row.
+      if (out.device === null && typeof row.device === 'string') out.device = row.device;
+      if (out.torch === null && typeof row.torch === 'string') out.torch = row.torch;
+    } else if (typeof row.device === 'string') {
       out.device = row.device;
       out.torch = typeof row.torch === 'string' ? row.torch : null;
     }

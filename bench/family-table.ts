@@ -48,7 +48,15 @@ export function familyTable(rows: readonly ResultRecord[]): string {
     ];
     out.push(`| ${cells.join(' | ')} |`);
   }
-  const notes = rows.filter((r) => r.reason).map((r) => `- ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`);
+  const notes = rows.flatMap((r) => {
+    if (r.reason) return [`- ${r.kernel} ${recordShapeLabel(r)}: ${r.status}: ${r.reason}`];
+    const rounds = r.timing?.rounds;
+    if (rounds && Math.max(...rounds) / Math.min(...rounds) > 1.1)
+      return [
+        `- ${r.kernel} ${recordShapeLabel(r)}: rounds of samples disagreed (medians ${rounds.map((m) => ms(m)).join(', ')} ms); the fastest round is reported${r.stages ? ' (stage times come from a round of their own; builds up to 59ad6dc took it right after the first round)' : ''}.`,
+      ];
+    return [];
+  });
   return [...out, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 

@@ -38,6 +38,12 @@ describe('PyTorch comparison', () => {
     expect(() => parseTorchLines('{broken')).toThrow(/line 1 is not JSON/);
   });
 
+  it('takes the device from the rows when there is no header line (fla_linear.py)', () => {
+    const file = parseTorchLines('{"source":"fla","backend":"chunk_simple_gla","ms":1,"device":"NVIDIA H200","torch":"2.11.0"}');
+    expect(file.device).toBe('NVIDIA H200');
+    expect(file.torch).toBe('2.11.0');
+  });
+
   it('matches by shape and precision, as their time over ours', () => {
     const file = parseTorchLines(text);
     const f32 = comparisonsFor(sampleRecord({ medianMs: 1.5 }), file);

@@ -24,6 +24,15 @@ describe('roofline model', () => {
     expect(computeRoof({ ...ceilings, f16Tflops: undefined, mmaTflops: undefined }, 'f16')).toBe(50);
   });
 
+  it('gives f16 rows no roof and no fraction when the file struck its matrix-unit rate out', () => {
+    const struck = { ...ceilings, mmaTflops: undefined, mmaRejected: 'the probe counted dead products.' };
+    expect(computeRoof(struck, 'f16')).toBeNull();
+    expect(rooflineBound(struck, 'f16', 10)).toBeNull();
+    expect(rooflineFraction(record({ flops: 2e9, bytes: 1e9, tflops: 2, precision: 'f16' }), struck)).toBeNull();
+    // f32 rows keep theirs.
+    expect(rooflineFraction(record({ flops: 2e9, bytes: 1e9, tflops: 2 }), struck)).toBeCloseTo(2 / 8, 12);
+  });
+
   it('gives intensity from the record or its flops and bytes, and the fraction of the bound', () => {
     const r = record({ flops: 2e9, bytes: 1e9, tflops: 2 });
     expect(intensityOf(r)).toBe(2);

@@ -201,8 +201,6 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     const perRun = (ms: Sample[]) => ms.filter((m) => m.ns > 0).map((m) => m.ns / dispatches / 1e6);
     let perRunMs = perRun(measured);
     let stats = perRunMs.length > 0 ? summarize(perRunMs) : null;
-    const stages = stats && method !== 'wall' ? await timeStages(timer, bound, samples, dispatches, sampleTimeout) : undefined;
-    abort();
     // A second round of the same samples on hardware: the shared H200 of the GPU runs had spells of
     // seconds in which the same dispatches ran 3–5× slower (a case at 22 ms whose stages, timed right
     // after, added up to 8 ms), steady enough to pass the warm-up's settling test. Rounds that
@@ -225,6 +223,9 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
         if (Math.max(...rounds) / Math.min(...rounds) <= 1 + ROUND_SPREAD) break;
       }
     }
+    // Stages last, after the rounds have outlasted what disturbance they could.
+    const stages = stats && method !== 'wall' ? await timeStages(timer, bound, samples, dispatches, sampleTimeout) : undefined;
+    abort();
     const status = check && !check.ok ? 'failed' : 'ok';
     return {
       ...base,

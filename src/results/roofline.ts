@@ -28,6 +28,12 @@ export const CeilingsSchema = z.object({
     mma: z.object({ M: z.number().int(), N: z.number().int(), K: z.number().int(), subgroupSize: z.number().int() }).optional(),
     method: z.enum(['timestamp', 'wall']),
   }),
+  /**
+   * Why this file's matrix-unit rate was struck out after the run (its probe was found wrong): f16
+   * kernels then have no known compute roof, and no roofline fraction, rather than one against the
+   * FMA roof that a kernel on the matrix units would pass.
+   */
+  mmaRejected: z.string().min(1).optional(),
 });
 
 export type Ceilings = z.infer<typeof CeilingsSchema>;
@@ -44,14 +50,18 @@ export function intensityOf(record: { flops: number; bytes: number; intensity?: 
  * kernel could use. A kernel that does its f16 math in f32 is thus held to a higher roof: a lower
  * fraction, never a flattering one.
  */
-export function computeRoof(ceilings: Ceilings, precision: 'f32' | 'f16'): number {
-  if (precision === 'f16') return Math.max(ceilings.f32Tflops, ceilings.f16Tflops ?? 0, ceilings.mmaTflops ?? 0);
+export function computeRoof(ceilings: Ceilings, precision: 'f32' | 'f16'): number | null {
+  if (precision === 'f16') {
+    if (ceilings.mmaRejected) return null;
+    return Math.max(ceilings.f32Tflops, ceilings.f16Tflops ?? 0, ceilings.mmaTflops ?? 0);
+  }
   return ceilings.f32Tflops;
 }
 
-/** The roofline's bound on TFLOP/s at an intensity. */
-export function rooflineBound(ceilings: Ceilings, precision: 'f32' | 'f16', intensity: number): number {
-  return Math.min(computeRoof(ceilings, precision), (intensity * ceilings.copyGBps) / 1e3);
+/** The roofline's bound on TFLOP/s at an intensity; null when the precision's compute roof is unknown. */
+export function rooflineBound(ceilings: Ceilings, precision: 'f32' | 'f16', intensity: number): number | null {
+  const roof = computeRoof(ceilings, precision);
+  return roof === null ? null : Math.min(roof, (intensity * ceilings.copyGBps) / 1e3);
 }
 
 /** Achieved ÷ bound, or null when the record was not timed or moves no bytes. */
@@ -61,7 +71,8 @@ export function rooflineFraction(
 ): number | null {
   const intensity = intensityOf(record);
   if (intensity === null || record.tflops === null || intensity <= 0) return null;
-  return record.tflops / rooflineBound(ceilings, record.precision, intensity);
+  const bound = rooflineBound(ceilings, record.precision, intensity);
+  return bound === null ? null : record.tflops / bound;
 }
 
 /** The records with their roofline fraction filled in (records that cannot have one are left as they are). */

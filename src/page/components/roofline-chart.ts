@@ -93,7 +93,11 @@ export class RooflineChart extends LitElement {
       <figcaption class="small">
         ${
           this.ceilings
-            ? html`Roofs measured ${this.ceilingsSource ?? ''}: ${data.roofs.map((r) => r.label).join(', ')}.`
+            ? html`Roofs measured ${this.ceilingsSource ?? ''}: ${data.roofs.map((r) => r.label).join(', ')}.${
+                this.ceilings.mmaRejected
+                  ? html` <span data-mma-rejected>No matrix-unit roof: ${this.ceilings.mmaRejected} Kernels on the matrix units may sit above the FMA roofs, and f16 rows get no roofline fraction.</span>`
+                  : nothing
+              }`
             : html`<span class="muted">No ceilings yet: press “Measure ceilings” in the device panel (or import a results file that has them) to draw the roofs.</span>`
         }
       </figcaption>
