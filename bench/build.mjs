@@ -44,7 +44,7 @@ await build({
   target: 'node20',
   sourcemap: 'inline',
   // dawn.node is a native addon: resolved from node_modules at run time.
-  external: ['webgpu'],
+  external: ['webgpu', 'playwright-core'],
   plugins: [rawPlugin],
   define: { __BUILD_COMMIT__: JSON.stringify(buildCommit()) },
   logLevel: 'warning',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { Ceilings, ResultRecord } from '../../src/index.js';
-import { ARTIFACTS, type StaticServer, completedJobs, newContext, waitForJobs, watch, usePageServer } from './harness.js';
+import { ARTIFACTS, ROOT, type StaticServer, completedJobs, newContext, waitForJobs, watch, usePageServer } from './harness.js';
 
 /*
  * The "show why" views on SwiftShader, each driven by its accessible name: ceilings from the
@@ -126,6 +126,44 @@ describe('insight views', () => {
 
       expect(seen.errors).toEqual([]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'page-insight.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("draws an imported H200 results file's points under that file's own roofs, not this device's", async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      const seen = watch(page);
+      await page.goto(`${server.url}?k=naive,flash&b=1&h=1&kvh=1&d=32&n=16&samples=2`);
+      await page.locator('device-panel [data-field=vendor]').waitFor({ timeout: 60_000 });
+      const name = 'h200-roofline.json';
+      const text = await readFile(path.join(ROOT, 'bench/results', name), 'utf8');
+      const file = JSON.parse(text) as { results: ResultRecord[]; context: { ceilings: Ceilings } };
+      await page.getByLabel('Results file to import').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+      const roofline = page.getByRole('region', { name: 'Roofline' });
+      await expect.poll(() => roofline.locator('figcaption').textContent()).toMatch(/Roofs measured in h200-roofline\.json \(NVIDIA/);
+      // The file's matrix-unit rate was struck out: the caption says so and no such roof is drawn.
+      await expect(roofline.locator('[data-mma-rejected]').count()).resolves.toBe(1);
+      expect(await roofline.locator('figcaption').textContent()).not.toMatch(/subgroup matrix \d/);
+      const timed = file.results.filter((r) => r.status === 'ok' && r.tflops !== null);
+      await roofline.getByText(`Points (${timed.length})`).click();
+      const rows = await roofline
+        .getByRole('table', { name: 'Roofline points' })
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((r) => ({ ...(r as HTMLElement).dataset })));
+      expect(rows).toHaveLength(timed.length);
+      for (const [i, r] of timed.entries()) {
+        expect(rows[i]).toMatchObject({ kernel: r.kernel, x: String(r.intensity), y: String(r.tflops), label: String(r.shape.seqK) });
+      }
+
+      // A run here goes under this page's results, never under the H200's roofs.
+      await clickAndWait(page, 'Run');
+      await roofline.getByLabel('Roofline points from').selectOption('page');
+      await expect.poll(() => roofline.getByRole('img').getAttribute('aria-label')).toBe('Roofline: 2 results of naive, flash');
+      await expect(roofline.locator('figcaption').textContent()).resolves.toMatch(/No ceilings yet/);
+      expect(seen.errors).toEqual([]);
     } finally {
       await context.close();
     }

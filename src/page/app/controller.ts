@@ -73,6 +73,9 @@ export interface ControllerEnv {
  * queue that Run, live tile edits and Autotune share, results and baseline with their persistence,
  * and the configuration mirrored in the URL. Components read its fields and call its methods.
  */
+/** Where the roofline's points and roofs come from. */
+export type RooflineSource = 'page' | 'file';
+
 export class PlaygroundController implements ReactiveController {
   config: PageConfig;
   /** URL parameters that were ignored when the page loaded, and why. */
@@ -389,13 +392,23 @@ export class PlaygroundController implements ReactiveController {
     });
   }
 
-  /** The ceilings the roofline uses: this device's, else the baseline file's, with where they came from. */
-  get rooflineCeilings(): { ceilings: Ceilings; source: string } | null {
-    if (this.ceilings) return { ceilings: this.ceilings, source: 'on this device' };
-    const imported = this.baseline?.context.ceilings;
-    return imported
-      ? { ceilings: imported, source: `in ${this.baselineName ?? 'the baseline'} (${this.baseline!.context.adapter.description || 'its adapter'})` }
-      : null;
+  /**
+   * What the roofline draws, from one device only: this page's results under this device's
+   * ceilings, or an imported file's results under the file's own (an H200 file drawn on a laptop).
+   * Points of one GPU under another's roofs would place them against the wrong walls.
+   */
+  roofline(source: RooflineSource): { source: RooflineSource; results: readonly ResultRecord[]; ceilings: Ceilings | null; ceilingsSource: string | null } {
+    if (source === 'file' && this.baseline) {
+      const ceilings = this.baseline.context.ceilings ?? null;
+      const from = `in ${this.baselineName ?? 'the baseline'} (${this.baseline.context.adapter.description || 'its adapter'})`;
+      return { source, results: this.baseline.results, ceilings, ceilingsSource: ceilings ? from : null };
+    }
+    return { source: 'page', results: this.results, ceilings: this.ceilings, ceilingsSource: this.ceilings ? 'on this device' : null };
+  }
+
+  /** The roofline's source unless the user chose one: an imported file that has ceilings, until this device measures its own. */
+  get defaultRooflineSource(): RooflineSource {
+    return this.baseline?.context.ceilings && !this.ceilings ? 'file' : 'page';
   }
 
   /** The specialized WGSL of each pipeline a result ran (pipelines are cached: preparing again is cheap). */

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { PlaygroundController } from '../app/controller.js';
+import { PlaygroundController, type RooflineSource } from '../app/controller.js';
 import type { PageConfig } from '../state/config.js';
 import type { ComparisonReference } from '../state/cross-family.js';
 import type { ResultRecord } from '../../results/schema.js';
@@ -125,6 +125,8 @@ export class AttentionPlayground extends LitElement {
   private dropping = false;
   /** The cross-family comparison's reference kernel: the results table's ratio column divides by it. */
   private compareReference: ComparisonReference | null = null;
+  /** The roofline's source as the user chose it; null: the controller's default. */
+  private rooflineChoice: RooflineSource | null = null;
 
   constructor() {
     super();
@@ -257,11 +259,28 @@ export class AttentionPlayground extends LitElement {
   /** The “show why” views: roofline, shaders, KV memory (src/page/components/{roofline-chart,shader-view,kv-calculator}.ts). */
   private renderInsight() {
     const ctl = this.ctl;
-    const roof = ctl.rooflineCeilings;
+    const roof = ctl.roofline(ctl.baseline ? (this.rooflineChoice ?? ctl.defaultRooflineSource) : 'page');
     return html`
       <section class="panel" aria-label="Roofline">
         <h2>Roofline</h2>
-        <roofline-chart .results=${ctl.results} .ceilings=${roof?.ceilings ?? null} .ceilingsSource=${roof?.source ?? null}></roofline-chart>
+        ${
+          ctl.baseline
+            ? html`<label class="small"
+                >Points from
+                <select
+                  aria-label="Roofline points from"
+                  @change=${(e: Event) => {
+                    this.rooflineChoice = (e.target as HTMLSelectElement).value as RooflineSource;
+                    this.requestUpdate();
+                  }}
+                >
+                  <option value="page" ?selected=${roof.source === 'page'}>this page's results (this device's ceilings)</option>
+                  <option value="file" ?selected=${roof.source === 'file'}>${ctl.baselineName ?? 'the imported file'} (its own ceilings)</option>
+                </select></label
+              >`
+            : nothing
+        }
+        <roofline-chart .results=${roof.results} .ceilings=${roof.ceilings} .ceilingsSource=${roof.ceilingsSource}></roofline-chart>
       </section>
       <section class="panel" aria-label="Shader">
         <h2>Shader</h2>
