@@ -74,6 +74,23 @@ describe('CSV export', () => {
     const cols = lines[2]!.split(',');
     expect(cols[header.indexOf('medianMs')]).toBe('');
   });
+
+  it('writes stage times and timing rounds as name=value and space-separated cells', () => {
+    const base = sampleRecord();
+    const staged = {
+      ...base,
+      stages: [
+        { name: 'index', medianMs: 2.5 },
+        { name: 'attend', medianMs: 7 },
+      ],
+      timing: { ...base.timing!, rounds: [9.5, 1.25] },
+    };
+    const [head, row] = toCsv([staged]).trim().split('\n');
+    const cells = row!.split(',');
+    const at = (c: string) => cells[head!.split(',').indexOf(c)];
+    expect(at('stagesMs')).toBe('index=2.5 attend=7');
+    expect(at('roundsMs')).toBe('9.5 1.25');
+  });
 });
 
 describe('version 1 results files', () => {

@@ -17,6 +17,8 @@ export const CSV_COLUMNS = [
   'p20Ms',
   'p80Ms',
   'minMs',
+  'stagesMs',
+  'roundsMs',
   'tflops',
   'gbps',
   'intensity',
@@ -74,6 +76,9 @@ export function toCsv(results: readonly ResultRecord[]): string {
       p20Ms: r.p20Ms,
       p80Ms: r.p80Ms,
       minMs: r.minMs,
+      // "index=43.3 select=18.5 attend=105.4", like the tiles column; rounds as "9.88 1.95 1.95".
+      stagesMs: r.stages?.map((st) => `${st.name}=${st.medianMs}`).join(' '),
+      roundsMs: r.timing?.rounds?.join(' '),
       tflops: r.tflops,
       gbps: r.gbps,
       intensity: intensityOf(r),

@@ -158,6 +158,15 @@ describe('insight views', () => {
         expect(rows[i]).toMatchObject({ kernel: r.kernel, x: String(r.intensity), y: String(r.tflops), label: String(r.shape.seqK) });
       }
 
+      // A multi-pass kernel's stage shares sit under its median in the results table.
+      const topk = await readFile(path.join(ROOT, 'bench/results/h200-topk.json'), 'utf8');
+      await page.getByLabel('Results file to import').setInputFiles({ name: 'h200-topk.json', mimeType: 'application/json', buffer: Buffer.from(topk) });
+      const last = (JSON.parse(topk) as { results: ResultRecord[] }).results.find((r) => r.shape.seqK === 65536)!;
+      const total = last.stages!.reduce((a, st) => a + st.medianMs, 0);
+      const shares = last.stages!.map((st) => `${st.name} ${Math.round((100 * st.medianMs) / total)}%`).join(' · ');
+      await expect.poll(() => page.getByRole('region', { name: 'Results' }).locator('tr[data-seq="65536"] [data-stages]').textContent()).toBe(shares);
+      await page.getByLabel('Results file to import').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+
       // A run here goes under this page's results, never under the H200's roofs.
       await clickAndWait(page, 'Run');
       await roofline.getByLabel('Roofline points from').selectOption('page');

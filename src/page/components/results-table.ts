@@ -227,7 +227,7 @@ export class ResultsTable extends LitElement {
         <td>${recordShapeLabel(r)}</td>
         <td class="tiles mono" data-col="tiles" title=${tiles}><span>${tiles}</span></td>
         <td class="status-${status.split(' ')[0]}" data-col="status">${status}</td>
-        <td class="num" data-col="median">${formatMs(r.medianMs)}</td>
+        <td class="num" data-col="median">${formatMs(r.medianMs)}${stagesLine(r)}</td>
         <td class="num">${r.p20Ms !== null && r.p80Ms !== null ? `${formatMs(r.p20Ms)}–${formatMs(r.p80Ms)}` : '—'}</td>
         <td class="num" data-col="flops">${formatFlops(r.tflops)}</td>
         <td class="num" data-col="bytes">${formatBandwidth(r.gbps)}</td>
@@ -268,4 +268,13 @@ declare global {
   interface HTMLElementTagNameMap {
     'results-table': ResultsTable;
   }
+}
+
+/** A multi-pass kernel's stages under its median: each one's share of their sum, times in the title. */
+function stagesLine(r: ResultRecord) {
+  if (!r.stages || r.stages.length < 2) return nothing;
+  const total = r.stages.reduce((sum, st) => sum + st.medianMs, 0);
+  const shares = r.stages.map((st) => `${st.name} ${Math.round((100 * st.medianMs) / total)}%`).join(' · ');
+  const times = r.stages.map((st) => `${st.name}: ${formatMs(st.medianMs)} ms alone`).join('\n');
+  return html`<span class="sub" data-stages title=${times}>${shares}</span>`;
 }
