@@ -3,9 +3,7 @@
 // adapter (f32 and f16 K/V both run here: f16 is widened with unpack2x16float, no shader-f16).
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AttentionDevice } from '../src/gpu/device.js';
-import { DEFAULT_LIMITS, defaultCaps } from '../src/gpu/caps.js';
 import { ConfigError } from '../src/errors.js';
-import { compareExpected, mergeComparisons } from '../src/harness/compare.js';
 import { referenceAttention } from '../src/attention/dense/reference.js';
 import { decodeProblem, GARBAGE, UNUSED_SLOT } from '../src/attention/decode/problem.js';
 import { referenceDecode } from '../src/attention/decode/reference.js';
@@ -16,24 +14,10 @@ import { decode } from '../src/attention/decode/index.js';
 import { AttentionInputError } from '../src/errors.js';
 import { planRun, runKernel } from '../src/index.js';
 import { sharedDevice } from './helpers/gpu.js';
+import { H200_CAPS as h200, SWIFTSHADER_CAPS as swiftshader, expectConformancePlans, expectMatchesReference } from './helpers/split-kv.js';
 
 const shape = (raw: Record<string, unknown>): DecodeShape =>
   decodeProblem.resolve({ batch: 1, heads: 4, kvHeads: 2, headDim: 32, seqK: 100, kvType: 'f32', ...raw } as never);
-
-// What Dawn reports on an NVIDIA GPU (Vulkan): subgroups of 32, larger limits.
-const h200 = defaultCaps({
-  features: ['shader-f16', 'subgroups', 'timestamp-query'],
-  subgroupMinSize: 32,
-  subgroupMaxSize: 32,
-  limits: {
-    ...DEFAULT_LIMITS,
-    maxComputeWorkgroupStorageSize: 49152,
-    maxComputeInvocationsPerWorkgroup: 1024,
-    maxComputeWorkgroupSizeX: 1024,
-    maxStorageBufferBindingSize: 2 ** 31 - 4,
-    maxBufferSize: 2 ** 32,
-  },
-});
 
 describe('decode problem', () => {
   it('is a family with the split kernel', () => {
@@ -170,24 +154,7 @@ describe('decode-split on an H200-like device', () => {
   });
 
   it("runs every conformance group on every conformance shape, on H200 limits and on SwiftShader's", () => {
-    const swiftshader = defaultCaps({
-      features: ['subgroups', 'timestamp-query'],
-      subgroupMinSize: 4,
-      subgroupMaxSize: 4,
-      limits: {
-        ...DEFAULT_LIMITS,
-        maxComputeWorkgroupStorageSize: 32768,
-        maxStorageBufferBindingSize: 2 ** 30,
-        maxBufferSize: 2 ** 30,
-        maxStorageBuffersPerShaderStage: 12,
-      },
-    });
-    for (const caps of [h200, swiftshader])
-      for (const group of decodeSplitKernel.conformance)
-        for (const s of decodeProblem.conformanceShapes(group.fixed)) {
-          const label = `${decodeProblem.label(s)} ${JSON.stringify(group.tiles)}`;
-          for (const tiles of group.tiles) expect(() => planRun(caps, decodeSplitKernel, s, tiles), label).not.toThrow();
-        }
+    for (const caps of [h200, swiftshader]) expectConformancePlans(decodeSplitKernel, caps);
   });
 
   it('refuses head dims that are not whole 16-byte vectors and lane counts that do not divide a row', () => {
@@ -215,15 +182,7 @@ describe('decode-split on the adapter', () => {
       it(`matches the reference on its share of the conformance shapes (${JSON.stringify(fixed)}, tiles ${JSON.stringify(tiles)})`, async () => {
         const shapes = decodeProblem.conformanceShapes(fixed).filter((_, i) => i % configs.length === c);
         expect(shapes.length).toBeGreaterThan(0);
-        for (const s of shapes) {
-          const result = await runKernel(gpu, { kernel: decodeSplitKernel, shape: s, tiles });
-          const expected = decodeProblem.reference(result.shape, result.inputs, 1e8);
-          const cmp = mergeComparisons(Object.values(compareExpected(expected, result.outputs, decodeSplitKernel.tolerance)));
-          expect(
-            cmp.ok,
-            `${decodeProblem.label(s)} tiles ${JSON.stringify(result.tiles)}: ${cmp.mismatches} mismatches, max abs error ${cmp.maxAbsError}`,
-          ).toBe(true);
-        }
+        for (const s of shapes) await expectMatchesReference(gpu, decodeSplitKernel, s, tiles);
       });
     }
   });

@@ -3,46 +3,26 @@
 // split kernel's device checks, and the kernel against the reference on the real adapter (f32 and
 // f16 caches, empty splits, mixed lengths, the default 512 + 64 widths at a short context).
 import { beforeAll, describe, expect, it } from 'vitest';
+import { contextLengths } from '../src/attention/decode/context.js';
 import { referenceDecode } from '../src/attention/decode/reference.js';
 import type { DecodeShape } from '../src/attention/decode/shape.js';
 import { fromHalfArray } from '../src/attention/half.js';
 import { mla } from '../src/attention/mla/index.js';
 import { GARBAGE, mlaProblem } from '../src/attention/mla/problem.js';
 import { referenceMla } from '../src/attention/mla/reference.js';
-import { type MlaShape, contextLengths } from '../src/attention/mla/shape.js';
+import type { MlaShape } from '../src/attention/mla/shape.js';
 import { type MlaSplitTiles, mlaSplitGeometry, mlaSplitKernel, mlaSplitShaderCode } from '../src/attention/mla/split/kernel.js';
 import { type CliPlan, planFromArgs } from '../bench/cli.js';
 import { getFamily } from '../src/attention/registry.js';
 import { ConfigError } from '../src/errors.js';
-import { DEFAULT_LIMITS, defaultCaps } from '../src/gpu/caps.js';
+import { defaultCaps } from '../src/gpu/caps.js';
 import type { AttentionDevice } from '../src/gpu/device.js';
-import { compareExpected, mergeComparisons } from '../src/harness/compare.js';
-import { planRun, runKernel } from '../src/index.js';
+import { planRun } from '../src/index.js';
 import { sharedDevice } from './helpers/gpu.js';
+import { H200_CAPS as h200, SWIFTSHADER_CAPS as swiftshader, expectConformancePlans, expectMatchesReference } from './helpers/split-kv.js';
 
 const shape = (raw: Record<string, unknown>): MlaShape =>
   mlaProblem.resolve({ batch: 1, heads: 16, kvLora: 32, ropeDim: 16, seqK: 100, kvType: 'f32', ...raw } as never);
-
-// What Dawn reports on an NVIDIA GPU (Vulkan).
-const h200 = defaultCaps({
-  features: ['shader-f16', 'subgroups', 'timestamp-query'],
-  subgroupMinSize: 32,
-  subgroupMaxSize: 32,
-  limits: {
-    ...DEFAULT_LIMITS,
-    maxComputeWorkgroupStorageSize: 49152,
-    maxComputeInvocationsPerWorkgroup: 1024,
-    maxComputeWorkgroupSizeX: 1024,
-    maxStorageBufferBindingSize: 2 ** 31 - 4,
-    maxBufferSize: 2 ** 32,
-  },
-});
-const swiftshader = defaultCaps({
-  features: ['subgroups', 'timestamp-query'],
-  subgroupMinSize: 4,
-  subgroupMaxSize: 4,
-  limits: { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 32768, maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 },
-});
 
 describe('mla problem', () => {
   it('is a registered family with the split kernel, DeepSeek defaults and the derived scale', () => {
@@ -147,11 +127,7 @@ describe('mla-split on an H200-like device', () => {
   });
 
   it("runs every conformance group on every conformance shape, on H200 limits and on SwiftShader's", () => {
-    for (const caps of [h200, swiftshader])
-      for (const group of mlaSplitKernel.conformance)
-        for (const s of mlaProblem.conformanceShapes(group.fixed))
-          for (const tiles of group.tiles)
-            expect(() => planRun(caps, mlaSplitKernel, s, tiles), `${mlaProblem.label(s)} ${JSON.stringify(tiles)}`).not.toThrow();
+    for (const caps of [h200, swiftshader]) expectConformancePlans(mlaSplitKernel, caps);
   });
 
   it('refuses a configuration past workgroup memory, naming the limit, and widths that are not whole vectors', () => {
@@ -181,10 +157,7 @@ describe('mla-split on the adapter', () => {
   });
 
   const check = async (s: MlaShape, tiles: Partial<MlaSplitTiles>) => {
-    const result = await runKernel(gpu, { kernel: mlaSplitKernel, shape: s, tiles });
-    const expected = mlaProblem.reference(result.shape, result.inputs, 1e8);
-    const cmp = mergeComparisons(Object.values(compareExpected(expected, result.outputs, mlaSplitKernel.tolerance)));
-    expect(cmp.ok, `${mlaProblem.label(s)} tiles ${JSON.stringify(result.tiles)}: ${cmp.mismatches} mismatches, max abs error ${cmp.maxAbsError}`).toBe(true);
+    const result = await expectMatchesReference(gpu, mlaSplitKernel, s, tiles);
     const o = result.outputs.o as Float32Array;
     expect(o.every(Number.isFinite)).toBe(true);
   };

@@ -1,9 +1,20 @@
 import { AttentionInputError } from '../../errors.js';
 import { createRng } from '../../rng.js';
 import { validateFloatTensors } from '../dense/problem.js';
-import { checkFields, fieldDefaults } from '../fields.js';
-import { toHalfBits } from '../half.js';
-import type { HostTensor, HostTensors, Problem, RawShape, ShapeField, TensorSpec } from '../types.js';
+import type { HostTensor, Problem, RawShape, ShapeField, TensorSpec } from '../types.js';
+import {
+  BATCH_FIELD,
+  GARBAGE,
+  KV_TYPE_FIELD,
+  LENGTHS_FIELD,
+  QUERY_ROWS_FIELD,
+  checkContextLength,
+  contextLengthField,
+  referenceOutput,
+  refuseHalfNonFinite,
+  resolveStepShape,
+  storeKv,
+} from './context.js';
 import { decodeReferenceRows, referenceDecode } from './reference.js';
 import {
   BLOCK_SIZES,
@@ -18,13 +29,14 @@ import {
   visiblePairsPerHead,
 } from './shape.js';
 
+export { GARBAGE } from './context.js';
+
 /** Unused block-table slots hold this, far outside any pool: a kernel that reads one faults or shows garbage. */
 export const UNUSED_SLOT = 0xffffffff;
-/** K/V values past each context length: finite (NaN inputs are refused) but large enough that reading one shows. */
-export const GARBAGE = 30000;
 
+// Batch, seq, lengths, seq-q and kv-type are every decode step's (context.ts, shared with mla).
 export const DECODE_FIELDS: readonly ShapeField[] = [
-  { key: 'batch', flag: 'batch', url: 'b', label: 'Batch', help: 'Sequences decoded together.', kind: 'int', min: 1, max: 1024, default: 1 },
+  BATCH_FIELD,
   { key: 'heads', flag: 'heads', url: 'h', label: 'Heads', help: 'Query heads per sequence.', kind: 'int', min: 1, max: 256, default: 32 },
   {
     key: 'kvHeads',
@@ -48,48 +60,10 @@ export const DECODE_FIELDS: readonly ShapeField[] = [
     max: 1024,
     default: 128,
   },
-  {
-    key: 'seqK',
-    flag: 'seq',
-    url: 'n',
-    label: 'Context lengths',
-    help: 'Keys in the cache per sequence (the longest one with mixed lengths).',
-    kind: 'int',
-    min: 1,
-    max: 1 << 20,
-    default: 4096,
-  },
-  {
-    key: 'lengths',
-    flag: 'lengths',
-    url: 'len',
-    label: 'Context lengths across the batch',
-    help: 'equal: every sequence holds the full context; mixed: sequence b holds ceil(n·(b+1)/batch) keys.',
-    kind: 'choice',
-    choices: ['equal', 'mixed'],
-    default: 'equal',
-  },
-  {
-    key: 'seqQ',
-    flag: 'seq-q',
-    url: 'nq',
-    label: 'Query rows',
-    help: 'Query rows per sequence (the last Nq positions, causal among themselves): 1 for decode, more for speculative decoding.',
-    kind: 'int',
-    min: 1,
-    max: 16,
-    default: 1,
-  },
-  {
-    key: 'kvType',
-    flag: 'kv-type',
-    url: 'kvt',
-    label: 'KV storage',
-    help: 'Element type of the K/V cache (Q and O stay f32).',
-    kind: 'choice',
-    choices: ['f32', 'f16'],
-    default: 'f16',
-  },
+  contextLengthField('Keys'),
+  LENGTHS_FIELD,
+  QUERY_ROWS_FIELD,
+  KV_TYPE_FIELD,
   {
     key: 'layout',
     flag: 'layout',
@@ -122,9 +96,7 @@ export const decodeProblem: Problem<DecodeShape> = {
   axis: 'seqK',
 
   resolve(raw: RawShape) {
-    const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-    const values = checkFields(DECODE_FIELDS, { ...fieldDefaults(DECODE_FIELDS, raw), ...given }) as unknown as Omit<DecodeShape, 'scale'>;
-    const shape: DecodeShape = { ...values, scale: typeof raw.scale === 'number' ? raw.scale : 1 / Math.sqrt(values.headDim) };
+    const shape = resolveStepShape<DecodeShape>(DECODE_FIELDS, raw, (values) => 1 / Math.sqrt(values.headDim));
     checkConsistency(shape);
     return shape;
   },
@@ -173,30 +145,14 @@ export const decodeProblem: Problem<DecodeShape> = {
             v[at + c] = uniform();
           }
         }
-    // A plain loop: Uint16Array.from(x, fn) goes through a JS array, whose length V8 caps at about
-    // 2^27 (a B=1, Hkv=8, Nk=131072, d=128 cache is exactly that many values and ran out of memory).
-    const store = (x: Float32Array): HostTensor => {
-      if (s.kvType !== 'f16') return x;
-      const half = new Uint16Array(x.length);
-      for (let i = 0; i < x.length; i++) half[i] = toHalfBits(x[i]!);
-      return half;
-    };
-    const out: Record<string, HostTensor> = { q, k: store(k), v: store(v), contextLens: lens };
+    const out: Record<string, HostTensor> = { q, k: storeKv(k, s.kvType), v: storeKv(v, s.kvType), contextLens: lens };
     if (table) out.blockTable = table;
     return out;
   },
 
   validate(s, inputs) {
     validateFloatTensors(decodeProblem, s, inputs);
-    for (const name of ['k', 'v']) {
-      const data = inputs[name];
-      if (!(data instanceof Uint16Array)) continue;
-      for (let i = 0; i < data.length; i++) {
-        if ((data[i]! & 0x7c00) === 0x7c00) {
-          throw new AttentionInputError(`${name}[${i}] is a half-precision ${data[i]! & 0x3ff ? 'NaN' : 'infinity'}: GPU kernels need finite inputs`);
-        }
-      }
-    }
+    for (const name of ['k', 'v']) refuseHalfNonFinite(name, inputs[name]);
     const lens = inputs.contextLens as Uint32Array;
     const table = inputs.blockTable as Uint32Array | undefined;
     const slots = blocksPerSequence(s);
@@ -208,8 +164,7 @@ export const decodeProblem: Problem<DecodeShape> = {
           `contextLens[${b}] = ${n} is past the block table's capacity of ${slots} blocks × ${s.blockSize} = ${slots * s.blockSize} keys`,
         );
       }
-      if (n > s.seqK) throw new AttentionInputError(`contextLens[${b}] = ${n} is past seqK = ${s.seqK}, the cache's length`);
-      if (n < s.seqQ) throw new AttentionInputError(`contextLens[${b}] = ${n} is shorter than seqQ = ${s.seqQ}: every query row needs its own key`);
+      checkContextLength(s, b, n);
       if (!table) continue;
       for (let n0 = 0; n0 < Math.ceil(n / s.blockSize); n0++) {
         const block = table[b * slots + n0]!;
@@ -221,8 +176,7 @@ export const decodeProblem: Problem<DecodeShape> = {
   reference(s, inputs, budget) {
     const rows = decodeReferenceRows(s, inputs.contextLens as Uint32Array, budget);
     const values = referenceDecode(s, inputs, rows);
-    const all = rows.length === s.batch * s.heads * s.seqQ;
-    return { o: all ? { values, rowWidth: s.headDim } : { values, rows, rowWidth: s.headDim } };
+    return referenceOutput(s, rows, values, s.headDim);
   },
 
   flops(s) {

@@ -1,19 +1,16 @@
-import { AttentionInputError } from '../../errors.js';
 import { createRng } from '../../rng.js';
+import * as decodeStep from '../decode/context.js';
 import { validateFloatTensors } from '../dense/problem.js';
-import { checkFields, fieldDefaults } from '../fields.js';
-import { toHalfBits } from '../half.js';
-import type { HostTensor, Problem, RawShape, ShapeField } from '../types.js';
+import type { Problem, RawShape, ShapeField } from '../types.js';
 import { mlaReferenceRows, referenceMla } from './reference.js';
-import { type MlaShape, bytesPerToken, checkConsistency, contextLengths, defaultScale, mlaLabel, rowWidth, visiblePairsPerHead } from './shape.js';
+import { type MlaShape, bytesPerToken, defaultScale, mlaLabel, rowWidth } from './shape.js';
 
-/** Cache values past each context length: finite (NaN inputs are refused) but large enough that reading one shows. */
-export const GARBAGE = 30000;
+export { GARBAGE } from '../decode/context.js';
 
-// Flags shared with other families mean the same there (batch, heads, seq, lengths, seq-q, kv-type
-// as in decode); kv-lora and rope-dim are this family's own.
+// Fields shared with the decode family mean the same there (batch, seq, lengths, seq-q, kv-type:
+// decode/context.ts); heads, kv-lora and rope-dim are this family's own.
 export const MLA_FIELDS: readonly ShapeField[] = [
-  { key: 'batch', flag: 'batch', url: 'b', label: 'Batch', help: 'Sequences decoded together.', kind: 'int', min: 1, max: 1024, default: 1 },
+  decodeStep.BATCH_FIELD,
   {
     key: 'heads',
     flag: 'heads',
@@ -25,38 +22,9 @@ export const MLA_FIELDS: readonly ShapeField[] = [
     max: 128,
     default: 16,
   },
-  {
-    key: 'seqK',
-    flag: 'seq',
-    url: 'n',
-    label: 'Context lengths',
-    help: 'Tokens in the cache per sequence (the longest one with mixed lengths).',
-    kind: 'int',
-    min: 1,
-    max: 1 << 20,
-    default: 4096,
-  },
-  {
-    key: 'lengths',
-    flag: 'lengths',
-    url: 'len',
-    label: 'Context lengths across the batch',
-    help: 'equal: every sequence holds the full context; mixed: sequence b holds ceil(n·(b+1)/batch) keys.',
-    kind: 'choice',
-    choices: ['equal', 'mixed'],
-    default: 'equal',
-  },
-  {
-    key: 'seqQ',
-    flag: 'seq-q',
-    url: 'nq',
-    label: 'Query rows',
-    help: 'Query rows per sequence (the last Nq positions, causal among themselves): 1 for decode, more for speculative decoding.',
-    kind: 'int',
-    min: 1,
-    max: 16,
-    default: 1,
-  },
+  decodeStep.contextLengthField('Tokens'),
+  decodeStep.LENGTHS_FIELD,
+  decodeStep.QUERY_ROWS_FIELD,
   {
     key: 'kvLora',
     flag: 'kv-lora',
@@ -79,16 +47,7 @@ export const MLA_FIELDS: readonly ShapeField[] = [
     max: 256,
     default: 64,
   },
-  {
-    key: 'kvType',
-    flag: 'kv-type',
-    url: 'kvt',
-    label: 'KV storage',
-    help: 'Element type of the K/V cache (Q and O stay f32).',
-    kind: 'choice',
-    choices: ['f32', 'f16'],
-    default: 'f16',
-  },
+  decodeStep.KV_TYPE_FIELD,
 ];
 
 export const mlaProblem: Problem<MlaShape> = {
@@ -100,10 +59,8 @@ export const mlaProblem: Problem<MlaShape> = {
   axis: 'seqK',
 
   resolve(raw: RawShape) {
-    const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-    const values = checkFields(MLA_FIELDS, { ...fieldDefaults(MLA_FIELDS, raw), ...given }) as unknown as Omit<MlaShape, 'scale'>;
-    const shape: MlaShape = { ...values, scale: typeof raw.scale === 'number' ? raw.scale : defaultScale(values.ropeDim) };
-    checkConsistency(shape);
+    const shape = decodeStep.resolveStepShape<MlaShape>(MLA_FIELDS, raw, (values) => defaultScale(values.ropeDim));
+    decodeStep.checkQueryBlock(shape);
     return shape;
   },
 
@@ -124,43 +81,28 @@ export const mlaProblem: Problem<MlaShape> = {
     const uniform = () => rng() * 2 - 1;
     const d = rowWidth(s);
     const q = new Float32Array(s.batch * s.heads * s.seqQ * d).map(uniform);
-    const lens = Uint32Array.from(contextLengths(s));
+    const lens = Uint32Array.from(decodeStep.contextLengths(s));
     // Every slot starts as garbage; the tokens inside each context are then overwritten with data.
-    const kv = new Float32Array(s.batch * s.seqK * d).map((_, i) => (i & 1 ? GARBAGE : -GARBAGE));
+    const kv = new Float32Array(s.batch * s.seqK * d).map((_, i) => (i & 1 ? decodeStep.GARBAGE : -decodeStep.GARBAGE));
     for (let b = 0; b < s.batch; b++) for (let i = b * s.seqK * d, end = i + lens[b]! * d; i < end; i++) kv[i] = uniform();
-    if (s.kvType === 'f32') return { q, kv, contextLens: lens };
-    const half = new Uint16Array(kv.length);
-    for (let i = 0; i < kv.length; i++) half[i] = toHalfBits(kv[i]!);
-    return { q, kv: half, contextLens: lens };
+    return { q, kv: decodeStep.storeKv(kv, s.kvType), contextLens: lens };
   },
 
   validate(s, inputs) {
     validateFloatTensors(mlaProblem, s, inputs);
-    const data = inputs.kv;
-    if (data instanceof Uint16Array) {
-      for (let i = 0; i < data.length; i++) {
-        if ((data[i]! & 0x7c00) === 0x7c00) {
-          throw new AttentionInputError(`kv[${i}] is a half-precision ${data[i]! & 0x3ff ? 'NaN' : 'infinity'}: GPU kernels need finite inputs`);
-        }
-      }
-    }
+    decodeStep.refuseHalfNonFinite('kv', inputs.kv);
     const lens = inputs.contextLens as Uint32Array;
-    for (let b = 0; b < s.batch; b++) {
-      const n = lens[b]!;
-      if (n > s.seqK) throw new AttentionInputError(`contextLens[${b}] = ${n} is past seqK = ${s.seqK}, the cache's length`);
-      if (n < s.seqQ) throw new AttentionInputError(`contextLens[${b}] = ${n} is shorter than seqQ = ${s.seqQ}: every query row needs its own key`);
-    }
+    for (let b = 0; b < s.batch; b++) decodeStep.checkContextLength(s, b, lens[b]!);
   },
 
   reference(s, inputs, budget) {
     const rows = mlaReferenceRows(s, inputs.contextLens as Uint32Array, budget);
     const values = referenceMla(s, inputs, rows);
-    const all = rows.length === s.batch * s.heads * s.seqQ;
-    return { o: all ? { values, rowWidth: s.kvLora } : { values, rows, rowWidth: s.kvLora } };
+    return decodeStep.referenceOutput(s, rows, values, s.kvLora);
   },
 
   referenceCoverage(s, budget) {
-    const rows = mlaReferenceRows(s, Uint32Array.from(contextLengths(s)), budget).length;
+    const rows = mlaReferenceRows(s, Uint32Array.from(decodeStep.contextLengths(s)), budget).length;
     const all = s.batch * s.heads * s.seqQ;
     return rows === all ? `all ${all} rows` : `${rows} of ${all} rows (sampled heads)`;
   },
@@ -168,13 +110,13 @@ export const mlaProblem: Problem<MlaShape> = {
   flops(s) {
     // Per visible (query, key) pair: the score over the whole row and P·V over the latent,
     // 2·(576 + 512) at the default widths.
-    return 2 * (rowWidth(s) + s.kvLora) * s.heads * visiblePairsPerHead(s);
+    return 2 * (rowWidth(s) + s.kvLora) * s.heads * decodeStep.visiblePairsPerHead(s);
   },
 
   minimalBytes(s) {
     // The latent cache read once (every token's row, in its storage type), Q read, O written, the
     // lengths read.
-    const tokens = contextLengths(s).reduce((a, b) => a + b, 0);
+    const tokens = decodeStep.contextLengths(s).reduce((a, b) => a + b, 0);
     const rows = s.batch * s.heads * s.seqQ;
     return tokens * bytesPerToken(s) + rows * (rowWidth(s) + s.kvLora) * 4 + 4 * s.batch;
   },

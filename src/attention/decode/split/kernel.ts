@@ -4,16 +4,35 @@ import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
-import type { ConfigProblem, KernelDescriptor, ScratchBuffer, Tunable } from '../../types.js';
+import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
 import { decodeProblem } from '../problem.js';
 import { type DecodeShape, KV_ELEMENT_BYTES, contextLengths, groupRows, kvRows } from '../shape.js';
 import kvF16 from './kv_f16.wgsl?raw';
 import kvF32 from './kv_f32.wgsl?raw';
-import mergeSource from './merge.wgsl?raw';
+import { PARAMS_BYTES, encodeSplitParams } from './params.js';
 import paramsSource from './params.wgsl?raw';
 import reduceSubgroup from './reduce_subgroup.wgsl?raw';
 import reduceWorkgroup from './reduce_workgroup.wgsl?raw';
+import {
+  CHUNKS,
+  type SplitKvGeometry,
+  bufferProblems,
+  chunkForWorkgroups,
+  createPartialBuffers,
+  dispatchPass,
+  mergeGridProblems,
+  mergeLayout,
+  partialCount,
+  partialScratch,
+  pipelinesReport,
+  registerProblems,
+  splitGridProblems,
+  splitMergeShaderCode,
+  workgroupSizeProblems,
+} from './split-kv.js';
 import splitSource from './split.wgsl?raw';
+
+export { MAX_REGISTER_FLOATS, TARGET_WORKGROUPS, partialCount } from './split-kv.js';
 
 export type SplitTiles = {
   /** Keys per split (one workgroup's share of a sequence). */
@@ -31,15 +50,6 @@ export type SplitTiles = {
 };
 
 /**
- * Workgroups (splits × row tiles × kv heads × batch) the default chunk aims for: about four per SM
- * of an H200 (132 SMs). WebGPU does not report the SM count, so this is a device-independent
- * constant; smaller GPUs run more waves of the same workgroups, and `chunk` stays tunable.
- */
-export const TARGET_WORKGROUPS = 4 * 132;
-/** Largest per-invocation register footprint (floats) we let compile. */
-export const MAX_REGISTER_FLOATS = 160;
-
-/**
  * Written-out loops by default: NVIDIA's Vulkan compiler left the plain loops' register arrays
  * (scores, accumulators, staged K/V) where they ran 1.8-2.9x slower on an H200 at Nk = 131072 and
  * 1.8-6.7x at Nk = 32768 (bench/results/h200-decode.md). The price is WGSL length (about 1300
@@ -51,8 +61,6 @@ const DEFAULT_UNROLL = 1;
  * the default workgroup size on an H200 (8% slower at wg = 256, lanes = 4, f16 Nk = 131072).
  */
 const DEFAULT_STAGGER = 1;
-
-const CHUNKS = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192] as const;
 
 const TUNABLES: Tunable<keyof SplitTiles>[] = [
   {
@@ -100,7 +108,7 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
 ];
 
 /** Quantities derived from a configuration; the shader derives the same ones. */
-export interface SplitGeometry {
+export interface SplitGeometry extends SplitKvGeometry {
   /** 16-byte vectors per K/V row. */
   rowVectors: number;
   /** K (and V) vectors each invocation loads per tile; K vectors each lane reads per key. */
@@ -112,12 +120,6 @@ export interface SplitGeometry {
   slices: number;
   /** Padded K tile row, in vectors. */
   kStride: number;
-  rowTiles: number;
-  splits: number;
-  workgroupBytes: number;
-  registerFloats: number;
-  mergeSlices: number;
-  mergeThreads: number;
 }
 
 export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
@@ -143,7 +145,6 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
   // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
   // running max, sum, partial score, score, rescale and P·V weight.
   const registerFloats = 2 * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
-  const mergeSlices = Math.max(1, Math.floor(128 / d4));
   return {
     rowVectors,
     laneVectors,
@@ -155,8 +156,7 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     splits: Math.ceil(s.seqK / t.chunk),
     workgroupBytes,
     registerFloats,
-    mergeSlices,
-    mergeThreads: mergeSlices * d4,
+    ...mergeLayout(s.headDim),
   };
 }
 
@@ -169,10 +169,6 @@ export function paddedStride(rowVectors: number, lanes: number): number {
   for (let stride = rowVectors; ; stride++) {
     if (lanes >= 8 ? stride % 8 === 0 : stride % lanes === 0 && (stride / lanes) % 2 === 1) return stride;
   }
-}
-
-export function partialCount(s: DecodeShape, t: SplitTiles): number {
-  return s.batch * s.heads * s.seqQ * Math.ceil(s.seqK / t.chunk);
 }
 
 function canUseSubgroups(caps: DeviceCaps, lanes: number): boolean {
@@ -288,8 +284,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     }
     if (problems.length > 0) return problems;
     const geo = splitGeometry(s, t);
-    problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', t.wg, `Workgroup size ${t.wg}`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', t.wg, `Workgroup size ${t.wg}`));
+    problems.push(...workgroupSizeProblems(caps, t.wg));
     problems.push(
       ...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.mergeThreads, `the merge pass (${geo.mergeSlices} slices × d/4 = ${s.headDim / 4} columns)`),
     );
@@ -301,16 +296,12 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         `a tile of ${geo.tile} K rows and ${t.rows} query rows at d = ${s.headDim} (Q, K, P, the slices' sums${s.layout === 'paged' ? ', block ids' : ''}${t.subgroups ? '' : ', lane partials'})`,
       ),
     );
-    if (geo.registerFloats > MAX_REGISTER_FLOATS) {
-      problems.push(
-        ruleProblem(
-          'registers per invocation',
-          geo.registerFloats,
-          MAX_REGISTER_FLOATS,
-          `${geo.laneVectors} K and ${geo.laneVectors} V vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns need ${geo.registerFloats} registers per invocation, over ${MAX_REGISTER_FLOATS} (it would spill)`,
-        ),
-      );
-    }
+    problems.push(
+      ...registerProblems(
+        geo.registerFloats,
+        `${geo.laneVectors} K and ${geo.laneVectors} V vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns`,
+      ),
+    );
     if (t.subgroups) {
       if (!caps.features.includes('subgroups'))
         problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
@@ -325,29 +316,17 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         );
       }
     }
-    const maxGroups = caps.limits.maxComputeWorkgroupsPerDimension;
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.splits * geo.rowTiles, `${geo.splits} splits × ${geo.rowTiles} row tiles`));
+    problems.push(...splitGridProblems(caps, geo.splits, geo.rowTiles));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.kvHeads, `kvHeads = ${s.kvHeads}`));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
-    const outputRows = s.batch * s.heads * s.seqQ;
-    if (outputRows > maxGroups * maxGroups)
-      problems.push(
-        ruleProblem(
-          'maxComputeWorkgroupsPerDimension',
-          outputRows,
-          maxGroups * maxGroups,
-          `the merge needs ${outputRows} workgroups, more than a 2-D grid holds`,
-        ),
-      );
+    problems.push(...mergeGridProblems(caps, s.batch * s.heads * s.seqQ));
     if (caps.limits.maxStorageBuffersPerShaderStage < 7) {
       problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 7, 'Q, K, V, lengths, block table and the two partial buffers'));
     }
     const kvBytes = kvRows(s) * s.headDim * bytes;
-    problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', kvBytes, `K (and V), ${s.layout}`));
-    problems.push(...overLimit(caps, 'maxBufferSize', kvBytes, `K (and V), ${s.layout}`));
+    problems.push(...bufferProblems(caps, kvBytes, `K (and V), ${s.layout}`));
     const partialBytes = partialCount(s, t) * s.headDim * 4;
-    problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·d·4)`));
-    problems.push(...overLimit(caps, 'maxBufferSize', partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·d·4)`));
+    problems.push(...bufferProblems(caps, partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·d·4)`));
     problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.heads * s.seqQ * s.headDim * 4, 'Q (and O)'));
     return problems;
   },
@@ -372,11 +351,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
   },
 
   scratch(s, t) {
-    const count = partialCount(s, t);
-    return [
-      { name: 'partial outputs', bytes: count * s.headDim * 4 },
-      { name: 'partial max and sum', bytes: count * 8 },
-    ] satisfies ScratchBuffer[];
+    return partialScratch(partialCount(s, t), s.headDim);
   },
 
   async prepare(device, s, t, caps) {
@@ -399,18 +374,13 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     const rows = s.batch * s.heads * s.seqQ;
     const mergeGrid = spreadGrid(rows, caps.limits.maxComputeWorkgroupsPerDimension);
     return {
-      compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
-      cached: pipelines.every((p) => p.cached),
-      shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+      ...pipelinesReport(pipelines),
       bind(tensors) {
-        const usage = GPUBufferUsage.STORAGE;
         const params = device.createBuffer({ label: 'decode params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
         device.queue.writeBuffer(params, 0, encodeParams(s, geo, mergeGrid[0]));
-        const count = partialCount(s, t);
-        const partO = device.createBuffer({ label: 'decode partial outputs', size: Math.max(16, count * s.headDim * 4), usage });
-        const partMl = device.createBuffer({ label: 'decode partial max and sum', size: Math.max(16, count * 8), usage });
+        const { partO, partMl } = createPartialBuffers(device, 'decode', partialCount(s, t), s.headDim);
         // The contiguous layout has no block table: the binding takes a placeholder it never reads.
-        const placeholder = tensors.blockTable ? undefined : device.createBuffer({ label: 'no block table', size: 16, usage });
+        const placeholder = tensors.blockTable ? undefined : device.createBuffer({ label: 'no block table', size: 16, usage: GPUBufferUsage.STORAGE });
         const table = tensors.blockTable ?? placeholder!;
         const splitGroup = bindBuffers(device, 'decode-split', split.layout, [
           params,
@@ -423,16 +393,8 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
           partMl,
         ]);
         const mergeGroup = bindBuffers(device, 'decode-split merge', merger.layout, [params, tensors.contextLens!, partO, partMl, tensors.o!]);
-        const splitPass = (pass: GPUComputePassEncoder) => {
-          pass.setPipeline(split.pipeline);
-          pass.setBindGroup(0, splitGroup);
-          pass.dispatchWorkgroups(geo.splits * geo.rowTiles, s.kvHeads, s.batch);
-        };
-        const mergePass = (pass: GPUComputePassEncoder) => {
-          pass.setPipeline(merger.pipeline);
-          pass.setBindGroup(0, mergeGroup);
-          pass.dispatchWorkgroups(mergeGrid[0], mergeGrid[1]);
-        };
+        const splitPass = dispatchPass(split.pipeline, splitGroup, [geo.splits * geo.rowTiles, s.kvHeads, s.batch]);
+        const mergePass = dispatchPass(merger.pipeline, mergeGroup, mergeGrid);
         return {
           encode(pass) {
             splitPass(pass);
@@ -465,9 +427,7 @@ export function defaultChunk(s: DecodeShape, t: Omit<SplitTiles, 'chunk'>): numb
   const perSplit = s.batch * s.kvHeads * geo.rowTiles;
   const allowed = CHUNKS.filter((c) => c >= geo.tile && (s.layout !== 'paged' || c % s.blockSize === 0));
   // Short contexts that even the smallest chunk cannot spread that wide take the smallest chunk.
-  let chosen: number = allowed[0] ?? CHUNKS[CHUNKS.length - 1]!;
-  for (const chunk of allowed) if (perSplit * Math.ceil(s.seqK / chunk) >= TARGET_WORKGROUPS) chosen = chunk;
-  return chosen;
+  return chunkForWorkgroups(allowed, perSplit, s.seqK, allowed[0] ?? CHUNKS[CHUNKS.length - 1]!);
 }
 
 export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
@@ -492,18 +452,17 @@ export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
 }
 
 export function mergeShaderCode(s: DecodeShape, t: SplitTiles): string {
-  const geo = splitGeometry(s, t);
-  return specialize(composeShader([paramsSource, mergeSource]), { HEAD_DIM: s.headDim, CHUNK: t.chunk, SLICES: geo.mergeSlices });
+  return splitMergeShaderCode(s.headDim, t.chunk);
 }
 
-const PARAMS_BYTES = 48;
-
 function encodeParams(s: DecodeShape, geo: SplitGeometry, mergeGridX: number): ArrayBuffer {
-  const buffer = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(buffer);
-  const f32 = new Float32Array(buffer);
-  u32.set([s.batch, s.heads, s.kvHeads, s.seqQ, s.seqK, s.heads / s.kvHeads, groupRows(s), geo.splits, geo.rowTiles, Math.ceil(s.seqK / s.blockSize)]);
-  f32[10] = s.scale * Math.LOG2E;
-  u32[11] = mergeGridX;
-  return buffer;
+  return encodeSplitParams({
+    ...s,
+    group: s.heads / s.kvHeads,
+    rows: groupRows(s),
+    splits: geo.splits,
+    rowTiles: geo.rowTiles,
+    tableSlots: Math.ceil(s.seqK / s.blockSize),
+    mergeGridX,
+  });
 }

@@ -1,17 +1,17 @@
 import { F32_TOLERANCE } from '../../../harness/compare.js';
-import type { DeviceCaps } from '../../../gpu/caps.js';
 import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
-import { MAX_REGISTER_FLOATS, TARGET_WORKGROUPS } from '../../decode/split/kernel.js';
+import { KV_ELEMENT_BYTES, contextLengths } from '../../decode/context.js';
 import kvF16 from '../../decode/split/kv_f16.wgsl?raw';
 import kvF32 from '../../decode/split/kv_f32.wgsl?raw';
-import mergeSource from '../../decode/split/merge.wgsl?raw';
+import { PARAMS_BYTES, encodeSplitParams } from '../../decode/split/params.js';
 import paramsSource from '../../decode/split/params.wgsl?raw';
-import type { ConfigProblem, KernelDescriptor, ScratchBuffer, Tunable } from '../../types.js';
+import * as splitKv from '../../decode/split/split-kv.js';
+import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
 import { mlaProblem } from '../problem.js';
-import { KV_ELEMENT_BYTES, type MlaShape, contextLengths, queryRows, rowWidth } from '../shape.js';
+import { type MlaShape, queryRows, rowWidth } from '../shape.js';
 import splitSource from './split.wgsl?raw';
 
 export type MlaSplitTiles = {
@@ -24,7 +24,6 @@ export type MlaSplitTiles = {
   readonly wg: number;
 };
 
-const CHUNKS = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192] as const;
 /**
  * Shortest default split: each split writes heads × (kvLora + 2) floats of partials and reads them
  * back, about 3.6·heads / chunk of the f16 cache's bytes at the default widths, and reads its
@@ -39,7 +38,7 @@ const TUNABLES: Tunable<keyof MlaSplitTiles>[] = [
     key: 'chunk',
     label: 'Tokens per split',
     help: 'Context tokens one workgroup streams; fewer means more workgroups and more partials to write and merge.',
-    values: CHUNKS,
+    values: splitKv.CHUNKS,
   },
   {
     key: 'tile',
@@ -62,7 +61,7 @@ const TUNABLES: Tunable<keyof MlaSplitTiles>[] = [
 ];
 
 /** Quantities derived from a configuration; the shader derives the same ones. */
-export interface MlaSplitGeometry {
+export interface MlaSplitGeometry extends splitKv.SplitKvGeometry {
   /** 16-byte vectors per cache row (K) and per latent (V). */
   rowVectors: number;
   vVectors: number;
@@ -72,12 +71,6 @@ export interface MlaSplitGeometry {
   rowsPer: number;
   lanes: number;
   slices: number;
-  rowTiles: number;
-  splits: number;
-  workgroupBytes: number;
-  registerFloats: number;
-  mergeSlices: number;
-  mergeThreads: number;
 }
 
 const odd = (n: number) => (n % 2 === 0 ? n + 1 : n);
@@ -100,7 +93,6 @@ export function mlaSplitGeometry(s: MlaShape, t: MlaSplitTiles): MlaSplitGeometr
   // Each row's accumulators (one column vector of the latent, widened), the step-2 partial scores,
   // a K vector raw and widened, and the row's max, sum and rescale.
   const registerFloats = t.rows * halves * 4 + rowsPer + 2 * halves * 4 + 4;
-  const mergeSlices = Math.max(1, Math.floor(128 / c4));
   return {
     rowVectors,
     vVectors,
@@ -114,14 +106,11 @@ export function mlaSplitGeometry(s: MlaShape, t: MlaSplitTiles): MlaSplitGeometr
     splits: Math.ceil(s.seqK / t.chunk),
     workgroupBytes,
     registerFloats,
-    mergeSlices,
-    mergeThreads: mergeSlices * c4,
+    ...splitKv.mergeLayout(s.kvLora),
   };
 }
 
-export function partialCount(s: MlaShape, t: MlaSplitTiles): number {
-  return s.batch * queryRows(s) * Math.ceil(s.seqK / t.chunk);
-}
+export { partialCount } from '../../decode/split/split-kv.js';
 
 /** Query rows per workgroup the default starts from: every row up to 16. */
 function largestRows(s: MlaShape): number {
@@ -199,8 +188,7 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
     }
     if (t.tile > t.wg) problems.push(ruleProblem('tile ≤ wg', t.tile, t.wg, `Tokens per tile (${t.tile}) must not exceed the workgroup size (${t.wg})`));
     if (t.chunk % t.tile !== 0) problems.push(ruleProblem('chunk % tile', t.chunk, t.tile, `Tokens per split (${t.chunk}) must be whole tiles of ${t.tile}`));
-    problems.push(...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', t.wg, `Workgroup size ${t.wg}`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupSizeX', t.wg, `Workgroup size ${t.wg}`));
+    problems.push(...splitKv.workgroupSizeProblems(caps, t.wg));
     problems.push(
       ...overLimit(
         caps,
@@ -217,37 +205,16 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
         `the merge pass (${geo.mergeSlices} slices × kvLora/4 = ${s.kvLora / 4} columns)`,
       ),
     );
-    if (geo.registerFloats > MAX_REGISTER_FLOATS) {
-      problems.push(
-        ruleProblem(
-          'registers per invocation',
-          geo.registerFloats,
-          MAX_REGISTER_FLOATS,
-          `${t.rows} rows × ${geo.halves * 4} accumulator columns need ${geo.registerFloats} registers per invocation, over ${MAX_REGISTER_FLOATS} (it would spill)`,
-        ),
-      );
-    }
-    const maxGroups = caps.limits.maxComputeWorkgroupsPerDimension;
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.splits * geo.rowTiles, `${geo.splits} splits × ${geo.rowTiles} row tiles`));
+    problems.push(...splitKv.registerProblems(geo.registerFloats, `${t.rows} rows × ${geo.halves * 4} accumulator columns`));
+    problems.push(...splitKv.splitGridProblems(caps, geo.splits, geo.rowTiles));
     problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
     const outputRows = s.batch * queryRows(s);
-    if (outputRows > maxGroups * maxGroups) {
-      problems.push(
-        ruleProblem(
-          'maxComputeWorkgroupsPerDimension',
-          outputRows,
-          maxGroups * maxGroups,
-          `the merge needs ${outputRows} workgroups, more than a 2-D grid holds`,
-        ),
-      );
-    }
+    problems.push(...splitKv.mergeGridProblems(caps, outputRows));
     problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 6, 'Q, the cache (bound as K and V), lengths and the two partial buffers'));
     const kvBytes = s.batch * s.seqK * rowWidth(s) * bytes;
-    problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', kvBytes, 'the latent cache'));
-    problems.push(...overLimit(caps, 'maxBufferSize', kvBytes, 'the latent cache'));
-    const partialBytes = partialCount(s, t) * s.kvLora * 4;
-    problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·kvLora·4)`));
-    problems.push(...overLimit(caps, 'maxBufferSize', partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·kvLora·4)`));
+    problems.push(...splitKv.bufferProblems(caps, kvBytes, 'the latent cache'));
+    const partialBytes = splitKv.partialCount(s, t) * s.kvLora * 4;
+    problems.push(...splitKv.bufferProblems(caps, partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·kvLora·4)`));
     problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', outputRows * rowWidth(s) * 4, 'Q'));
     return problems;
   },
@@ -272,11 +239,7 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
   },
 
   scratch(s, t) {
-    const count = partialCount(s, t);
-    return [
-      { name: 'partial outputs', bytes: count * s.kvLora * 4 },
-      { name: 'partial max and sum', bytes: count * 8 },
-    ] satisfies ScratchBuffer[];
+    return splitKv.partialScratch(splitKv.partialCount(s, t), s.kvLora);
   },
 
   async prepare(device, s, t, caps) {
@@ -296,28 +259,21 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
     const pipelines = [split, merger];
     const mergeGrid = spreadGrid(s.batch * queryRows(s), caps.limits.maxComputeWorkgroupsPerDimension);
     return {
-      compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
-      cached: pipelines.every((p) => p.cached),
-      shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+      ...splitKv.pipelinesReport(pipelines),
       bind(tensors) {
-        const usage = GPUBufferUsage.STORAGE;
         const params = device.createBuffer({ label: 'mla params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
         device.queue.writeBuffer(params, 0, encodeParams(s, geo, mergeGrid[0]));
-        const count = partialCount(s, t);
-        const partO = device.createBuffer({ label: 'mla partial outputs', size: Math.max(16, count * s.kvLora * 4), usage });
-        const partMl = device.createBuffer({ label: 'mla partial max and sum', size: Math.max(16, count * 8), usage });
+        const { partO, partMl } = splitKv.createPartialBuffers(device, 'mla', splitKv.partialCount(s, t), s.kvLora);
         // The cache is both K (whole rows) and V (their latent): bound twice, read-only, as the
         // decode readers declare k_cache and v_cache; the shader reads V from its staged K tile.
         const splitGroup = bindBuffers(device, 'mla-split', split.layout, [params, tensors.q!, tensors.kv!, tensors.kv!, tensors.contextLens!, partO, partMl]);
         const mergeGroup = bindBuffers(device, 'mla-split merge', merger.layout, [params, tensors.contextLens!, partO, partMl, tensors.o!]);
+        const splitPass = splitKv.dispatchPass(split.pipeline, splitGroup, [geo.splits * geo.rowTiles, 1, s.batch]);
+        const mergePass = splitKv.dispatchPass(merger.pipeline, mergeGroup, mergeGrid);
         return {
           encode(pass) {
-            pass.setPipeline(split.pipeline);
-            pass.setBindGroup(0, splitGroup);
-            pass.dispatchWorkgroups(geo.splits * geo.rowTiles, 1, s.batch);
-            pass.setPipeline(merger.pipeline);
-            pass.setBindGroup(0, mergeGroup);
-            pass.dispatchWorkgroups(mergeGrid[0], mergeGrid[1]);
+            splitPass(pass);
+            mergePass(pass);
           },
           destroy() {
             params.destroy();
@@ -337,10 +293,8 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
  */
 export function defaultChunk(s: MlaShape, t: Omit<MlaSplitTiles, 'chunk'>): number {
   const perSplit = s.batch * Math.ceil(queryRows(s) / t.rows);
-  const allowed = CHUNKS.filter((c) => c >= Math.max(t.tile, MIN_DEFAULT_CHUNK));
-  let chosen: number = allowed[0]!;
-  for (const chunk of allowed) if (perSplit * Math.ceil(s.seqK / chunk) >= TARGET_WORKGROUPS) chosen = chunk;
-  return chosen;
+  const allowed = splitKv.CHUNKS.filter((c) => c >= Math.max(t.tile, MIN_DEFAULT_CHUNK));
+  return splitKv.chunkForWorkgroups(allowed, perSplit, s.seqK, allowed[0]!);
 }
 
 export function mlaSplitShaderCode(s: MlaShape, t: MlaSplitTiles): string {
@@ -363,19 +317,19 @@ export function mlaSplitShaderCode(s: MlaShape, t: MlaSplitTiles): string {
 
 /** The decode family's merge (same partial layout: row (b·heads + h)·Nq + i, then split), over kvLora columns. */
 export function mlaMergeShaderCode(s: MlaShape, t: MlaSplitTiles): string {
-  const geo = mlaSplitGeometry(s, t);
-  return specialize(composeShader([paramsSource, mergeSource]), { HEAD_DIM: s.kvLora, CHUNK: t.chunk, SLICES: geo.mergeSlices });
+  return splitKv.splitMergeShaderCode(s.kvLora, t.chunk);
 }
 
-const PARAMS_BYTES = 48;
-
-/** The decode family's Params: one KV head whose group is every head. */
+/** The decode family's Params: one KV head whose group is every head, no block table. */
 function encodeParams(s: MlaShape, geo: MlaSplitGeometry, mergeGridX: number): ArrayBuffer {
-  const buffer = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(buffer);
-  const f32 = new Float32Array(buffer);
-  u32.set([s.batch, s.heads, 1, s.seqQ, s.seqK, s.heads, queryRows(s), geo.splits, geo.rowTiles, 0]);
-  f32[10] = s.scale * Math.LOG2E;
-  u32[11] = mergeGridX;
-  return buffer;
+  return encodeSplitParams({
+    ...s,
+    kvHeads: 1,
+    group: s.heads,
+    rows: queryRows(s),
+    splits: geo.splits,
+    rowTiles: geo.rowTiles,
+    tableSlots: 0,
+    mergeGridX,
+  });
 }
