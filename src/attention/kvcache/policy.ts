@@ -39,7 +39,7 @@ export function keepMask(s: KvCacheShape, contextLens: Uint32Array, rng: () => n
 
 /**
  * The f32 bits of each score mapped to a u32 whose unsigned order is the numeric order (−0 onto +0,
- * NaN above +∞ or below −∞ by its sign): the map the GPU's radix select (compact/select_keep.wgsl
+ * NaN above +∞ or below −∞ by its sign): the map the GPU's radix select (wgsl/radix_select.wgsl
  * order_key) ranks by, so that CPU and GPU order even NaN scores the same way.
  */
 export function scoreKeys(scores: Float32Array): Uint32Array {

@@ -1,7 +1,7 @@
-import { LitElement, css, html, unsafeCSS } from 'lit';
+import { LitElement, html } from 'lit';
 import uPlot from 'uplot';
-import uplotCss from 'uplot/dist/uPlot.min.css?inline';
-import { shared } from './styles.js';
+import { figureStyles, shared } from './styles.js';
+import { type AxisStyle, UplotHost, type UplotPlan, uplotStyles } from './uplot-host.js';
 
 export interface CompareLine {
   label: string;
@@ -34,59 +34,15 @@ const sig = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toPrecision(3) 
 
 /**
  * The cross-family chart: log–log time against length, with the crossovers as dashed verticals. Its
- * own uPlot wrapper rather than the results plots' one, because the markers are drawn on the canvas
- * in a draw hook (uPlot series share one x array, so a vertical line cannot be a series).
+ * own chart rather than the results plots' one (both live in a UplotHost), because the markers are
+ * drawn on the canvas in a draw hook (uPlot series share one x array, so a vertical line cannot be a series).
  */
 export class CrossFamilyChart extends LitElement {
   static override properties = { spec: { attribute: false } };
-  static override styles = [
-    shared,
-    unsafeCSS(uplotCss),
-    css`
-      figure {
-        margin: 0;
-      }
-      figcaption {
-        font-weight: 600;
-        font-size: 0.9rem;
-        margin-bottom: 0.3rem;
-      }
-      .plot {
-        min-height: ${HEIGHT}px;
-      }
-      .empty {
-        display: grid;
-        place-items: center;
-        min-height: 120px;
-        color: var(--muted);
-        border: 1px dashed var(--border);
-        border-radius: 6px;
-      }
-      .u-legend {
-        font-size: 0.8rem;
-        color: var(--fg);
-      }
-    `,
-  ];
+  static override styles = [shared, figureStyles, uplotStyles(HEIGHT)];
 
   declare spec: CompareChartSpec;
-  private chart: uPlot | undefined;
-  private readonly resize = new ResizeObserver(() => {
-    const width = Math.floor(this.getBoundingClientRect().width);
-    if (this.chart && width > 0 && Math.abs(this.chart.width - width) > 1) this.chart.setSize({ width, height: HEIGHT });
-  });
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resize.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-    this.chart?.destroy();
-    this.chart = undefined;
-  }
+  private readonly plot = new UplotHost(this, { height: HEIGHT, fallbackWidth: 640, plan: (style) => this.plan(style) });
 
   override render() {
     const spec = this.spec;
@@ -98,24 +54,14 @@ export class CrossFamilyChart extends LitElement {
     </figure>`;
   }
 
-  protected override updated(): void {
-    // Rebuilt on each update: the lines (ticked kernels, stages) change between updates.
-    this.chart?.destroy();
-    this.chart = undefined;
-    const target = this.renderRoot.querySelector<HTMLElement>('.plot');
-    if (!target) return;
+  // Rebuilt on each update (UplotHost): the lines (ticked kernels, stages) change between updates.
+  private plan({ axis }: AxisStyle): UplotPlan {
     const spec = this.spec;
-    const style = getComputedStyle(this);
-    const axisColor = style.getPropertyValue('--muted').trim() || '#666';
-    const gridColor = style.getPropertyValue('--border').trim() || '#ddd';
-    const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } };
     const bands: uPlot.Band[] = [];
     spec.lines.forEach((l, i) => {
       if (l.fillBelow && i > 0) bands.push({ series: [i + 1, i], fill: l.fillBelow });
     });
-    const options: uPlot.Options = {
-      width: Math.floor(this.getBoundingClientRect().width) || 640,
-      height: HEIGHT,
+    const options: UplotPlan['options'] = {
       scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
       axes: [
         { ...axis, label: 'sequence length N', values: (_u, splits) => splits.map((v) => String(Math.round(v))) },
@@ -137,7 +83,7 @@ export class CrossFamilyChart extends LitElement {
       cursor: { drag: { x: false, y: false } },
       legend: { live: false },
     };
-    this.chart = new uPlot(options, [spec.xs, ...spec.lines.map((l) => l.values)] as uPlot.AlignedData, target);
+    return { options, data: [spec.xs, ...spec.lines.map((l) => l.values)] as uPlot.AlignedData };
   }
 
   private drawMarkers(u: uPlot): void {

@@ -1,6 +1,5 @@
-import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
-import uPlot from 'uplot';
-import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { LitElement, css, html, nothing } from 'lit';
+import type uPlot from 'uplot';
 import type { Ceilings } from '../../results/roofline.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { downloadText, timestampedName } from '../app/download.js';
@@ -8,6 +7,7 @@ import { formatNumber } from '../state/format.js';
 import { type RooflineData, rooflineData, rooflineSvg } from '../state/roofline.js';
 import { colorOf } from './results-plots.js';
 import { shared } from './styles.js';
+import { type AxisStyle, UplotHost, type UplotPlan, uplotStyles } from './uplot-host.js';
 
 const HEIGHT = 320;
 
@@ -25,26 +25,12 @@ export class RooflineChart extends LitElement {
   };
   static override styles = [
     shared,
-    unsafeCSS(uplotCss),
+    uplotStyles(HEIGHT),
     css`
-      .plot {
-        min-height: ${HEIGHT}px;
-      }
-      .empty {
-        display: grid;
-        place-items: center;
-        min-height: 120px;
-        color: var(--muted);
-        border: 1px dashed var(--border);
-        border-radius: 6px;
-      }
       .actions {
         display: flex;
         gap: 0.35rem;
         margin: 0.4rem 0;
-      }
-      .u-legend {
-        font-size: 0.8rem;
       }
       details {
         margin-top: 0.4rem;
@@ -60,30 +46,14 @@ export class RooflineChart extends LitElement {
   declare ceilings: Ceilings | null;
   /** Where the ceilings came from (this device, or an imported file), for the caption. */
   declare ceilingsSource: string | null;
-  private chart: uPlot | undefined;
   private data: RooflineData | undefined;
-  private readonly resize = new ResizeObserver(() => {
-    const width = Math.floor(this.getBoundingClientRect().width);
-    if (this.chart && width > 0 && Math.abs(this.chart.width - width) > 1) this.chart.setSize({ width, height: HEIGHT });
-  });
+  private readonly plot = new UplotHost(this, { height: HEIGHT, fallbackWidth: 480, plan: (style) => this.plan(style) });
 
   constructor() {
     super();
     this.results = [];
     this.ceilings = null;
     this.ceilingsSource = null;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resize.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-    this.chart?.destroy();
-    this.chart = undefined;
   }
 
   override render() {
@@ -131,20 +101,12 @@ export class RooflineChart extends LitElement {
     </figure>`;
   }
 
-  protected override updated(): void {
-    this.chart?.destroy();
-    this.chart = undefined;
-    const target = this.renderRoot.querySelector<HTMLElement>('.plot');
+  // Rebuilt on each update (UplotHost).
+  private plan({ axis, color: axisColor }: AxisStyle): UplotPlan | undefined {
     const data = this.data;
-    if (!target || !data || data.points.length === 0) return;
-    const style = getComputedStyle(this);
-    const axisColor = style.getPropertyValue('--muted').trim() || '#666';
-    const gridColor = style.getPropertyValue('--border').trim() || '#ddd';
-    const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } };
+    if (!data || data.points.length === 0) return undefined;
     const fmt = (v: number) => (v >= 1 ? String(+v.toPrecision(3)) : v.toPrecision(2));
-    const options: uPlot.Options = {
-      width: Math.floor(this.getBoundingClientRect().width) || 480,
-      height: HEIGHT,
+    const options: UplotPlan['options'] = {
       scales: { x: { time: false, distr: 3, log: 10 }, y: { distr: 3, log: 10 } },
       axes: [
         { ...axis, label: 'arithmetic intensity (FLOP/byte)', values: (_u, splits) => splits.map((v) => (v === null ? '' : fmt(v))) },
@@ -179,11 +141,11 @@ export class RooflineChart extends LitElement {
         ],
       },
     };
-    this.chart = new uPlot(options, [data.xs, ...data.roofs.map((r) => r.values), ...data.kernelValues] as uPlot.AlignedData, target);
+    return { options, data: [data.xs, ...data.roofs.map((r) => r.values), ...data.kernelValues] as uPlot.AlignedData };
   }
 
   private exportPng = (): void => {
-    const canvas = this.chart?.ctx.canvas;
+    const canvas = this.plot.chart?.ctx.canvas;
     if (!canvas) return;
     canvas.toBlob((blob) => {
       if (!blob) return;

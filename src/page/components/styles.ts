@@ -142,3 +142,15 @@ export const shared = css`
     color: var(--muted);
   }
 `;
+
+/** A titled figure (a chart, a map of blocks or tiles): no figure margin, a bold caption above it. */
+export const figureStyles = css`
+  figure {
+    margin: 0;
+  }
+  figcaption {
+    font-weight: 600;
+    font-size: 0.9rem;
+    margin-bottom: 0.3rem;
+  }
+`;

@@ -1,11 +1,11 @@
-import { LitElement, css, html, unsafeCSS } from 'lit';
+import { LitElement, css, html } from 'lit';
 import uPlot from 'uplot';
-import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { downloadBlob, downloadText } from '../app/download.js';
 import { type ChartSpec, chartFileStem } from '../state/chart-spec.js';
 import { chartSvg } from '../state/chart-svg.js';
 import { composeChartPng } from './chart-png.js';
-import { shared } from './styles.js';
+import { figureStyles, shared } from './styles.js';
+import { type AxisStyle, UplotHost, type UplotPlan, uplotStyles } from './uplot-host.js';
 
 export type { ChartBand, ChartMarker, ChartSeries, ChartSpec } from '../state/chart-spec.js';
 
@@ -40,19 +40,14 @@ export class UplotChart extends LitElement {
   static override properties = { spec: { attribute: false } };
   static override styles = [
     shared,
-    unsafeCSS(uplotCss),
+    figureStyles,
+    uplotStyles(HEIGHT, HEIGHT),
     css`
-      figure {
-        margin: 0;
-      }
       figcaption {
         display: flex;
         justify-content: space-between;
         align-items: baseline;
         gap: 0.5rem;
-        font-weight: 600;
-        font-size: 0.9rem;
-        margin-bottom: 0.3rem;
       }
       figcaption .export {
         display: flex;
@@ -63,42 +58,11 @@ export class UplotChart extends LitElement {
         font-size: 0.75rem;
         padding: 0.1rem 0.4rem;
       }
-      .plot {
-        min-height: ${HEIGHT}px;
-      }
-      .empty {
-        display: grid;
-        place-items: center;
-        min-height: ${HEIGHT}px;
-        color: var(--muted);
-        border: 1px dashed var(--border);
-        border-radius: 6px;
-      }
-      .u-legend {
-        font-size: 0.8rem;
-        color: var(--fg);
-      }
     `,
   ];
 
   declare spec: ChartSpec;
-  private chart: uPlot | undefined;
-  private readonly resize = new ResizeObserver(() => {
-    const width = this.plotWidth();
-    if (this.chart && width > 0 && Math.abs(this.chart.width - width) > 1) this.chart.setSize({ width, height: HEIGHT });
-  });
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.resize.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.resize.disconnect();
-    this.chart?.destroy();
-    this.chart = undefined;
-  }
+  private readonly plot = new UplotHost(this, { height: HEIGHT, fallbackWidth: 480, plan: (style) => this.plan(style) });
 
   override render() {
     const empty = this.spec.xs.length === 0;
@@ -119,23 +83,13 @@ export class UplotChart extends LitElement {
     </figure>`;
   }
 
-  protected override updated(): void {
-    // Rebuilt rather than fed new data: the set of series (kernels, baseline) changes between updates.
-    this.chart?.destroy();
-    this.chart = undefined;
-    const target = this.renderRoot.querySelector<HTMLElement>('.plot');
-    if (!target) return;
+  // Rebuilt on each update (UplotHost) rather than fed new data: the set of series (kernels, baseline) changes between updates.
+  private plan({ axis }: AxisStyle): UplotPlan {
     const spec = this.spec;
-    const style = getComputedStyle(this);
-    const axisColor = style.getPropertyValue('--muted').trim() || '#666';
-    const gridColor = style.getPropertyValue('--border').trim() || '#ddd';
-    const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } };
     const edges = spec.series.flatMap((s) => [...(s.band?.lo ?? []), ...(s.band?.hi ?? [])]).filter((v): v is number => v !== null && v > 0);
     const yMin = Math.min(Infinity, ...edges);
     const yMax = Math.max(-Infinity, ...edges);
-    const options: uPlot.Options = {
-      width: this.plotWidth() || 480,
-      height: HEIGHT,
+    const options: UplotPlan['options'] = {
       scales: {
         x: { time: false, distr: 3, log: 2 },
         // The range covers the bands as well as the lines, which is all uPlot would look at.
@@ -169,11 +123,11 @@ export class UplotChart extends LitElement {
       legend: { live: false },
       hooks: { drawAxes: [(u) => drawBands(u, spec)], draw: [(u) => drawMarkers(u, spec)] },
     };
-    this.chart = new uPlot(options, [spec.xs, ...spec.series.map((s) => s.values)] as uPlot.AlignedData, target);
+    return { options, data: [spec.xs, ...spec.series.map((s) => s.values)] as uPlot.AlignedData };
   }
 
   private exportPng = (): void => {
-    const canvas = this.chart?.ctx.canvas;
+    const canvas = this.plot.chart?.ctx.canvas;
     if (!canvas) return;
     composeChartPng(canvas, this.spec.title, this.spec.series, uPlot.pxRatio).toBlob((blob) => {
       if (blob) downloadBlob(`${chartFileStem(this.spec.title)}.png`, blob);
@@ -183,10 +137,6 @@ export class UplotChart extends LitElement {
   private exportSvg = (): void => {
     downloadText(`${chartFileStem(this.spec.title)}.svg`, chartSvg(this.spec), 'image/svg+xml');
   };
-
-  private plotWidth(): number {
-    return Math.floor(this.getBoundingClientRect().width);
-  }
 }
 
 /** Each series' p20–p80 band, shaded under the lines (drawn before them), one polygon per run of x with both edges. */

@@ -1,6 +1,7 @@
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { type BindingKind, bindBuffers, compilePipeline, type CompiledPipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
+import radixSelectSource from '../../../wgsl/radix_select.wgsl?raw';
 import { specialize } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid } from '../../common.js';
 import type { ConfigProblem, KernelDescriptor } from '../../types.js';
@@ -151,8 +152,12 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
   },
 
   async prepare(device, s, tiles, caps) {
-    const scan = (label: string, source: string, bindings: readonly BindingKind[]) =>
-      compilePipeline(device, { label: `compact ${label}`, code: composeShader([paramsSource, scanSource, source]), bindings: ['uniform', ...bindings] });
+    const scan = (label: string, source: string, bindings: readonly BindingKind[], libraries: readonly string[] = []) =>
+      compilePipeline(device, {
+        label: `compact ${label}`,
+        code: composeShader([paramsSource, scanSource, ...libraries, source]),
+        bindings: ['uniform', ...bindings],
+      });
     const word = wordBytes(s);
     const move = (gather: boolean) =>
       compilePipeline(device, {
@@ -181,7 +186,7 @@ export const compactKernel: KernelDescriptor<KvCacheShape, CompactTiles> = {
       scan('free list', freeListSource, [R, R, R, W, W]),
       move(true),
       move(false),
-      ...(scoring ? [scorePass(), scan('select keep', selectKeepSource, [R, R, W])] : []),
+      ...(scoring ? [scorePass(), scan('select keep', selectKeepSource, [R, R, W], [radixSelectSource])] : []),
     ]);
     const [count, offsets, place, freeList, gather, copyBack, score, selectKeep] = pipelines as [
       CompiledPipeline,

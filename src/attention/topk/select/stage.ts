@@ -1,6 +1,7 @@
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { type CompiledPipeline, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
+import radixSelect from '../../../wgsl/radix_select.wgsl?raw';
 import { overLimit, ruleProblem, spreadGrid } from '../../common.js';
 import type { ConfigProblem } from '../../types.js';
 import params from '../params.wgsl?raw';
@@ -14,7 +15,7 @@ export const SELECT_WORKGROUP_BYTES = 2048 * 4 + INVOCATIONS * 4 + 8;
 export function compileSelect(device: GPUDevice): Promise<CompiledPipeline> {
   return compilePipeline(device, {
     label: 'topk select',
-    code: composeShader([params, source]),
+    code: composeShader([params, radixSelect, source]),
     bindings: ['uniform', 'read-only-storage', 'storage'],
   });
 }

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { type BlockMapResult, type BlockState, blockMapOf, countStates } from '../../state/families/block-map.js';
 import type { PageConfig } from '../../state/config.js';
 import { formatBytes } from '../../state/format.js';
-import { shared } from '../styles.js';
+import { figureStyles, shared } from '../styles.js';
 import { Memo } from './memo.js';
 
 const STATE_LABEL: Record<BlockState, string> = { full: 'full', partial: 'partly full', free: 'free', unused: 'never used' };
@@ -16,19 +16,12 @@ export class BlockMapView extends LitElement {
   static override properties = { config: { attribute: false } };
   static override styles = [
     shared,
+    figureStyles,
     css`
       .maps {
         display: grid;
         grid-template-columns: repeat(auto-fit, minmax(280px, 1fr));
         gap: 1rem;
-      }
-      figure {
-        margin: 0;
-      }
-      figcaption {
-        font-weight: 600;
-        font-size: 0.9rem;
-        margin-bottom: 0.3rem;
       }
       .cells {
         display: flex;

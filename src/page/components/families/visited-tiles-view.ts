@@ -3,7 +3,7 @@ import { styleMap } from 'lit/directives/style-map.js';
 import { type DeviceCaps, defaultCaps } from '../../../gpu/caps.js';
 import type { PageConfig } from '../../state/config.js';
 import { type TileGrid, type VisitedTilesResult, visitedTilesOf } from '../../state/families/visited-tiles.js';
-import { shared } from '../styles.js';
+import { figureStyles, shared } from '../styles.js';
 import { Memo } from './memo.js';
 
 const percent = (f: number) => `${(100 * f).toFixed(f < 0.1 ? 1 : 0)}%`;
@@ -17,20 +17,13 @@ export class VisitedTilesView extends LitElement {
   static override properties = { config: { attribute: false }, caps: { attribute: false } };
   static override styles = [
     shared,
+    figureStyles,
     css`
       .grids {
         display: flex;
         flex-wrap: wrap;
         gap: 1.5rem;
         align-items: start;
-      }
-      figure {
-        margin: 0;
-      }
-      figcaption {
-        font-weight: 600;
-        font-size: 0.9rem;
-        margin-bottom: 0.3rem;
       }
       .cells {
         display: grid;
