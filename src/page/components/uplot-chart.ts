@@ -64,6 +64,11 @@ export class UplotChart extends LitElement {
   declare spec: ChartSpec;
   private readonly plot = new UplotHost(this, { height: HEIGHT, fallbackWidth: 480, plan: (style) => this.plan(style) });
 
+  /** The uPlot instance drawn now, if any: the browser tests read its laid-out axes. */
+  get chart(): uPlot | undefined {
+    return this.plot.chart;
+  }
+
   override render() {
     const empty = this.spec.xs.length === 0;
     const title = this.spec.title;
