@@ -207,9 +207,9 @@ export async function benchmark(gpu: AttentionDevice, config: BenchmarkConfig): 
     // disagree by more than ROUND_SPREAD get a third; the fastest round's samples are reported, and
     // every round's median is kept.
     const rounds: number[] = [];
-    if (stats && !software && method !== 'wall' && (config.rounds ?? 2) > 1) {
+    const maxRounds = config.rounds ?? 3;
+    if (stats && !software && method !== 'wall' && maxRounds > 1) {
       rounds.push(stats.median);
-      const maxRounds = Math.max(2, config.rounds ?? 3);
       while (rounds.length < maxRounds) {
         const again = perRun(await timer.timestamps(bound, samples, dispatches, sampleTimeout));
         abort();
