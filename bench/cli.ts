@@ -68,6 +68,8 @@ Measurement:
   --warmup N          untimed runs before timing (default 2)
   --warmup-ms MS      at least this much GPU work before timing each case, so clocks are up (default 150)
   --samples N         timed samples (default 10)
+  --rounds N          on a GPU, rounds of samples at most (default 3): a second always, a third when
+                      the first two medians differ by over 10%; the fastest round is reported
   --budget-ms MS      cap on timed GPU work per case; fewer dispatches per sample beyond it (default 10000)
   --seed N            seed of the uniform [-1, 1) inputs (default 1)
   --no-check          skip the comparison with the CPU reference
@@ -155,6 +157,7 @@ const OPTIONS = {
   warmup: { type: 'string' },
   'warmup-ms': { type: 'string' },
   samples: { type: 'string' },
+  rounds: { type: 'string' },
   'budget-ms': { type: 'string' },
   seed: { type: 'string' },
   'no-check': { type: 'boolean' },
@@ -188,6 +191,7 @@ export const FLAG_LIMITS = {
   warmup: [0, 1000],
   'warmup-ms': [0, 600_000],
   samples: [1, 100_000],
+  rounds: [1, 10],
   'budget-ms': [1, 3_600_000],
   seed: [0, 2 ** 31 - 1],
   'timeout-ms': [1, 3_600_000],
@@ -210,6 +214,7 @@ export interface CliPlan {
   warmup: number;
   warmupMs: number;
   samples: number;
+  rounds: number;
   budgetMs: number;
   seed: number;
   check: boolean;
@@ -315,6 +320,7 @@ export function planFromArgs(
     warmup: lim('warmup', 2),
     warmupMs: lim('warmup-ms', 150),
     samples: lim('samples', 10),
+    rounds: lim('rounds', 3),
     budgetMs: lim('budget-ms', 10_000),
     seed: lim('seed', 1),
     check: !values['no-check'],
@@ -499,6 +505,7 @@ export async function runPlan(plan: CliPlan, gpu: AttentionDevice, onRecord?: (r
         tiles: c.tiles,
         warmup: plan.warmup,
         samples: plan.samples,
+        rounds: plan.rounds,
         budgetMs: plan.budgetMs,
         seed: plan.seed,
         check: plan.check,
