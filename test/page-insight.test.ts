@@ -1,7 +1,9 @@
 // The "show why" views' pure state: roofline data and SVG, the roofline model, the KV calculator.
 import { describe, expect, it } from 'vitest';
 import { type Ceilings, computeRoof, intensityOf, rooflineBound, rooflineFraction, withRoofline } from '../src/index.js';
-import { defaultConfig } from '../src/page/state/config.js';
+import { mlaProblem } from '../src/attention/mla/problem.js';
+import { bytesPerToken as mlaBytesPerToken } from '../src/attention/mla/shape.js';
+import { defaultConfig, shapeProblem } from '../src/page/state/config.js';
 import { KV_PRESETS, applyPreset, bytesPerToken, kvBytes, parseContext } from '../src/page/state/kv-memory.js';
 import { computeRoofs, rooflineData, rooflineSvg } from '../src/page/state/roofline.js';
 import { record } from './helpers/records.js';
@@ -121,6 +123,21 @@ describe('KV memory calculator', () => {
     const switched = applyPreset(defaultConfig('dense'), preset('mistral-7b'));
     expect(switched.family).toBe('window');
     expect(switched.shape).toMatchObject({ window: 4096, kvHeads: 8 });
+  });
+
+  it("switches DeepSeek-V3 to the mla family at its config's 128 heads, latent 512 and RoPE key 64, from any family", () => {
+    const deepseek = preset('deepseek-v3');
+    for (const family of ['dense', 'decode', 'linear', 'mla']) {
+      const applied = applyPreset(defaultConfig(family), deepseek);
+      expect(applied.family, family).toBe('mla');
+      expect(applied.shape, family).toMatchObject({ heads: 128, kvLora: 512, ropeDim: 64 });
+      expect(shapeProblem(applied), family).toBeNull();
+    }
+    // The preset's bytes per token are the mla kernel's cache row (kv_lora_rank + qk_rope_head_dim)
+    // times DeepSeek-V3's 61 layers: 61 × 1152 B in f16, as its config.json gives.
+    const shape = mlaProblem.resolve({ ...defaultConfig('mla').shape, heads: 128, kvLora: 512, ropeDim: 64, kvType: 'f16' });
+    expect(bytesPerToken(deepseek, 'f16')).toBe(61 * mlaBytesPerToken(shape));
+    expect(bytesPerToken(deepseek, 'f16')).toBe(61 * (512 + 64) * 2);
   });
 
   it('refuses context lengths outside 1..1M in one line', () => {

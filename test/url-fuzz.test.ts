@@ -1,11 +1,13 @@
 // Seeded random query strings: the page's URL decoder never throws, keeps a configuration every
 // control can show (a known family, its kernels, values within each field's limits), and lists
-// every parameter it ignored instead of dropping it silently.
+// every parameter it ignored instead of dropping it silently; the plots' view (x, y) is one the
+// plots can show or the default.
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../src/attention/registry.js';
 import { outOfRange } from '../src/attention/field-text.js';
 import { LIMITS, problemOf } from '../src/page/state/config.js';
-import { decodeConfig } from '../src/page/state/url.js';
+import { METRICS } from '../src/page/state/plot-metric.js';
+import { VIEW_PARAMS, decodeSearch } from '../src/page/state/url.js';
 import { createRng } from '../src/rng.js';
 
 const KEYS = [
@@ -31,6 +33,7 @@ const KEYS = [
   'flash.bc',
   'naive.wgPv',
   'x',
+  'y',
   'flash.zz',
   '',
   '.',
@@ -63,6 +66,12 @@ const VALUES = [
   '%E2%9C%93',
   '99999999999999999999',
   ',,,',
+  'd',
+  'kvl',
+  'n',
+  'gbps',
+  'tflops',
+  'ms',
 ];
 
 describe('fuzz: random URL query strings', () => {
@@ -72,7 +81,7 @@ describe('fuzz: random URL query strings', () => {
     for (let i = 0; i < 400; i++) {
       const parts = Array.from({ length: 1 + Math.floor(rng() * 6) }, () => `${encodeURIComponent(pick(KEYS))}=${pick(VALUES)}`);
       const query = `?${parts.join('&')}`;
-      const { config, notes } = decodeConfig(query);
+      const { config, view, notes } = decodeSearch(query);
       expect(
         FAMILIES.some((f) => f.problem.family === config.family),
         query,
@@ -86,8 +95,19 @@ describe('fuzz: random URL query strings', () => {
       expect(config.seqs.length, query).toBeGreaterThan(0);
       expect(config.seqs.length, query).toBeLessThanOrEqual(LIMITS.seqCount);
       expect(config.samples).toBeGreaterThanOrEqual(LIMITS.samples.min);
+      if (view.x !== null) expect(problem.fields.find((f) => f.key === view.x)?.kind, query).toBe('int');
+      if (view.metric !== null)
+        expect(
+          METRICS.map((m) => m.key),
+          query,
+        ).toContain(view.metric);
       // A parameter the family does not know is listed in the notes, never dropped silently.
       const known = new Set(['f', 'k', 'samples', 'tune', ...problem.fields.map((f) => f.url)]);
+      // The view's keys are known, and no family field may take them.
+      for (const key of Object.values(VIEW_PARAMS)) expect(known.has(key), `${problem.family} field ${key}`).toBe(false);
+      // A view value that was read needs no note; one that was not (left at the default) does.
+      if (view.x !== null) known.add(VIEW_PARAMS.x);
+      if (view.metric !== null) known.add(VIEW_PARAMS.metric);
       for (const kernel of FAMILIES.flatMap((f) => f.kernels).filter((x) => x.problem === problem))
         for (const t of kernel.tunables) known.add(`${kernel.name}.${t.key}`);
       for (const part of parts) {

@@ -210,6 +210,33 @@ describe('compare across families', () => {
         'linear-chunked',
       ]);
 
+      // A reload keeps the view: the ticks, reference and common shape and the roofline's source
+      // from local storage, the plots' metric from the URL (and, on a bare URL, from the kept query).
+      await page.getByRole('combobox', { name: 'Metric' }).selectOption('gbps');
+      await page.getByLabel('Roofline points from').selectOption('file');
+      await expect.poll(() => new URL(page.url()).searchParams.get('y')).toBe('gbps');
+      const ticked = () =>
+        region
+          .getByRole('group', { name: 'Imported: h200-partial.json' })
+          .getByRole('checkbox', { checked: true })
+          .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+      const reference = () => region.getByLabel('Reference kernel').evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]!.textContent!.trim());
+      const kept = async (heads: string) => {
+        await region.getByRole('group', { name: 'Imported: h200-partial.json' }).waitFor();
+        expect((await ticked()).sort()).toEqual(['flash', 'linear-chunked', 'naive', 'topk-pipeline', 'window-flash']);
+        expect(await reference()).toBe('flash causal');
+        expect(await common.getAttribute('data-heads')).toBe(heads);
+        expect(await page.getByRole('combobox', { name: 'Metric' }).inputValue()).toBe('gbps');
+        expect(await page.getByLabel('Roofline points from').inputValue()).toBe('file');
+        expect(new URL(page.url()).searchParams.get('y')).toBe('gbps');
+      };
+      await page.reload();
+      await kept('16');
+      await region.getByLabel('Common shape').selectOption({ label: 'B1 H4 d64' });
+      await expect.poll(() => common.getAttribute('data-heads')).toBe('4');
+      await page.goto(server.url);
+      await kept('4');
+
       expect(seen.errors).toEqual([]);
     } finally {
       await context.close();

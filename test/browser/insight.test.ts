@@ -123,6 +123,13 @@ describe('insight views', () => {
       const shape = await page.evaluate(() => window.__playground!.controller.config.shape);
       expect(shape).toMatchObject({ heads: 32, kvHeads: 8, headDim: 128 });
       expect(new URL(page.url()).searchParams.get('h')).toBe('32');
+      // DeepSeek-V3's shape is MLA's: the page switches to the mla family at 128 heads, latent 512, RoPE key 64.
+      await kv.getByLabel('Preset').selectOption('deepseek-v3');
+      await kv.getByRole('button', { name: 'Use this shape' }).click();
+      const mla = await page.evaluate(() => window.__playground!.controller.config);
+      expect(mla.family).toBe('mla');
+      expect(mla.shape).toMatchObject({ heads: 128, kvLora: 512, ropeDim: 64 });
+      expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ f: 'mla', h: '128', kvl: '512', rope: '64' });
 
       expect(seen.errors).toEqual([]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'page-insight.png'), fullPage: true });

@@ -17,9 +17,13 @@ import { type PageConfig, inConfiguredFamily, pinTiles, problemOf, referenceShap
 import { type RunEstimate, estimateRun } from '../state/estimate.js';
 import { applySoftwarePreset, givenParams } from '../state/preset.js';
 import { PAGE_TAG, keepPrevious, mergeRecord } from '../state/results.js';
-import { type KeyValueStore, loadConfigSearch, loadStored, saveBaseline, saveConfigSearch, saveResults } from '../state/storage.js';
-import { decodeConfig, encodeConfig } from '../state/url.js';
+import { type KeyValueStore, loadConfigSearch, loadStored, loadView, saveBaseline, saveConfigSearch, saveResults, saveView } from '../state/storage.js';
+import { decodeSearch, encodeConfig, encodeSearch } from '../state/url.js';
+import type { CompareView, PlotView, RooflineSource, StoredView } from '../state/view.js';
 import { downloadText, timestampedName } from './download.js';
+
+/** Where the roofline's points and roofs come from (view.ts; kept in local storage). */
+export type { RooflineSource };
 
 /** Tile edits closer together than this make one re-run, not one per keystroke or arrow press. */
 export const LIVE_DEBOUNCE_MS = 400;
@@ -73,13 +77,14 @@ export interface ControllerEnv {
  * queue that Run, live tile edits and Autotune share, results and baseline with their persistence,
  * and the configuration mirrored in the URL. Components read its fields and call its methods.
  */
-/** Where the roofline's points and roofs come from. */
-export type RooflineSource = 'page' | 'file';
-
 export class PlaygroundController implements ReactiveController {
   config: PageConfig;
   /** URL parameters that were ignored when the page loaded, and why. */
   urlNotes: string[];
+  /** The results plots' x axis and metric: in the URL with the configuration. */
+  plotView: PlotView;
+  /** The cross-family comparison's and the roofline's choices: in local storage with the rows they name. */
+  storedView: StoredView;
   device: DeviceState = { status: 'connecting', gpu: null, message: null };
   results: ResultRecord[] = [];
   /** Rows a tile edit replaced (tag "previous"), kept until Clear previous; never exported. */
@@ -123,8 +128,10 @@ export class PlaygroundController implements ReactiveController {
     // shows kept rows under another shape; a link with a query wins.
     const search = env.getSearch();
     const kept = search.replace(/^\?/, '') === '' ? loadConfigSearch(env.storage) : null;
-    const decoded = decodeConfig(kept ?? search);
+    const decoded = decodeSearch(kept ?? search);
     this.config = decoded.config;
+    this.plotView = decoded.view;
+    this.storedView = loadView(env.storage);
     this.urlNotes = kept ? decoded.notes.map((n) => `kept configuration: ${n}`) : decoded.notes;
     this.presetPending = givenParams(kept ?? search);
     const stored = loadStored(env.storage);
@@ -138,9 +145,7 @@ export class PlaygroundController implements ReactiveController {
   }
 
   hostConnected(): void {
-    const search = encodeConfig(this.config);
-    this.env.setSearch(search);
-    saveConfigSearch(this.env.storage, search);
+    this.writeSearch();
     void this.connect();
   }
 
@@ -218,9 +223,34 @@ export class PlaygroundController implements ReactiveController {
 
   setConfig(config: PageConfig): void {
     this.config = config;
-    const search = encodeConfig(config);
+    this.writeSearch();
+    this.changed();
+  }
+
+  /** The configuration and the plots' view into the address bar, and kept for a reload on a bare URL. */
+  private writeSearch(): void {
+    const search = encodeSearch(this.config, this.plotView);
     this.env.setSearch(search);
     saveConfigSearch(this.env.storage, search);
+  }
+
+  // ---- View choices ----
+
+  setPlotView(view: PlotView): void {
+    this.plotView = view;
+    this.writeSearch();
+    this.changed();
+  }
+
+  setCompareView(compare: CompareView): void {
+    this.storedView = { ...this.storedView, compare };
+    saveView(this.env.storage, this.storedView);
+    this.changed();
+  }
+
+  setRooflineChoice(roofline: RooflineSource): void {
+    this.storedView = { ...this.storedView, roofline };
+    saveView(this.env.storage, this.storedView);
     this.changed();
   }
 

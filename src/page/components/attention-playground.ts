@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { PlaygroundController, type RooflineSource } from '../app/controller.js';
 import type { PageConfig } from '../state/config.js';
 import type { ComparisonReference } from '../state/cross-family.js';
+import type { CompareView, PlotView } from '../state/view.js';
 import type { ResultRecord } from '../../results/schema.js';
 import { shared } from './styles.js';
 import type { TilesChangeDetail } from './tile-editor.js';
@@ -125,8 +126,6 @@ export class AttentionPlayground extends LitElement {
   private dropping = false;
   /** The cross-family comparison's reference kernel: the results table's ratio column divides by it. */
   private compareReference: ComparisonReference | null = null;
-  /** The roofline's source as the user chose it; null: the controller's default. */
-  private rooflineChoice: RooflineSource | null = null;
 
   constructor() {
     super();
@@ -223,7 +222,14 @@ export class AttentionPlayground extends LitElement {
                 </p>`
                 : nothing
             }
-            <results-plots .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous} .config=${ctl.config}></results-plots>
+            <results-plots
+              .results=${ctl.results}
+              .baseline=${baseline}
+              .previous=${ctl.previous}
+              .config=${ctl.config}
+              .view=${ctl.plotView}
+              @view-change=${(e: CustomEvent<PlotView>) => ctl.setPlotView(e.detail)}
+            ></results-plots>
             <results-table .results=${ctl.results} .baseline=${baseline} .previous=${ctl.previous} .reference=${this.compareReference}></results-table>
             <input type="file" accept=".json,application/json" hidden @change=${this.onFile} aria-label="Results file to import" />
           </section>
@@ -233,6 +239,8 @@ export class AttentionPlayground extends LitElement {
               .results=${ctl.results}
               .imported=${baseline}
               .importedName=${ctl.baselineName}
+              .view=${ctl.storedView.compare}
+              @view-change=${(e: CustomEvent<CompareView>) => ctl.setCompareView(e.detail)}
               @reference-change=${(e: CustomEvent<ComparisonReference | null>) => this.setCompareReference(e.detail)}
             ></cross-family-view>
           </section>
@@ -259,7 +267,7 @@ export class AttentionPlayground extends LitElement {
   /** The “show why” views: roofline, shaders, KV memory (src/page/components/{roofline-chart,shader-view,kv-calculator}.ts). */
   private renderInsight() {
     const ctl = this.ctl;
-    const roof = ctl.roofline(ctl.baseline ? (this.rooflineChoice ?? ctl.defaultRooflineSource) : 'page');
+    const roof = ctl.roofline(ctl.baseline ? (ctl.storedView.roofline ?? ctl.defaultRooflineSource) : 'page');
     return html`
       <section class="panel" aria-label="Roofline">
         <h2>Roofline</h2>
@@ -269,10 +277,7 @@ export class AttentionPlayground extends LitElement {
                 >Points from
                 <select
                   aria-label="Roofline points from"
-                  @change=${(e: Event) => {
-                    this.rooflineChoice = (e.target as HTMLSelectElement).value as RooflineSource;
-                    this.requestUpdate();
-                  }}
+                  @change=${(e: Event) => ctl.setRooflineChoice((e.target as HTMLSelectElement).value as RooflineSource)}
                 >
                   <option value="page" ?selected=${roof.source === 'page'}>this page's results (this device's ceilings)</option>
                   <option value="file" ?selected=${roof.source === 'file'}>${ctl.baselineName ?? 'the imported file'} (its own ceilings)</option>

@@ -15,6 +15,7 @@ import {
 import { crossover, crossoverText, formatLength, ratioAt } from '../state/crossover.js';
 import { formatMs } from '../state/format.js';
 import { STAGE_FAMILIES, type StageStack, stackStages } from '../state/topk-stages.js';
+import { type CompareView, DEFAULT_COMPARE_VIEW } from '../state/view.js';
 import type { CompareChartSpec, CompareLine, CompareMarker } from './cross-family-chart.js';
 import { shared } from './styles.js';
 import './cross-family-chart.js';
@@ -28,14 +29,16 @@ const SOURCE_TITLE = { results: 'This page’s results', imported: 'Imported' } 
 
 /**
  * "Compare across families": tick kernels of any family (from the results and the imported file),
- * pick a reference, and read where each crosses it. The choices live here; every number comes from
- * the pure state modules (cross-family, crossover, topk-stages).
+ * pick a reference, and read where each crosses it. The choices come in as `view` and go out as
+ * `view-change` (the page keeps them in local storage beside the rows they name); every number
+ * comes from the pure state modules (cross-family, crossover, topk-stages).
  */
 export class CrossFamilyView extends LitElement {
   static override properties = {
     results: { attribute: false },
     imported: { attribute: false },
     importedName: { attribute: false },
+    view: { attribute: false },
   };
   static override styles = [
     shared,
@@ -91,9 +94,8 @@ export class CrossFamilyView extends LitElement {
   declare results: ResultRecord[];
   declare imported: ResultRecord[] | null;
   declare importedName: string | null;
-  private ticked = new Set<string>();
-  private reference: string | null = null;
-  private dims: string | undefined;
+  /** Ticked kernels, reference and common shape; a key that names no row now (results cleared, another file) is kept and simply matches nothing. */
+  declare view: CompareView;
   /** The reference as last rendered, and as last announced (JSON), so that only a change is announced. */
   private current: ComparisonReference | null = null;
   private sent = 'null';
@@ -103,6 +105,7 @@ export class CrossFamilyView extends LitElement {
     this.results = [];
     this.imported = null;
     this.importedName = null;
+    this.view = DEFAULT_COMPARE_VIEW;
   }
 
   private sources(): SourceRows[] {
@@ -117,8 +120,8 @@ export class CrossFamilyView extends LitElement {
     if (candidates.length === 0) {
       return html`<p class="muted" data-empty>Run kernels of any family, or import a results file, to compare them here on one chart.</p>`;
     }
-    const cmp = compareSeries(sources, this.ticked, this.dims);
-    const ref = cmp.series.find((s) => s.key === this.reference) ?? cmp.series[0] ?? null;
+    const cmp = compareSeries(sources, new Set(this.view.ticked), this.view.dims ?? undefined);
+    const ref = cmp.series.find((s) => s.key === this.view.reference) ?? cmp.series[0] ?? null;
     this.current = ref && cmp.common ? referenceOf(ref, cmp.common) : null;
     const colors = new Map(cmp.series.map((s, i) => [s.key, PALETTE[i % PALETTE.length]!]));
     const stacks = cmp.series
@@ -167,7 +170,7 @@ export class CrossFamilyView extends LitElement {
                     ><input
                       type="checkbox"
                       aria-label=${c.kernel}
-                      .checked=${this.ticked.has(c.key)}
+                      .checked=${this.view.ticked.includes(c.key)}
                       ?disabled=${c.timed === 0}
                       @change=${(e: Event) => this.toggle(c.key, (e.target as HTMLInputElement).checked)}
                     />
@@ -368,21 +371,22 @@ export class CrossFamilyView extends LitElement {
   }
 
   private toggle(key: string, on: boolean): void {
-    const next = new Set(this.ticked);
-    if (on) next.add(key);
-    else next.delete(key);
-    this.ticked = next;
-    this.requestUpdate();
+    const rest = this.view.ticked.filter((k) => k !== key);
+    this.choose({ ticked: on ? [...rest, key] : rest });
   }
 
   private setReference(key: string): void {
-    this.reference = key;
-    this.requestUpdate();
+    this.choose({ reference: key });
   }
 
   private setDims(key: string): void {
-    this.dims = key;
-    this.requestUpdate();
+    this.choose({ dims: key });
+  }
+
+  /** Shows the new choice at once and tells the page, which keeps it (`view-change`). */
+  private choose(change: Partial<CompareView>): void {
+    this.view = { ...this.view, ...change };
+    this.dispatchEvent(new CustomEvent<CompareView>('view-change', { detail: this.view }));
   }
 }
 

@@ -7,6 +7,7 @@ import { unitScale } from '../state/format.js';
 import { type XChoice, xChoices } from '../state/plot-axes.js';
 import { axisChoice, loglogSlope, plotData, type PlotData } from '../state/plot-data.js';
 import { METRICS, type Metric, type MetricKey, metricBand, metricOf, metricValue } from '../state/plot-metric.js';
+import { DEFAULT_PLOT_VIEW, type PlotView } from '../state/view.js';
 import { shared } from './styles.js';
 import type { ChartSpec } from './uplot-chart.js';
 import './uplot-chart.js';
@@ -58,8 +59,7 @@ export class ResultsPlots extends LitElement {
     baseline: { attribute: false },
     previous: { attribute: false },
     config: { attribute: false },
-    xKey: { state: true },
-    metric: { state: true },
+    view: { attribute: false },
   };
   static override styles = [
     shared,
@@ -85,15 +85,22 @@ export class ResultsPlots extends LitElement {
   declare baseline: ResultRecord[] | null;
   declare previous: ResultRecord[];
   declare config: PageConfig;
-  /** The chosen x field; the swept field when it no longer varies among the results. */
-  declare xKey: string;
-  declare metric: MetricKey;
+  /**
+   * The chosen x field and metric (the page keeps them in the URL). The x field is a preference:
+   * the swept field is shown while the results do not let the chosen one vary.
+   */
+  declare view: PlotView;
 
   constructor() {
     super();
     this.previous = [];
-    this.xKey = '';
-    this.metric = 'ms';
+    this.view = DEFAULT_PLOT_VIEW;
+  }
+
+  /** Shows the new choice at once and tells the page, which keeps it (`view-change`). */
+  private choose(change: Partial<PlotView>): void {
+    this.view = { ...this.view, ...change };
+    this.dispatchEvent(new CustomEvent<PlotView>('view-change', { detail: this.view }));
   }
 
   override render() {
@@ -101,10 +108,10 @@ export class ResultsPlots extends LitElement {
     const axis = axisField(problem);
     const all = [...this.results, ...(this.baseline ?? []), ...this.previous];
     const choices = xChoices(all, this.config);
-    const x: XChoice = choices.find((c) => c.key === this.xKey) ?? axisChoice(this.config);
+    const x: XChoice = choices.find((c) => c.key === this.view.x) ?? axisChoice(this.config);
     const data = plotData(this.results, this.baseline ?? [], this.config, this.previous, x);
     const xName = x.label;
-    const metric = metricOf(this.metric);
+    const metric = metricOf(this.view.metric ?? 'ms');
     const unit = metricUnit(data, metric);
     const emptyText = 'The plots show Run results for the configured shape: press Run.';
     const main: ChartSpec = {
@@ -138,13 +145,13 @@ export class ResultsPlots extends LitElement {
       <div class="controls small">
         <label
           >X axis
-          <select aria-label="X axis" @change=${(e: Event) => (this.xKey = (e.target as HTMLSelectElement).value)}>
+          <select aria-label="X axis" @change=${(e: Event) => this.choose({ x: (e.target as HTMLSelectElement).value })}>
             ${choices.map((c) => html`<option value=${c.key} ?selected=${c.key === x.key}>${c.label}${c.held === null ? '' : ` (at ${c.held})`}</option>`)}
           </select>
         </label>
         <label
           >Metric
-          <select aria-label="Metric" @change=${(e: Event) => (this.metric = metricOf((e.target as HTMLSelectElement).value).key)}>
+          <select aria-label="Metric" @change=${(e: Event) => this.choose({ metric: metricOf((e.target as HTMLSelectElement).value).key })}>
             ${METRICS.map((m) => html`<option value=${m.key} ?selected=${m.key === metric.key}>${m.label}</option>`)}
           </select>
         </label>

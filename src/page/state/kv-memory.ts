@@ -47,6 +47,8 @@ export const KV_PRESETS: readonly KvPreset[] = [
     // qk_rope_head_dim 64, num_attention_heads 128. Multi-head latent attention caches one 512-wide
     // latent and one 64-wide RoPE key per token per layer, shared by all heads; absorbed into the
     // query, decoding is multi-query attention over the 576-wide cache row (values use its first 512).
+    // That is the mla family's kernel, so "Use this shape" always switches there (no alsoFills:
+    // decode's or dense's GQA with one KV head of d 576 would only approximate it).
     id: 'deepseek-v3',
     name: 'DeepSeek-V3 (MLA)',
     source: 'https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json',
@@ -54,9 +56,8 @@ export const KV_PRESETS: readonly KvPreset[] = [
     perToken: 61 * (512 + 64),
     window: null,
     state: 0,
-    family: 'decode',
-    shape: { heads: 128, kvHeads: 1, headDim: 576 },
-    alsoFills: [{ family: 'dense', shape: { heads: 128, kvHeads: 1, headDim: 576 } }],
+    family: 'mla',
+    shape: { heads: 128, kvLora: 512, ropeDim: 64 },
   },
   {
     // Qwen3-Next-80B-A3B, config.json of Qwen/Qwen3-Next-80B-A3B-Instruct: num_hidden_layers 48,

@@ -1,4 +1,5 @@
 import { type ResultRecord, type ResultsContext, type ResultsFile, makeResultsFile, parseResultsFile } from '../../results/schema.js';
+import { type StoredView, parseStoredView, serializeStoredView } from './view.js';
 
 /** The part of Web Storage the page uses, so tests can pass a Map-backed one. */
 export type KeyValueStore = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -10,6 +11,8 @@ export const BASELINE_KEY = 'webgpu-attention-playground/baseline/v1';
 export const CONFIG_KEY = 'webgpu-attention-playground/config/v2';
 /** The baseline's file name, apart, so that the baseline itself stays a plain results file. */
 export const BASELINE_NAME_KEY = 'webgpu-attention-playground/baseline-name/v1';
+/** The view choices that name kept rows (the cross-family comparison, the roofline's source): view.ts says why here and not in the URL. */
+export const VIEW_KEY = 'webgpu-attention-playground/view/v1';
 
 export interface StoredState {
   /** Results with the context of the device that made them (the results-file format itself). */
@@ -94,5 +97,22 @@ export function saveConfigSearch(store: KeyValueStore, search: string): void {
     store.setItem(CONFIG_KEY, search);
   } catch {
     // Storage full or disabled: the URL still holds the configuration.
+  }
+}
+
+/** The kept view choices; what is missing or unreadable keeps its default (view.ts). */
+export function loadView(store: KeyValueStore): StoredView {
+  try {
+    return parseStoredView(store.getItem(VIEW_KEY));
+  } catch {
+    return parseStoredView(null);
+  }
+}
+
+export function saveView(store: KeyValueStore, view: StoredView): void {
+  try {
+    store.setItem(VIEW_KEY, serializeStoredView(view));
+  } catch {
+    // Storage full or disabled: the choices last until the page is closed.
   }
 }

@@ -2,6 +2,8 @@ import { parseFieldList } from '../../attention/field-text.js';
 import { FAMILIES, KERNELS } from '../../attention/registry.js';
 import type { KernelDescriptor, Tiles } from '../../attention/types.js';
 import { DEFAULT_CONFIG, LIMITS, type PageConfig, axisField, defaultConfig, formatSeqList, parseSeqList, problemOf } from './config.js';
+import { METRICS } from './plot-metric.js';
+import { DEFAULT_PLOT_VIEW, type PlotView, isMetricKey } from './view.js';
 
 /*
  * The query string holds the whole configuration so that a link reproduces a setup on another
@@ -11,12 +13,19 @@ import { DEFAULT_CONFIG, LIMITS, type PageConfig, axisField, defaultConfig, form
  * parameter per tunable ("flash.br=64"), readable and editable by hand:
  *
  *   ?f=dense&k=naive,flash&b=1&h=8&d=64&causal=0&n=256,512,1024&samples=10&tune=24&flash.br=64
+ *
+ * After them, only when the user chose one, the results plots' view (view.ts says why these and
+ * not the comparison's choices): `x` the x axis's field by its URL key, `y` the metric:
+ *
+ *   ...&x=d&y=gbps
  */
 
 /** Commas, colons and dots stay literal: they are legal in a query and keep lists readable. */
 const enc = (value: string) => encodeURIComponent(value).replaceAll('%2C', ',').replaceAll('%3A', ':');
 
 const RUN_FIELDS = { samples: 'samples', tuneMaxConfigs: 'tune' } as const;
+/** The plots' view parameters; no family field uses these keys (url-fuzz.test.ts checks the URL keys stay apart). */
+export const VIEW_PARAMS = { x: 'x', metric: 'y' } as const;
 
 export function encodeConfig(config: PageConfig, kernels: readonly KernelDescriptor[] = KERNELS): string {
   const problem = problemOf(config);
@@ -79,7 +88,8 @@ export function decodeConfig(search: string, kernels: readonly KernelDescriptor[
     config.kernels = familyKernels.map((kd) => kd.name).filter((n) => known.includes(n));
   }
 
-  const used = new Set(['f', 'k', ...Object.values(RUN_FIELDS)]);
+  // The view's parameters are read by decodePlotView, which notes its own.
+  const used = new Set(['f', 'k', ...Object.values(RUN_FIELDS), ...Object.values(VIEW_PARAMS)]);
   for (const field of problem.fields) {
     used.add(field.url);
     const raw = params.get(field.url);
@@ -125,6 +135,51 @@ export function decodeConfig(search: string, kernels: readonly KernelDescriptor[
     }
   }
   return { config, notes };
+}
+
+/** The whole-number fields the plots' x axis can show (plot-axes.ts offers no others). */
+const xFields = (config: PageConfig) => problemOf(config).fields.filter((f) => f.kind === 'int');
+
+/** The plots' view as query parameters (none for a default); an x the family lacks is left out. */
+export function encodePlotView(view: PlotView, config: PageConfig): [string, string][] {
+  const parts: [string, string][] = [];
+  const x = view.x === null ? undefined : xFields(config).find((f) => f.key === view.x);
+  if (x) parts.push([VIEW_PARAMS.x, x.url]);
+  if (view.metric !== null) parts.push([VIEW_PARAMS.metric, view.metric]);
+  return parts;
+}
+
+/** Reads the plots' view from a query string decoded into `config`; a value it cannot use is noted and ignored. */
+export function decodePlotView(search: string, config: PageConfig): { view: PlotView; notes: string[] } {
+  const params = new URLSearchParams(search);
+  const notes: string[] = [];
+  const view: PlotView = { ...DEFAULT_PLOT_VIEW };
+  const x = params.get(VIEW_PARAMS.x);
+  if (x !== null) {
+    const fields = xFields(config);
+    const field = fields.find((f) => f.url === x);
+    if (field) view.x = field.key;
+    else notes.push(`${VIEW_PARAMS.x}=${x}: the plots' x axis takes ${fields.map((f) => f.url).join(', ')} for ${config.family}; ignored`);
+  }
+  const metric = params.get(VIEW_PARAMS.metric);
+  if (metric !== null) {
+    if (isMetricKey(metric)) view.metric = metric;
+    else notes.push(`${VIEW_PARAMS.metric}=${metric}: the plots' metric takes ${METRICS.map((m) => m.key).join(', ')}; ignored`);
+  }
+  return { view, notes };
+}
+
+/** The address bar's query: the configuration, then the plots' view. */
+export function encodeSearch(config: PageConfig, view: PlotView, kernels: readonly KernelDescriptor[] = KERNELS): string {
+  const extra = encodePlotView(view, config);
+  return encodeConfig(config, kernels) + extra.map(([k, v]) => `&${enc(k)}=${enc(v)}`).join('');
+}
+
+/** Reads configuration and plots' view from one query string, with every note of both. */
+export function decodeSearch(search: string, kernels: readonly KernelDescriptor[] = KERNELS): DecodedConfig & { view: PlotView } {
+  const decoded = decodeConfig(search, kernels);
+  const plot = decodePlotView(search, decoded.config);
+  return { config: decoded.config, view: plot.view, notes: [...decoded.notes, ...plot.notes] };
 }
 
 export { axisField };
