@@ -19,8 +19,8 @@ describe('flags a new user got wrong', () => {
     expect(refusal(['--samples', '1e12'])?.message).toMatch(/--samples "1e12": expected a whole number from 1 to 100000/);
     expect(refusal(['--warmup', '3000'])?.message).toMatch(/--warmup "3000": expected a whole number from 0 to 1000/);
     expect(refusal(['--rounds', '0'])?.message).toMatch(/--rounds "0": expected a whole number from 1 to 10/);
-    expect(planFromArgs(['--rounds', '1']).rounds).toBe(1);
-    expect(planFromArgs([]).rounds).toBe(3);
+    expect((planFromArgs(['--rounds', '1']) as CliPlan).rounds).toBe(1);
+    expect((planFromArgs([]) as CliPlan).rounds).toBe(3);
     expect(refusal(['--seq', '1e9'])?.message).toMatch(/--seq "1e9": .*not a whole number/);
     expect(refusal(['--seq', '99999999999999999999'])?.message).toMatch(/--seq "99999999999999999999"/);
     expect(refusal(['--seq', '8388608'])?.message).toMatch(/--seq "8388608": .*8388608 is outside 1\.\.4194304/);
