@@ -2,6 +2,7 @@ import { F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
+import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
 import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
@@ -47,6 +48,8 @@ export type SplitTiles = {
   readonly unroll: number;
   /** 1: each workgroup starts its chunk at a different tile. */
   readonly stagger: number;
+  /** 1: each tile's K loads are issued during the previous tile's work (one more tile of K in registers). */
+  readonly prefetch: number;
 };
 
 /**
@@ -61,6 +64,8 @@ const DEFAULT_UNROLL = 1;
  * the default workgroup size on an H200 (8% slower at wg = 256, lanes = 4, f16 Nk = 131072).
  */
 const DEFAULT_STAGGER = 1;
+/** Set from the H200 sweep of both values (see the commit that sets it). */
+const DEFAULT_PREFETCH = 1;
 
 const TUNABLES: Tunable<keyof SplitTiles>[] = [
   {
@@ -105,6 +110,12 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
     help: '1: each workgroup starts its chunk at a different tile, so that concurrent reads spread over memory channels; 0: every chunk from its first tile.',
     values: [0, 1],
   },
+  {
+    key: 'prefetch',
+    label: 'Prefetch K',
+    help: "1: the next tile's K loads are issued right after this tile's K reaches workgroup memory, so they land while this tile is scored and summed (costs one more tile of K vectors in registers); 0: each tile loads its own K and waits.",
+    values: [0, 1],
+  },
 ];
 
 /** Quantities derived from a configuration; the shader derives the same ones. */
@@ -144,7 +155,7 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     (t.subgroups ? 0 : t.rows * t.wg * 4);
   // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
   // running max, sum, partial score, score, rescale and P·V weight.
-  const registerFloats = 2 * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
+  const registerFloats = (t.prefetch ? 3 : 2) * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
   return {
     rowVectors,
     laneVectors,
@@ -188,7 +199,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     "The context of each (sequence, kv head) is split into long chunks, one workgroup each (GQA heads and Nq rows share one read of K/V), streamed in tiles: K through workgroup memory with coalesced 16-byte loads, each key's dot products by a few lanes (no wide reduction per key), the tile max by atomics, P·V by invocations over d from V held in registers. Each split writes its max, sum and unnormalized output; a second pass merges the few splits by log-sum-exp. Contiguous or paged cache, f32 or f16 KV.",
   problem: decodeProblem,
   tunables: TUNABLES,
-  searchSpace: { chunk: [256, 512, 1024, 2048, 4096], wg: [64, 128, 256], lanes: [2, 4, 8] },
+  searchSpace: { chunk: [256, 512, 1024, 2048, 4096], wg: [64, 128, 256], lanes: [2, 4, 8], prefetch: [0, 1] },
   requiredFeatures: [],
   // f16 K/V is widened to f32 (unpack2x16float) before any product, and the reference reads the
   // same half values: the f32 tolerance holds for both storage types.
@@ -202,14 +213,18 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
       fixed: { kvType: 'f32' },
       tiles: [
         {},
-        { chunk: 64, wg: 32, lanes: 1, rows: 2, subgroups: 0, unroll: 0, stagger: 0 },
-        { chunk: 128, wg: 64, lanes: 4, rows: 1, subgroups: 1, stagger: 0 },
-        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0 },
+        { chunk: 64, wg: 32, lanes: 1, rows: 2, subgroups: 0, unroll: 0, stagger: 0, prefetch: 0 },
+        { chunk: 128, wg: 64, lanes: 4, rows: 1, subgroups: 1, stagger: 0, prefetch: 1 },
+        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0, prefetch: 1 },
       ],
     },
     {
       fixed: { kvType: 'f16' },
-      tiles: [{}, { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0 }, { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1 }],
+      tiles: [
+        {},
+        { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0, prefetch: 1 },
+        { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1, prefetch: 0 },
+      ],
     },
   ],
 
@@ -233,14 +248,18 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
               Math.abs(Math.log2(rowVectors / lanes) - Math.log2(s.kvType === 'f16' ? 8 : 4)) +
               (tile > 64 ? 1 : 0) +
               (wg === preferredWg ? 0 : 0.5);
-            candidates.push({ tiles: { wg, lanes, rows, subgroups, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER }, cost });
+            candidates.push({ tiles: { wg, lanes, rows, subgroups, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH }, cost });
           }
     candidates.sort((a, b) => a.cost - b.cost);
     for (const { tiles: base } of candidates) {
       const tiles = { ...base, chunk: defaultChunk(s, base) };
       if (this.check(s, tiles, caps).length === 0) return tiles;
+      // Prefetching needs one more tile of K in registers: where that is what does not fit, the
+      // same tiles without it beat other lanes or rows.
+      const plain = { ...tiles, prefetch: 0 };
+      if (tiles.prefetch && this.check(s, plain, caps).length === 0) return plain;
     }
-    return { chunk: 256, wg: 128, lanes: 1, rows: 1, subgroups: 0, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER };
+    return { chunk: 256, wg: 128, lanes: 1, rows: 1, subgroups: 0, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH };
   },
 
   check(s, t, caps) {
@@ -299,7 +318,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     problems.push(
       ...registerProblems(
         geo.registerFloats,
-        `${geo.laneVectors} K and ${geo.laneVectors} V vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns`,
+        `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns`,
       ),
     );
     if (t.subgroups) {
@@ -432,7 +451,8 @@ export function defaultChunk(s: DecodeShape, t: Omit<SplitTiles, 'chunk'>): numb
 
 export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
   const geo = splitGeometry(s, t);
-  const source = composeShader([paramsSource, s.kvType === 'f16' ? kvF16 : kvF32, t.subgroups ? reduceSubgroup : reduceWorkgroup, splitSource]);
+  const split = resolveIfBlocks(splitSource, { prefetch: t.prefetch === 1 }, 'split.wgsl');
+  const source = composeShader([paramsSource, s.kvType === 'f16' ? kvF16 : kvF32, t.subgroups ? reduceSubgroup : reduceWorkgroup, split]);
   const specialized = specialize(source, {
     HEAD_DIM: s.headDim,
     WORKGROUP_SIZE: t.wg,

@@ -84,6 +84,20 @@ fn row_vector(b: u32, kvh: u32, j: u32, start: u32) -> u32 {
   return ((b * p.kv_heads + kvh) * p.seq_k + j) * ROW_VECTORS;
 }
 
+// @if prefetch
+// This invocation's K vectors of the tile of keys from base (step 1's coalesced pattern).
+fn load_k(b: u32, kvh: u32, base: u32, start: u32, end: u32, lid: u32) -> array<KvRaw, LANE_VECTORS> {
+  var ks = array<KvRaw, LANE_VECTORS>();
+  // @unroll
+  for (var t = 0u; t < LANE_VECTORS; t++) {
+    let i = t * WORKGROUP_SIZE + lid;
+    let j = min(base + i / ROW_VECTORS, end - 1u);
+    ks[t] = k_cache[row_vector(b, kvh, j, start) + i % ROW_VECTORS];
+  }
+  return ks;
+}
+
+// @endif
 // Output row (b, h, i) of group row r of kv head kvh.
 fn output_row(b: u32, kvh: u32, r: u32) -> u32 {
   let h = kvh * p.group + r / p.seq_q;
@@ -148,18 +162,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   let tiles = (end - start + TILE - 1u) / TILE;
   let first = select(0u, (split + 7u * (b * p.kv_heads + kvh)) % tiles, STAGGER);
+  // @if prefetch
+  var ks_next = load_k(b, kvh, start + first * TILE, start, end, lid);
+  // @endif
   for (var n = 0u; n < tiles; n++) {
     let base = start + select(first + n, first + n - tiles, first + n >= tiles) * TILE;
     // 1. Loads. Keys past the chunk re-read its last key (in bounds, never a stale table slot);
     // their scores are masked.
+    // @if prefetch
+    let ks = ks_next;
+    // @else
     var ks: array<KvRaw, LANE_VECTORS>;
+    // @endif
     var vs: array<KvRaw, LANE_VECTORS>;
+    // @if !prefetch
     // @unroll
     for (var t = 0u; t < LANE_VECTORS; t++) {
       let i = t * WORKGROUP_SIZE + lid;
       let j = min(base + i / ROW_VECTORS, end - 1u);
       ks[t] = k_cache[row_vector(b, kvh, j, start) + i % ROW_VECTORS];
     }
+    // @endif
     // @unroll
     for (var t = 0u; t < LANE_VECTORS; t++) {
       let j = min(base + slice + t * SLICES, end - 1u);
@@ -171,6 +194,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       wg_k[(i / ROW_VECTORS) * K_STRIDE + i % ROW_VECTORS] = ks[t];
     }
     workgroupBarrier();
+    // @if prefetch
+    // The next tile's K loads go out now and land while this tile's scores, softmax and P·V run
+    // (two more barriers): without them each tile waited for its own K before any work.
+    if (n + 1u < tiles) {
+      let next = select(first + n + 1u, first + n + 1u - tiles, first + n + 1u >= tiles);
+      ks_next = load_k(b, kvh, start + next * TILE, start, end, lid);
+    }
+    // @endif
 
     // 2. This lane's slice of key `key`'s dot product with every row.
     var part: array<f32, ROWS>;
