@@ -48,7 +48,7 @@ export type SplitTiles = {
   readonly unroll: number;
   /** 1: each workgroup starts its chunk at a different tile. */
   readonly stagger: number;
-  /** 1: each tile's K loads are issued during the previous tile's work (one more tile of K in registers). */
+  /** 1: each tile's K loads are issued during the previous tile's work (one more tile of K in registers); 2: its V loads too. */
   readonly prefetch: number;
 };
 
@@ -113,8 +113,8 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
   {
     key: 'prefetch',
     label: 'Prefetch K',
-    help: "1: the next tile's K loads are issued right after this tile's K reaches workgroup memory, so they land while this tile is scored and summed (costs one more tile of K vectors in registers); 0: each tile loads its own K and waits.",
-    values: [0, 1],
+    help: "1: the next tile's K loads are issued right after this tile's K reaches workgroup memory, so they land while this tile is scored and summed (costs one more tile of K vectors in registers); 2: the next tile's V loads too (one more tile of V); 0: each tile loads its own K and V and waits.",
+    values: [0, 1, 2],
   },
 ];
 
@@ -155,7 +155,7 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     (t.subgroups ? 0 : t.rows * t.wg * 4);
   // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
   // running max, sum, partial score, score, rescale and P·V weight.
-  const registerFloats = (t.prefetch ? 3 : 2) * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
+  const registerFloats = (2 + Math.min(t.prefetch, 2)) * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
   return {
     rowVectors,
     laneVectors,
@@ -199,7 +199,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     "The context of each (sequence, kv head) is split into long chunks, one workgroup each (GQA heads and Nq rows share one read of K/V), streamed in tiles: K through workgroup memory with coalesced 16-byte loads, each key's dot products by a few lanes (no wide reduction per key), the tile max by atomics, P·V by invocations over d from V held in registers. Each split writes its max, sum and unnormalized output; a second pass merges the few splits by log-sum-exp. Contiguous or paged cache, f32 or f16 KV.",
   problem: decodeProblem,
   tunables: TUNABLES,
-  searchSpace: { chunk: [256, 512, 1024, 2048, 4096], wg: [64, 128, 256], lanes: [2, 4, 8], prefetch: [0, 1] },
+  searchSpace: { chunk: [256, 512, 1024, 2048, 4096], wg: [64, 128, 256], lanes: [2, 4, 8], prefetch: [0, 1, 2] },
   requiredFeatures: [],
   // f16 K/V is widened to f32 (unpack2x16float) before any product, and the reference reads the
   // same half values: the f32 tolerance holds for both storage types.
@@ -215,7 +215,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         {},
         { chunk: 64, wg: 32, lanes: 1, rows: 2, subgroups: 0, unroll: 0, stagger: 0, prefetch: 0 },
         { chunk: 128, wg: 64, lanes: 4, rows: 1, subgroups: 1, stagger: 0, prefetch: 1 },
-        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0, prefetch: 1 },
+        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0, prefetch: 2 },
       ],
     },
     {
@@ -223,7 +223,8 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
       tiles: [
         {},
         { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0, prefetch: 1 },
-        { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1, prefetch: 0 },
+        { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1, prefetch: 2 },
+        { chunk: 128, wg: 128, lanes: 4, rows: 2, subgroups: 1, stagger: 0, prefetch: 0 },
       ],
     },
   ],
@@ -256,8 +257,10 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
       if (this.check(s, tiles, caps).length === 0) return tiles;
       // Prefetching needs one more tile of K in registers: where that is what does not fit, the
       // same tiles without it beat other lanes or rows.
-      const plain = { ...tiles, prefetch: 0 };
-      if (tiles.prefetch && this.check(s, plain, caps).length === 0) return plain;
+      for (let prefetch = tiles.prefetch - 1; prefetch >= 0; prefetch--) {
+        const fewer = { ...tiles, prefetch };
+        if (this.check(s, fewer, caps).length === 0) return fewer;
+      }
     }
     return { chunk: 256, wg: 128, lanes: 1, rows: 1, subgroups: 0, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH };
   },
@@ -318,7 +321,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     problems.push(
       ...registerProblems(
         geo.registerFloats,
-        `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns`,
+        `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V${t.prefetch === 2 ? " (and the next tile's)" : ''} vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns`,
       ),
     );
     if (t.subgroups) {
@@ -451,7 +454,7 @@ export function defaultChunk(s: DecodeShape, t: Omit<SplitTiles, 'chunk'>): numb
 
 export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
   const geo = splitGeometry(s, t);
-  const split = resolveIfBlocks(splitSource, { prefetch: t.prefetch === 1 }, 'split.wgsl');
+  const split = resolveIfBlocks(splitSource, { prefetch: t.prefetch >= 1, prefetch_v: t.prefetch === 2 }, 'split.wgsl');
   const source = composeShader([paramsSource, s.kvType === 'f16' ? kvF16 : kvF32, t.subgroups ? reduceSubgroup : reduceWorkgroup, split]);
   const specialized = specialize(source, {
     HEAD_DIM: s.headDim,

@@ -98,6 +98,19 @@ fn load_k(b: u32, kvh: u32, base: u32, start: u32, end: u32, lid: u32) -> array<
 }
 
 // @endif
+// @if prefetch_v
+// This invocation's V vectors of the tile of keys from base (its own P·V keys and column).
+fn load_v(b: u32, kvh: u32, base: u32, start: u32, end: u32, slice: u32, column: u32) -> array<KvRaw, LANE_VECTORS> {
+  var vs = array<KvRaw, LANE_VECTORS>();
+  // @unroll
+  for (var t = 0u; t < LANE_VECTORS; t++) {
+    let j = min(base + slice + t * SLICES, end - 1u);
+    vs[t] = v_cache[row_vector(b, kvh, j, start) + column];
+  }
+  return vs;
+}
+
+// @endif
 // Output row (b, h, i) of group row r of kv head kvh.
 fn output_row(b: u32, kvh: u32, r: u32) -> u32 {
   let h = kvh * p.group + r / p.seq_q;
@@ -165,6 +178,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // @if prefetch
   var ks_next = load_k(b, kvh, start + first * TILE, start, end, lid);
   // @endif
+  // @if prefetch_v
+  var vs_next = load_v(b, kvh, start + first * TILE, start, end, slice, column);
+  // @endif
   for (var n = 0u; n < tiles; n++) {
     let base = start + select(first + n, first + n - tiles, first + n >= tiles) * TILE;
     // 1. Loads. Keys past the chunk re-read its last key (in bounds, never a stale table slot);
@@ -174,7 +190,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // @else
     var ks: array<KvRaw, LANE_VECTORS>;
     // @endif
+    // @if prefetch_v
+    let vs = vs_next;
+    // @else
     var vs: array<KvRaw, LANE_VECTORS>;
+    // @endif
     // @if !prefetch
     // @unroll
     for (var t = 0u; t < LANE_VECTORS; t++) {
@@ -183,11 +203,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       ks[t] = k_cache[row_vector(b, kvh, j, start) + i % ROW_VECTORS];
     }
     // @endif
+    // @if !prefetch_v
     // @unroll
     for (var t = 0u; t < LANE_VECTORS; t++) {
       let j = min(base + slice + t * SLICES, end - 1u);
       vs[t] = v_cache[row_vector(b, kvh, j, start) + column];
     }
+    // @endif
     // @unroll
     for (var t = 0u; t < LANE_VECTORS; t++) {
       let i = t * WORKGROUP_SIZE + lid;
@@ -200,6 +222,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (n + 1u < tiles) {
       let next = select(first + n + 1u, first + n + 1u - tiles, first + n + 1u >= tiles);
       ks_next = load_k(b, kvh, start + next * TILE, start, end, lid);
+      // @if prefetch_v
+      // V one tile ahead as well: issued at the tile's top, its loads had only the scoring to land in.
+      vs_next = load_v(b, kvh, start + next * TILE, start, end, slice, column);
+      // @endif
     }
     // @endif
 
