@@ -160,11 +160,11 @@ describe('decode-split on an H200-like device', () => {
   it('refuses head dims that are not whole 16-byte vectors and lane counts that do not divide a row', () => {
     const odd = shape({ headDim: 36, kvType: 'f16' });
     expect(
-      decodeSplitKernel.check(odd, { chunk: 256, wg: 128, lanes: 1, rows: 4, subgroups: 0, unroll: 0, stagger: 1, prefetch: 1 }, h200)[0]!.message,
+      decodeSplitKernel.check(odd, { chunk: 256, wg: 128, lanes: 1, rows: 4, subgroups: 0, unroll: 0, stagger: 1, prefetch: 1, qregs: 0 }, h200)[0]!.message,
     ).toMatch(/multiple of 8, got 36/);
     const problems = decodeSplitKernel.check(
       shape({ headDim: 32 }),
-      { chunk: 256, wg: 128, lanes: 16, rows: 4, subgroups: 0, unroll: 1, stagger: 0, prefetch: 0 },
+      { chunk: 256, wg: 128, lanes: 16, rows: 4, subgroups: 0, unroll: 1, stagger: 0, prefetch: 0, qregs: 1 },
       h200,
     );
     expect(problems[0]!.limit).toBe('rowVectors % lanes');
@@ -203,7 +203,7 @@ describe('decode-split on the adapter', () => {
 
   it("refuses subgroup reductions wider than the adapter's subgroups, naming the limit", () => {
     const s = shape({ headDim: 128 });
-    const tiles = { chunk: 256, wg: 128, lanes: 16, rows: 4, subgroups: 1, unroll: 1, stagger: 1, prefetch: 1 };
+    const tiles = { chunk: 256, wg: 128, lanes: 16, rows: 4, subgroups: 1, unroll: 1, stagger: 1, prefetch: 1, qregs: 0 };
     if (gpu.caps.subgroupMinSize >= 16) return expect(decodeSplitKernel.check(s, tiles, gpu.caps)).toEqual([]);
     expect(() => planRun(gpu.caps, decodeSplitKernel, s, tiles)).toThrow(ConfigError);
   });

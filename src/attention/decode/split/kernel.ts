@@ -50,6 +50,8 @@ export type SplitTiles = {
   readonly stagger: number;
   /** 1: each tile's K loads are issued during the previous tile's work (one more tile of K in registers); 2: its V loads too. */
   readonly prefetch: number;
+  /** 1: each lane's slices of the query rows stay in registers for the whole chunk (read from workgroup memory once). */
+  readonly qregs: number;
 };
 
 /**
@@ -78,7 +80,7 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
     key: 'wg',
     label: 'Workgroup size',
     help: 'Invocations per workgroup: a tile is wg / lanes keys, and each invocation loads (16-byte vectors per row) / lanes vectors of K and of V per tile.',
-    values: [32, 64, 128, 256],
+    values: [32, 64, 128, 256, 512],
   },
   {
     key: 'lanes',
@@ -115,6 +117,12 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
     label: 'Prefetch K',
     help: "1: the next tile's K loads are issued right after this tile's K reaches workgroup memory, so they land while this tile is scored and summed (costs one more tile of K vectors in registers); 2: the next tile's V loads too (one more tile of V); 0: each tile loads its own K and V and waits.",
     values: [0, 1, 2],
+  },
+  {
+    key: 'qregs',
+    label: 'Query in registers',
+    help: "1: each lane's slices of the query rows (rows × d / lanes floats) are held in registers for the whole chunk; 0: read from workgroup memory for every key. Needs lanes large enough for the registers.",
+    values: [0, 1],
   },
 ];
 
@@ -155,7 +163,7 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     (t.subgroups ? 0 : t.rows * t.wg * 4);
   // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
   // running max, sum, partial score, score, rescale and P·V weight.
-  const registerFloats = (2 + Math.min(t.prefetch, 2)) * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows;
+  const registerFloats = (2 + Math.min(t.prefetch, 2)) * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows + (t.qregs ? laneVectors * halves * t.rows * 4 : 0);
   return {
     rowVectors,
     laneVectors,
@@ -215,7 +223,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         {},
         { chunk: 64, wg: 32, lanes: 1, rows: 2, subgroups: 0, unroll: 0, stagger: 0, prefetch: 0 },
         { chunk: 128, wg: 64, lanes: 4, rows: 1, subgroups: 1, stagger: 0, prefetch: 1 },
-        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0, prefetch: 2 },
+        { chunk: 64, wg: 256, lanes: 8, rows: 4, subgroups: 0, prefetch: 2, qregs: 1 },
       ],
     },
     {
@@ -225,6 +233,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         { chunk: 64, wg: 64, lanes: 2, rows: 4, subgroups: 0, unroll: 0, prefetch: 1 },
         { chunk: 256, wg: 128, lanes: 4, rows: 8, subgroups: 1, prefetch: 2 },
         { chunk: 128, wg: 128, lanes: 4, rows: 2, subgroups: 1, stagger: 0, prefetch: 0 },
+        { chunk: 128, wg: 256, lanes: 4, rows: 4, subgroups: 1, prefetch: 1, qregs: 1 },
       ],
     },
   ],
@@ -249,7 +258,10 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
               Math.abs(Math.log2(rowVectors / lanes) - Math.log2(s.kvType === 'f16' ? 8 : 4)) +
               (tile > 64 ? 1 : 0) +
               (wg === preferredWg ? 0 : 0.5);
-            candidates.push({ tiles: { wg, lanes, rows, subgroups, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH }, cost });
+            candidates.push({
+              tiles: { wg, lanes, rows, subgroups, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH, qregs: 0 },
+              cost,
+            });
           }
     candidates.sort((a, b) => a.cost - b.cost);
     for (const { tiles: base } of candidates) {
@@ -262,7 +274,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
         if (this.check(s, fewer, caps).length === 0) return fewer;
       }
     }
-    return { chunk: 256, wg: 128, lanes: 1, rows: 1, subgroups: 0, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH };
+    return { chunk: 256, wg: 128, lanes: 1, rows: 1, subgroups: 0, unroll: DEFAULT_UNROLL, stagger: DEFAULT_STAGGER, prefetch: DEFAULT_PREFETCH, qregs: 0 };
   },
 
   check(s, t, caps) {
@@ -321,7 +333,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     problems.push(
       ...registerProblems(
         geo.registerFloats,
-        `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V${t.prefetch === 2 ? " (and the next tile's)" : ''} vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns`,
+        `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V${t.prefetch === 2 ? " (and the next tile's)" : ''} vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns${t.qregs ? ` and ${t.rows} rows × ${geo.laneVectors * geo.halves * 4} query features` : ''}`,
       ),
     );
     if (t.subgroups) {
@@ -454,7 +466,7 @@ export function defaultChunk(s: DecodeShape, t: Omit<SplitTiles, 'chunk'>): numb
 
 export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
   const geo = splitGeometry(s, t);
-  const split = resolveIfBlocks(splitSource, { prefetch: t.prefetch >= 1, prefetch_v: t.prefetch === 2 }, 'split.wgsl');
+  const split = resolveIfBlocks(splitSource, { prefetch: t.prefetch >= 1, prefetch_v: t.prefetch === 2, q_regs: t.qregs === 1 }, 'split.wgsl');
   const source = composeShader([paramsSource, s.kvType === 'f16' ? kvF16 : kvF32, t.subgroups ? reduceSubgroup : reduceWorkgroup, split]);
   const specialized = specialize(source, {
     HEAD_DIM: s.headDim,
