@@ -146,11 +146,12 @@ async function expectMatches(kernel: KernelDescriptor, s: LinearShape, tiles: Pa
 }
 
 describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))('%s on the adapter', (_name, kernel) => {
-  // The first configuration runs every conformance shape; the others (and the d = 64 group), to
-  // keep SwiftShader's time down, length 1 and one past a 64-token chunk (65).
+  // The first configuration runs every conformance shape (the chunked kernel's first of each
+  // prefetch setting: pipelined and not); the others (and the groups at other d), to keep
+  // SwiftShader's time down, length 1 and one past a 64-token chunk (65).
   kernel.conformance.forEach((group, g) => {
     group.tiles.forEach((tiles, n) => {
-      const full = g === 0 && n === 0;
+      const full = g === 0 && group.tiles.findIndex((t) => (t as Tiles).prefetch === (tiles as Tiles).prefetch) === n;
       it(`matches the reference on ${full ? 'every conformance shape' : 'the short conformance shapes'}, fixed ${JSON.stringify(group.fixed)}, tiles ${JSON.stringify(tiles)}`, async () => {
         const shapes = linearProblem.conformanceShapes(group.fixed).filter((s) => full || s.seqK === 1 || s.seqK === 65);
         expect(shapes.some((s) => s.seqK === 1) && shapes.some((s) => s.rule === 'delta') && shapes.some((s) => s.rule === 'gla')).toBe(true);
@@ -159,7 +160,10 @@ describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))
     });
   });
 
-  it('two calls with the carried state equal one long run', async () => {
+  // The chunked kernel both pipelined and not (the recurrent kernel has no prefetch: its defaults).
+  const prefetches = kernel.tunables.some((t) => t.key === 'prefetch') ? [0, 1] : [undefined];
+  it.each(prefetches)('two calls with the carried state equal one long run (prefetch %s)', async (prefetch) => {
+    const tiles = prefetch === undefined ? {} : { prefetch };
     for (const rule of ['gla', 'delta'] as const) {
       const whole = shape({ rule, seqK: 66, dk: 16, dv: 16, heads: 2, decay: 'weak' });
       const half = shape({ ...whole, seqK: 33 });
@@ -173,9 +177,9 @@ describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))
         };
         return { q: cut('q', 16), k: cut('k', 16), v: cut('v', 16), g: cut('g', 1), ...(rule === 'delta' ? { beta: cut('beta', 1) } : {}), s0 };
       };
-      const one = await runKernel(gpu, { kernel, shape: whole, inputs });
-      const first = await expectMatches(kernel, half, {}, split(0, inputs.s0!));
-      const second = await expectMatches(kernel, half, {}, split(33, first.outputs.sT!));
+      const one = await runKernel(gpu, { kernel, shape: whole, inputs, tiles });
+      const first = await expectMatches(kernel, half, tiles, split(0, inputs.s0!));
+      const second = await expectMatches(kernel, half, tiles, split(33, first.outputs.sT!));
       expect(relativeRms(one.outputs.sT as Float32Array, second.outputs.sT as Float32Array)).toBeLessThan(F32_RMS_BOUND);
       const oWhole = one.outputs.o as Float32Array;
       const oSecond = second.outputs.o as Float32Array;
@@ -185,6 +189,41 @@ describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))
         );
       }
     }
+  });
+});
+
+describe('linear-chunked pipelined on the adapter', () => {
+  it('matches the reference over many chunks with a partial last one (T = 1000), both rules', async () => {
+    const tiles = [
+      { chunk: 32, dvt: 16, wg: 128, slab: 8, prefetch: 2 },
+      { chunk: 16, dvt: 8, wg: 64, slab: 8, prefetch: 1 },
+    ];
+    for (const rule of ['gla', 'delta'] as const)
+      for (const t of tiles) await expectMatches(chunkedKernel, shape({ rule, seqK: 1000, dk: 32, dv: 24, heads: 2, decay: 'weak' }), t);
+  });
+
+  it('refuses a prefetch past the fills of a chunk, and one that would take too many registers', () => {
+    const s = shape({ rule: 'delta', dk: 32, dv: 32 });
+    const far = chunkedKernel.check(s, { chunk: 16, dvt: 16, wg: 256, slab: 8, prefetch: 4 }, gpu.caps);
+    expect(far.map((p) => p.message)).toEqual(['prefetch 4 over the 3 staging fills of a chunk (1 q/w slabs, P, 1 k runs at chunk 16, d_k = 32)']);
+    const big = chunkedKernel.check(shape({ rule: 'delta', dk: 128, dv: 32 }), { chunk: 64, dvt: 8, wg: 64, slab: 8, prefetch: 2 }, gpu.caps);
+    expect(big.map((p) => p.limit)).toContain('prefetched vec4s per invocation');
+    expect(big.find((p) => p.limit === 'prefetched vec4s per invocation')!.message).toBe(
+      'prefetch 2 at chunk 64, workgroup 64, d_k = 128: 32 vec4s in registers per invocation (16 per fill), over 16',
+    );
+  });
+
+  it('stages q and w in one slab where the workgroup memory allows, and refuses it where not', () => {
+    // d_k = 128, C = 32, value tile 8: state slice, vnew and fac 5.5 KiB, 32 KiB of staging.
+    const s = shape({ rule: 'delta', dk: 128, dv: 128 });
+    const tiles = { chunk: 32, dvt: 8, wg: 256, slab: 32, prefetch: 1 };
+    const limit = (bytes: number) => ({ ...gpu.caps, limits: { ...gpu.caps.limits, maxComputeWorkgroupStorageSize: bytes } });
+    expect(chunkedKernel.check(s, tiles, limit(49152))).toEqual([]);
+    expect(chunkedKernel.check(s, tiles, limit(32768)).map((p) => p.message)).toEqual([
+      'chunk 32, value tile 8, q/w slab 32 vec4s at d_k = 128 (pass 2: state slice, vnew and staging) needs 38400 bytes (37.5 KiB) but maxComputeWorkgroupStorageSize is 32768 bytes (32.0 KiB)',
+    ]);
+    // Three fills a chunk (one slab, P, one k run of all 32 rows) instead of seven.
+    expect(chunkedKernel.check(s, { ...tiles, prefetch: 4 }, limit(49152)).map((p) => p.limit)).toContain('prefetch ≤ fills per chunk');
   });
 });
 
@@ -208,17 +247,22 @@ describe('f16 storage variants on a device without shader-f16', () => {
   it('are the f32 shaders with an f16 element type (the f32 twins run above)', () => {
     const s16 = shape({ rule: 'delta', seqK: 65, dk: 32, dv: 32, storage: 'f16' });
     const s32 = shape({ ...s16, storage: 'f32' });
-    const t = { chunk: 16, dvt: 16, wg: 256 };
-    const [p16, p32] = [chunkedShaders(s16, t), chunkedShaders(s32, t)];
-    for (const pass of ['prepare', 'recur'] as const) expect(p16[pass]).toBe(`enable f16;\n${p32[pass].replace('alias elem = f32;', 'alias elem = f16;')}`);
+    for (const rule of ['delta', 'gla'] as const)
+      for (const prefetch of [0, 1, 2]) {
+        const t = { chunk: 16, dvt: 16, wg: 256, slab: 8, prefetch };
+        const [p16, p32] = [chunkedShaders({ ...s16, rule }, t), chunkedShaders({ ...s32, rule }, t)];
+        for (const pass of ['prepare', 'recur'] as const) expect(p16[pass]).toBe(`enable f16;\n${p32[pass].replace('alias elem = f32;', 'alias elem = f16;')}`);
+      }
     expect(recurrentShader(s16, { cols: 32, split: 4 })).toMatch(/^enable f16;\n[^]*alias elem = f16;/);
   });
 
   it('each variant refuses the other storage type', () => {
     const caps = { ...gpu.caps, features: [...gpu.caps.features, 'shader-f16'] };
     const s16 = shape({ storage: 'f16' });
-    expect(chunkedKernel.check(s16, { chunk: 16, dvt: 16, wg: 256 }, caps)[0]!.message).toMatch(/linear-chunked reads f32 storage; this shape stores f16/);
-    expect(chunkedF16Kernel.check(s16, { chunk: 16, dvt: 16, wg: 256 }, caps)).toEqual([]);
+    expect(chunkedKernel.check(s16, { chunk: 16, dvt: 16, wg: 256, slab: 8, prefetch: 1 }, caps)[0]!.message).toMatch(
+      /linear-chunked reads f32 storage; this shape stores f16/,
+    );
+    expect(chunkedF16Kernel.check(s16, { chunk: 16, dvt: 16, wg: 256, slab: 8, prefetch: 1 }, caps)).toEqual([]);
   });
 });
 
@@ -227,7 +271,7 @@ describe('linear kernel checks', () => {
     const s = shape({ rule: 'delta', dk: 128, dv: 128 });
     const problems = chunkedKernel.check(
       s,
-      { chunk: 64, dvt: 64, wg: 256 },
+      { chunk: 64, dvt: 64, wg: 256, slab: 8, prefetch: 0 },
       { ...gpu.caps, limits: { ...gpu.caps.limits, maxComputeWorkgroupStorageSize: 16384 } },
     );
     expect(problems.map((p) => p.limit)).toContain('maxComputeWorkgroupStorageSize');
@@ -235,8 +279,8 @@ describe('linear kernel checks', () => {
     // Both passes over the limit, each naming its own tiles: pass 1's A and T, pass 2's state slice.
     expect(messages).toHaveLength(2);
     expect(messages[0]).toMatch(/chunk 64 \(pass 1: A and T, C×C each, and the Gram slabs\) needs 41984 bytes/);
-    expect(messages[1]).toMatch(/chunk 64, value tile 64 at d_k = 128 \(pass 2: state slice, vnew and staging\) needs 66560 bytes/);
-    expect(chunkedKernel.check(shape({ dk: 30 }), { chunk: 16, dvt: 16, wg: 256 }, gpu.caps).map((p) => p.message)).toContain(
+    expect(messages[1]).toMatch(/chunk 64, value tile 64, q\/w slab 8 vec4s at d_k = 128 \(pass 2: state slice, vnew and staging\) needs 66560 bytes/);
+    expect(chunkedKernel.check(shape({ dk: 30 }), { chunk: 16, dvt: 16, wg: 256, slab: 8, prefetch: 1 }, gpu.caps).map((p) => p.message)).toContain(
       'linear-chunked loads q, k and w as vec4: d_k = 30 must be a multiple of 4 (linear-recurrent takes any d_k)',
     );
     expect(recurrentKernel.check(shape({ dk: 512 }), { cols: 32, split: 1 }, gpu.caps).map((p) => p.limit)).toContain('state rows per invocation');

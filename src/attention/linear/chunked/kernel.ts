@@ -1,6 +1,7 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
 import { bindBuffers, compilePipeline, bindingKinds } from '../../../gpu/pipelines.js';
+import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
 import type { ConfigProblem, KernelDescriptor, ScratchBuffer } from '../../types.js';
@@ -17,6 +18,10 @@ export type ChunkedTiles = {
   readonly dvt: number;
   /** Invocations per workgroup of the recurrence pass. */
   readonly wg: number;
+  /** Feature vec4s of q and w per slab the recurrence stages (at most d_k/4): fewer slabs, fewer barriers per chunk, more workgroup memory. */
+  readonly slab: number;
+  /** Recurrence fills (q/w slabs, P, k runs) whose global loads are in flight ahead of their turn; 0: none, each loaded where it is staged. */
+  readonly prefetch: number;
 };
 
 /** Most outputs one invocation keeps in registers (per pass and kind). */
@@ -25,13 +30,15 @@ export const CHUNKED_MAX_OWN = 16;
 export const PREPARE_WG = 256;
 /** Features per Gram slab of pass 1, in vec4s (16 features: 8 KiB of k and q at C = 64). */
 export const GRAM_SLAB4 = 4;
-/** Feature vec4s of q and w per slab staged by the recurrence pass (32 features: 16 KiB of both at C = 64). */
+/** Default feature vec4s of q and w per slab staged by the recurrence pass (32 features: 16 KiB of both at C = 64). */
 export const RECUR_SLAB4 = 8;
+/** Most vec4s one invocation of the recurrence holds in flight for prefetched fills (64 registers). */
+export const CHUNKED_MAX_PREFETCH4 = 16;
 /** Recurrence workgroups the default value tile aims for: about two per SM of a 132-SM GPU. */
 const TARGET_WORKGROUPS = 256;
 
 export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
-  const { chunk: c, dvt, wg } = tiles;
+  const { chunk: c, dvt, wg, slab } = tiles;
   const delta = s.rule === 'delta';
   const chunks = Math.ceil(s.seqK / c);
   const bh = s.batch * s.heads;
@@ -39,13 +46,32 @@ export function chunkedGeometry(s: LinearShape, tiles: ChunkedTiles) {
   const aSize = delta ? c * c : 1;
   // Pass 2 stages q and w in slabs of SL4 feature vec4s, then P, then runs of k rows, through one buffer.
   const dk4 = Math.ceil(s.dk / 4);
-  const slab4 = Math.min(RECUR_SLAB4, dk4);
+  const slab4 = Math.min(slab, dk4);
   const stage4 = Math.max(2 * c * slab4, (c * c) / 4, dk4);
+  const kRun = Math.min(c, Math.floor(stage4 / dk4));
+  const slabs = Math.ceil(dk4 / slab4);
+  const runs = Math.ceil(c / kRun);
+  // Per invocation, vec4s of one fill: q of a slab (and as many of w), P, k of a run.
+  const fillQ = Math.ceil((c * slab4) / wg);
+  const fillP = Math.ceil((c * c) / 4 / wg);
+  const fillK = Math.ceil((kRun * dk4) / wg);
+  const fill4 = Math.max(2 * fillQ, fillP, fillK);
   return {
     slab4,
     stage4,
     /** k rows per staged run of the state update. */
-    kRun: Math.min(c, Math.floor(stage4 / dk4)),
+    kRun,
+    /** Staging fills per chunk of the recurrence, in order: q/w slabs, P, k runs (all of them, even past T). */
+    slabs,
+    runs,
+    fills: slabs + 1 + runs,
+    fillQ,
+    fillP,
+    fillK,
+    /** Register slot of one prefetched fill, in vec4s. */
+    fill4,
+    /** vec4s per invocation held for fills in flight. */
+    prefetch4: tiles.prefetch * fill4,
     chunks,
     colTiles: Math.ceil(s.dv / dvt),
     own: Math.ceil((c * dvt) / wg),
@@ -76,7 +102,12 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
     SCALE: s.scale,
     A_SIZE: geo.aSize,
   });
-  let recur = specialize(recurSource, {
+  const prefetch = tiles.prefetch > 0;
+  const pipeline: Record<string, number> = prefetch
+    ? { NS: geo.slabs, NR: geo.runs, NF: geo.fills, PD: tiles.prefetch, PFQ: geo.fillQ, PFP: geo.fillP, PFK: geo.fillK, PFN: geo.fill4 }
+    : {};
+  let recur = specialize(resolveIfBlocks(recurSource, { PREFETCH: prefetch }, 'recur.wgsl'), {
+    ...pipeline,
     DK: s.dk,
     DV: s.dv,
     DVT: tiles.dvt,
@@ -93,7 +124,7 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
   if (!delta) recur = recur.replace(/^alias uv_elem = f32;$/m, 'alias uv_elem = elem;');
   return {
     prepare: withStorage(unrollLoops(prepare, {}), s.storage),
-    recur: withStorage(unrollLoops(recur, { OWN: geo.own, OWNH: geo.ownH }), s.storage),
+    recur: withStorage(unrollLoops(recur, { OWN: geo.own, OWNH: geo.ownH, ...pipeline }), s.storage),
   };
 }
 
@@ -127,22 +158,66 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         values: [4, 8, 16, 32, 64],
       },
       { key: 'wg', label: 'Workgroup size', help: 'Invocations per recurrence workgroup.', values: [64, 128, 256, 512] },
+      {
+        key: 'slab',
+        label: 'q/w slab (vec4s)',
+        help: 'Feature vec4s of q and w the recurrence stages per slab (at most d_k/4): wider slabs take fewer phases, so fewer barriers and global round trips, per chunk, at the cost of workgroup memory (32 at d_k = 128, C = 32: 32 KiB of staging).',
+        values: [8, 16, 32],
+      },
+      {
+        key: 'prefetch',
+        label: 'Prefetch',
+        help: "Recurrence staging fills (q/w slabs, P, k runs) loaded into registers ahead of their turn, so their latency overlaps the phases before; 0 loads each fill where it is staged. At most the chunk's fill count (at d_k = 128 and the default chunks, 7 with slabs of 8 vec4s, 3 with 32); costs registers.",
+        values: [0, 1, 2, 4, 7],
+      },
     ],
     requiredFeatures: f16 ? ['shader-f16'] : [],
     precision: storage,
     // Reassociating T sequential updates into chunk matmuls keeps f32 at ~1e-6 relative (tests bound
     // the RMS at 1e-5); f16 storage rounds inputs and o to half (fla's bf16 bound: 5e-3 relative RMS).
     tolerance: f16 ? F16_TOLERANCE : F32_TOLERANCE,
+    // Pipelined and not, each on every shape (the first configuration of each prefetch value). At
+    // d_k = 32 a chunk stages three fills (one slab, P, one k run), so prefetch 2 reaches into the
+    // next chunk; at d_k = 64 four, all prefetched a chunk ahead by 4, or three with one wide slab;
+    // d_k = 104 has four q/w slabs (the last 2 vec4s wide) and two k runs (the last short), two slabs
+    // of 16 and 10 vec4s, or one of 26; d_k = 128 is the default tiles' H200 shape (seven fills),
+    // and one 32-vec4 slab per chunk.
     conformance: [
       {
         fixed: { storage },
         tiles: [
-          { chunk: 16, dvt: 16, wg: 256 },
-          { chunk: 32, dvt: 4, wg: 128 },
-          { chunk: 8, dvt: 32, wg: 64 },
+          { chunk: 16, dvt: 16, wg: 256, prefetch: 1 },
+          { chunk: 16, dvt: 16, wg: 256, prefetch: 0 },
+          { chunk: 32, dvt: 4, wg: 128, prefetch: 0 },
+          { chunk: 8, dvt: 32, wg: 64, prefetch: 0 },
+          { chunk: 32, dvt: 4, wg: 128, prefetch: 2 },
+          { chunk: 8, dvt: 32, wg: 64, prefetch: 1 },
         ],
       },
-      { fixed: { storage, dk: 64, dv: 64 }, tiles: [{ chunk: 16, dvt: 16, wg: 256 }] },
+      {
+        fixed: { storage, dk: 64, dv: 64 },
+        tiles: [
+          { chunk: 16, dvt: 16, wg: 256, prefetch: 0 },
+          { chunk: 16, dvt: 16, wg: 256, prefetch: 4 },
+          { chunk: 16, dvt: 16, wg: 256, slab: 16, prefetch: 1 },
+        ],
+      },
+      {
+        fixed: { storage, dk: 104, dv: 24 },
+        tiles: [
+          { chunk: 16, dvt: 8, wg: 64, prefetch: 4 },
+          { chunk: 32, dvt: 16, wg: 256, prefetch: 1 },
+          { chunk: 16, dvt: 8, wg: 128, slab: 16, prefetch: 2 },
+          { chunk: 16, dvt: 8, wg: 128, slab: 32, prefetch: 0 },
+        ],
+      },
+      {
+        fixed: { storage, dk: 128, dv: 16 },
+        tiles: [
+          { chunk: 32, dvt: 8, wg: 256, prefetch: 7 },
+          { chunk: 16, dvt: 8, wg: 256, slab: 32, prefetch: 2 },
+        ],
+      },
     ],
 
     defaultTiles(s, caps) {
@@ -155,10 +230,10 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       const dvt = [32, 16, 8, 4].find((d) => s.batch * s.heads * Math.ceil(s.dv / d) >= TARGET_WORKGROUPS) ?? 4;
       const chunks = s.rule === 'delta' ? [32, 16, 64, 8, 4] : [64, 32, 16, 8, 4];
       for (const chunk of chunks) {
-        const tiles = { chunk, dvt, wg: most };
+        const tiles = { chunk, dvt, wg: most, slab: RECUR_SLAB4, prefetch: 1 };
         if (kernel.check(s, tiles, caps).length === 0) return tiles;
       }
-      return { chunk: 16, dvt, wg: Math.min(most, 64) };
+      return { chunk: 16, dvt, wg: Math.min(most, 64), slab: RECUR_SLAB4, prefetch: 1 };
     },
 
     check(s, tiles, caps) {
@@ -198,7 +273,7 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
           caps,
           'maxComputeWorkgroupStorageSize',
           geo.recurBytes,
-          `chunk ${tiles.chunk}, value tile ${tiles.dvt} at d_k = ${s.dk} (pass 2: state slice, vnew and staging)`,
+          `chunk ${tiles.chunk}, value tile ${tiles.dvt}, q/w slab ${geo.slab4} vec4s at d_k = ${s.dk} (pass 2: state slice, vnew and staging)`,
         ),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles ⌈d_v/dvt⌉'),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.chunks, 'chunks ⌈T/C⌉'),
@@ -211,6 +286,24 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         ['(token, column) outputs per invocation', geo.own],
         ['state units per invocation', geo.ownH],
       ];
+      if (tiles.prefetch > geo.fills)
+        problems.push(
+          ruleProblem(
+            'prefetch ≤ fills per chunk',
+            tiles.prefetch,
+            geo.fills,
+            `prefetch ${tiles.prefetch} over the ${geo.fills} staging fills of a chunk (${geo.slabs} q/w slabs, P, ${geo.runs} k runs at chunk ${tiles.chunk}, d_k = ${s.dk})`,
+          ),
+        );
+      if (geo.prefetch4 > CHUNKED_MAX_PREFETCH4)
+        problems.push(
+          ruleProblem(
+            'prefetched vec4s per invocation',
+            geo.prefetch4,
+            CHUNKED_MAX_PREFETCH4,
+            `prefetch ${tiles.prefetch} at chunk ${tiles.chunk}, workgroup ${tiles.wg}, d_k = ${s.dk}: ${geo.prefetch4} vec4s in registers per invocation (${geo.fill4} per fill), over ${CHUNKED_MAX_PREFETCH4}`,
+          ),
+        );
       for (const [what, n] of owns) {
         if (n > CHUNKED_MAX_OWN)
           problems.push(

@@ -10,6 +10,17 @@
 // output needs h before the
 // update, so computing it here (instead of fla's third pass over stored per-chunk states) saves
 // writing and re-reading B·H·⌈T/C⌉·DK·DV floats (1 GiB at T = 65536, H = 16, d = 128).
+// @if PREFETCH
+// PREFETCH pipelines the loop. Staged one phase at a time, those loads still put a global round trip
+// (and its barriers) per phase on the critical path: ~12 µs per chunk on the H200 at the shape above
+// and C = 32, 6 of the kernel's 7.6 ms. None of them depends on the state, and every chunk stages the
+// same NF fills in the same order (NS q/w slabs, P, NR k runs), so each fill is loaded into registers
+// (`pre`) PD fills before its turn, from the next chunk where that runs past this one's last fill; a
+// phase then only stores registers whose loads were in flight through the PD phases before it. u (or
+// v) and the decay factors, read once per chunk, are loaded a whole chunk ahead. Every chunk runs all
+// NR k runs (empty past T) so that the unrolled fills index `pre` with constants: registers, not
+// local memory. Wider slabs (SL4, the host's `slab`) make fewer fills, so fewer barriers, per chunk.
+// @endif
 
 alias elem = f32;
 // What binding 3 holds: u (f32) for delta, v (elem) for gla.
@@ -31,6 +42,22 @@ const SL4: u32 = 8u;
 const STAGE4: u32 = 1024u;
 // k rows per staged run in the state update.
 const KJ: u32 = 32u;
+// @if PREFETCH
+// Fills per chunk: NS slabs of q and w, then P, then NR runs of k.
+const NS: u32 = 4u;
+const NR: u32 = 2u;
+const NF: u32 = 7u;
+// Fills whose loads are in flight ahead of their turn (1 ≤ PD ≤ NF).
+const PD: u32 = 1u;
+// vec4s each invocation loads per fill: of q (and as many of w) per slab, of P, of k per run; one
+// register slot holds any fill (a slab's q at 0.., its w at PFQ..).
+const PFQ: u32 = 1u;
+const PFP: u32 = 1u;
+const PFK: u32 = 2u;
+const PFN: u32 = 2u;
+// Each invocation prefetches at most one vec4 of decay factors.
+const_assert C <= WG;
+// @endif
 
 const DK4: u32 = DK / 4u;
 const C4: u32 = C / 4u;
@@ -59,6 +86,103 @@ var<workgroup> h_tile: array<vec4<f32>, DK4 * DVT>;
 var<workgroup> vn_tile: array<f32, C * DVT>;
 var<workgroup> fac_tile: array<vec4<f32>, C>;
 var<workgroup> stage: array<vec4<f32>, STAGE4>;
+// @if PREFETCH
+
+// Where a chunk's rows start: its first token row (q, k, v) and chunk-padded row (P, w, u); its tokens.
+struct ChunkAt {
+  row0: u32,
+  tp0: u32,
+  valid: u32,
+}
+
+fn chunk_at(bh: u32, ch: u32) -> ChunkAt {
+  let t0 = ch * C;
+  return ChunkAt(bh * params.seq + t0, (bh * params.chunks + ch) * C, min(C, params.seq - t0));
+}
+
+// This invocation's share of fill g of a chunk: the elements fill_store writes, rows past the
+// chunk's end clamped to its last row (in bounds; dropped where used).
+fn fill_load(g: u32, at: ChunkAt, lid: u32) -> array<vec4<f32>, PFN> {
+  var x = array<vec4<f32>, PFN>();
+  if (g < NS) {
+    let s4 = g * SL4;
+    // @unroll
+    for (var m = 0u; m < PFQ; m++) {
+      let e = lid + m * WG;
+      if (e < C * SL4) {
+        let i = min(e / SL4, at.valid - 1u);
+        let f4 = min(s4 + e % SL4, DK4 - 1u);
+        x[m] = vec4<f32>(q[(at.row0 + i) * DK4 + f4]);
+        if (DELTA) {
+          x[PFQ + m] = w[(at.tp0 + i) * DK4 + f4];
+        }
+      }
+    }
+  } else if (g == NS) {
+    // @unroll
+    for (var m = 0u; m < PFP; m++) {
+      let e = lid + m * WG;
+      if (e < C * C4) {
+        x[m] = pf[at.tp0 * C4 + e];
+      }
+    }
+  } else {
+    let j0 = (g - NS - 1u) * KJ;
+    // @unroll
+    for (var m = 0u; m < PFK; m++) {
+      let e = lid + m * WG;
+      if (e < KJ * DK4) {
+        let j = min(j0 + e / DK4, at.valid - 1u);
+        x[m] = vec4<f32>(k[(at.row0 + j) * DK4 + e % DK4]);
+      }
+    }
+  }
+  return x;
+}
+
+// Fill g into the staging buffer, laid out as the unpipelined loop stages it.
+fn fill_store(g: u32, x: array<vec4<f32>, PFN>, lid: u32) {
+  if (g < NS) {
+    // @unroll
+    for (var m = 0u; m < PFQ; m++) {
+      let e = lid + m * WG;
+      if (e < C * SL4) {
+        stage[e] = x[m];
+        if (DELTA) {
+          stage[C * SL4 + e] = x[PFQ + m];
+        }
+      }
+    }
+  } else {
+    // P or a k run: PFP or PFK vec4s per invocation, both at most PFN.
+    let n = select(KJ * DK4, C * C4, g == NS);
+    // @unroll
+    for (var m = 0u; m < PFN; m++) {
+      let e = lid + m * WG;
+      if (e < n) {
+        stage[e] = x[m];
+      }
+    }
+  }
+}
+
+// This invocation's u (delta) or v (gla) values of a chunk, zero past its end or the last column.
+fn uv_load(at: ChunkAt, lid: u32, col: u32, live: bool) -> array<f32, OWN> {
+  var x = array<f32, OWN>();
+  // @unroll
+  for (var n = 0u; n < OWN; n++) {
+    let i = (lid + n * WG) / DVT;
+    if (i < at.valid && live) {
+      if (DELTA) {
+        x[n] = f32(uv[(at.tp0 + i) * DV + col]);
+      } else {
+        x[n] = f32(uv[(at.row0 + i) * DV + col]);
+      }
+    }
+  }
+  return x;
+}
+// @endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -86,6 +210,154 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
   }
 
+  // @if PREFETCH
+  var pre = array<array<vec4<f32>, PFN>, NF>();
+  var uv_pre = array<f32, OWN>();
+  var fac_pre = vec4<f32>(0.0f);
+  {
+    let at = chunk_at(bh, 0u);
+    // @unroll
+    for (var g = 0u; g < PD; g++) {
+      pre[g] = fill_load(g, at, lid);
+    }
+    uv_pre = uv_load(at, lid, col, live);
+    if (lid < C) {
+      fac_pre = pf[params.fac0 / 4u + at.tp0 + lid];
+    }
+  }
+
+  for (var ch = 0u; ch < params.chunks; ch++) {
+    let at = chunk_at(bh, ch);
+    let valid = at.valid;
+    let has_next = ch + 1u < params.chunks;
+    let next = chunk_at(bh, min(ch + 1u, params.chunks - 1u));
+
+    // The previous chunk's last reads of fac_tile came before the barrier that ended it.
+    if (lid < C) {
+      fac_tile[lid] = fac_pre;
+      if (has_next) {
+        fac_pre = pf[params.fac0 / 4u + next.tp0 + lid];
+      }
+    }
+
+    // vnew and the inter-chunk output over the q and w slabs, as below without PREFETCH. Each
+    // phase stores its fill, then issues the loads of the fill PD ahead (in this chunk or the next)
+    // before the barrier, so that they overlap it and the compute.
+    var acc_q = array<f32, OWN>();
+    var acc_w = array<f32, OWN>();
+    // @unroll
+    for (var f = 0u; f < NS; f++) {
+      workgroupBarrier();
+      fill_store(f, pre[f], lid);
+      if (f + PD < NF) {
+        pre[(f + PD) % NF] = fill_load(f + PD, at, lid);
+      } else if (has_next) {
+        pre[(f + PD) % NF] = fill_load((f + PD) % NF, next, lid);
+      }
+      workgroupBarrier();
+      let s4 = f * SL4;
+      let width = min(SL4, DK4 - s4);
+      for (var r = 0u; r < width; r++) {
+        let hv = h_tile[(s4 + r) * DVT + c];
+        // @unroll
+        for (var n = 0u; n < OWN; n++) {
+          let i = min((lid + n * WG) / DVT, C - 1u);
+          acc_q[n] += dot(stage[i * SL4 + r], hv);
+          if (DELTA) {
+            acc_w[n] += dot(stage[C * SL4 + i * SL4 + r], hv);
+          }
+        }
+      }
+    }
+    workgroupBarrier();
+    fill_store(NS, pre[NS], lid);
+    if (NS + PD < NF) {
+      pre[(NS + PD) % NF] = fill_load(NS + PD, at, lid);
+    } else if (has_next) {
+      pre[(NS + PD) % NF] = fill_load((NS + PD) % NF, next, lid);
+    }
+    var oq = array<f32, OWN>();
+    // @unroll
+    for (var n = 0u; n < OWN; n++) {
+      let i = (lid + n * WG) / DVT;
+      if (i < valid) {
+        let fac = fac_tile[i];
+        oq[n] = acc_q[n] * fac.x * fac.w;
+      }
+      if (i < C) {
+        var x = 0.0f;
+        if (i < valid && live) {
+          if (DELTA) {
+            x = uv_pre[n] - acc_w[n];
+          } else {
+            x = uv_pre[n];
+          }
+        }
+        vn_tile[i * DVT + c] = x;
+      }
+    }
+    if (has_next) {
+      uv_pre = uv_load(next, lid, col, live);
+    }
+    workgroupBarrier();
+
+    // @unroll
+    for (var n = 0u; n < OWN; n++) {
+      let i = (lid + n * WG) / DVT;
+      if (i < valid) {
+        var acc = oq[n];
+        let prow = i * C4;
+        for (var j4 = 0u; j4 <= i / 4u; j4++) {
+          let p = stage[prow + j4];
+          let j = 4u * j4;
+          acc += p.x * vn_tile[j * DVT + c] + p.y * vn_tile[(j + 1u) * DVT + c] + p.z * vn_tile[(j + 2u) * DVT + c] + p.w * vn_tile[(j + 3u) * DVT + c];
+        }
+        if (live) {
+          o[(at.row0 + i) * DV + col] = elem(acc);
+        }
+      }
+    }
+
+    // The state update over NR runs of KJ k rows; runs past the chunk's end (in T's last chunk only)
+    // are empty but keep their barriers and fills.
+    let carry = fac_tile[C - 1u].x;
+    // @unroll
+    for (var n = 0u; n < OWNH; n++) {
+      h[n] *= carry;
+    }
+    // @unroll
+    for (var kr = 0u; kr < NR; kr++) {
+      workgroupBarrier();
+      fill_store(NS + 1u + kr, pre[NS + 1u + kr], lid);
+      if (NS + 1u + kr + PD < NF) {
+        pre[(NS + 1u + kr + PD) % NF] = fill_load(NS + 1u + kr + PD, at, lid);
+      } else if (has_next) {
+        pre[(NS + 1u + kr + PD) % NF] = fill_load((NS + 1u + kr + PD) % NF, next, lid);
+      }
+      workgroupBarrier();
+      let j0 = kr * KJ;
+      let run = select(0u, min(KJ, valid - j0), j0 < valid);
+      for (var jj = 0u; jj < run; jj++) {
+        let j = j0 + jj;
+        let fac = fac_tile[j];
+        let x = fac.y * fac.z * vn_tile[j * DVT + c];
+        // @unroll
+        for (var n = 0u; n < OWNH; n++) {
+          let r4 = min((lid + n * WG) / DVT, DK4 - 1u);
+          h[n] += x * stage[jj * DK4 + r4];
+        }
+      }
+    }
+    workgroupBarrier();
+    // @unroll
+    for (var n = 0u; n < OWNH; n++) {
+      let r4 = (lid + n * WG) / DVT;
+      if (r4 < DK4) {
+        h_tile[r4 * DVT + c] = h[n];
+      }
+    }
+  }
+  // @else
   for (var ch = 0u; ch < params.chunks; ch++) {
     let t0 = ch * C;
     let row0 = bh * seq + t0;
@@ -209,6 +481,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
     }
   }
+  // @endif
 
   // @unroll
   for (var n = 0u; n < OWNH; n++) {

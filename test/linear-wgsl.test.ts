@@ -1,0 +1,57 @@
+// The chunked kernel's recurrence without prefetching (prefetch = 0) must stay the shader that was
+// measured on the H200 before the pipelined variant was added: the fixture holds the SHA-256 of
+// both passes' WGSL, byte for byte, for shapes and tiles that reach every branch of the generator.
+// A deliberate change to that shader must be timed on the GPU before the fixture is regenerated
+// (LINEAR_WGSL_FIXTURE=write npx vitest run test/linear-wgsl.test.ts).
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { chunkedShaders } from '../src/attention/linear/chunked/kernel.js';
+import { linearProblem } from '../src/attention/linear/problem.js';
+
+const FIXTURE = new URL('./fixtures/linear-chunked-wgsl.json', import.meta.url);
+
+function cases(): { key: string; code: () => string }[] {
+  const out: { key: string; code: () => string }[] = [];
+  const dims: [number, number][] = [
+    [32, 32],
+    [64, 64],
+    [128, 128],
+    [24, 20],
+    [256, 64],
+  ];
+  const tiles: [number, number, number][] = [
+    [32, 8, 256],
+    [64, 8, 256],
+    [16, 16, 256],
+    [32, 4, 128],
+    [8, 32, 64],
+    [4, 4, 64],
+    [64, 64, 512],
+  ];
+  for (const storage of ['f32', 'f16'])
+    for (const rule of ['delta', 'gla'])
+      for (const [dk, dv] of dims)
+        for (const [chunk, dvt, wg] of tiles) {
+          const s = linearProblem.resolve({ rule, dk, dv, storage, seqK: 100 } as never);
+          const key = `${storage} ${rule} dk${dk} dv${dv} C${chunk} dvt${dvt} wg${wg}`;
+          out.push({
+            key,
+            code: () => {
+              const code = chunkedShaders(s, { chunk, dvt, wg, slab: 8, prefetch: 0 });
+              return `${code.prepare}\n@@@\n${code.recur}`;
+            },
+          });
+        }
+  return out;
+}
+
+describe('linear-chunked WGSL', () => {
+  it('without prefetching, both passes are the measured shaders byte for byte', () => {
+    const hashes = Object.fromEntries(cases().map((c) => [c.key, createHash('sha256').update(c.code()).digest('hex')]));
+    if (process.env.LINEAR_WGSL_FIXTURE === 'write') writeFileSync(FIXTURE, `${JSON.stringify(hashes, null, 2)}\n`);
+    const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, string>;
+    expect(Object.keys(hashes).sort()).toEqual(Object.keys(fixture).sort());
+    for (const [key, hash] of Object.entries(hashes)) expect(hash, key).toBe(fixture[key]);
+  });
+});
