@@ -228,11 +228,17 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       // takes C = 32 and gla C = 64. The value tile is the widest that still gives TARGET_WORKGROUPS
       // recurrence workgroups (8 at B·H = 16, d_v = 128).
       const dvt = [32, 16, 8, 4].find((d) => s.batch * s.heads * Math.ceil(s.dv / d) >= TARGET_WORKGROUPS) ?? 4;
+      // The recurrence's loads go out as many fills ahead as the chunk has and the registers allow:
+      // on the H200 at that shape the recurrence pass took 6.20 ms without prefetch and 4.08, 3.95,
+      // 3.86 and 3.68 ms with 1, 2, 4 and 7 fills ahead (delta, f32); gla 5.05 → 2.97 ms at 4; wider
+      // slabs (32 vec4s: 3 fills instead of 7) were slower at every depth
+      // (bench/results/h200-linear-prefetch-*.json).
       const chunks = s.rule === 'delta' ? [32, 16, 64, 8, 4] : [64, 32, 16, 8, 4];
-      for (const chunk of chunks) {
-        const tiles = { chunk, dvt, wg: most, slab: RECUR_SLAB4, prefetch: 1 };
-        if (kernel.check(s, tiles, caps).length === 0) return tiles;
-      }
+      for (const chunk of chunks)
+        for (const prefetch of [7, 4, 2, 1, 0]) {
+          const tiles = { chunk, dvt, wg: most, slab: RECUR_SLAB4, prefetch };
+          if (kernel.check(s, tiles, caps).length === 0) return tiles;
+        }
       return { chunk: 16, dvt, wg: Math.min(most, 64), slab: RECUR_SLAB4, prefetch: 1 };
     },
 
