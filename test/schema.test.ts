@@ -35,6 +35,42 @@ describe('results file schema', () => {
     expect(parsed.results[0]!.medianMs).toBe(1.5);
   });
 
+  it("reads a tunable a record predates as the value that ran then, never as today's default", () => {
+    // decode-split's prefetch and qregs came after results were stored; prefetch=0, qregs=0 is the
+    // old shader byte for byte, while today's default prefetch is 1.
+    const old = sampleRecord({
+      family: 'decode',
+      kernel: 'decode-split',
+      shape: {
+        batch: 1,
+        heads: 32,
+        kvHeads: 8,
+        seqQ: 1,
+        seqK: 131072,
+        headDim: 128,
+        kvType: 'f16',
+        layout: 'contiguous',
+        blockSize: 16,
+        lengths: 'equal',
+        scale: 0.088,
+      },
+      tiles: { chunk: 1024, wg: 128, lanes: 2, rows: 4, subgroups: 1, unroll: 1, stagger: 1 },
+    });
+    const recent = { ...old, tiles: { ...old.tiles, prefetch: 1, qregs: 0 } };
+    const linear = sampleRecord({
+      family: 'linear',
+      kernel: 'linear-chunked',
+      shape: { batch: 1, heads: 16, seqK: 16384, dk: 128, dv: 128, rule: 'delta', decay: 'weak', storage: 'f32' },
+      tiles: { chunk: 32, dvt: 8, wg: 256 },
+    });
+    const parsed = parseResultsFile(JSON.stringify(makeResultsFile(context, [old, recent, linear, sampleRecord()])));
+    expect(parsed.results[0]!.tiles).toEqual({ ...old.tiles, prefetch: 0, qregs: 0 });
+    expect(parsed.results[1]!.tiles).toEqual(recent.tiles);
+    expect(parsed.results[2]!.tiles).toEqual({ chunk: 32, dvt: 8, wg: 256, slab: 8, prefetch: 0 });
+    // A kernel whose tunables have no `absent` keeps its tiles as recorded.
+    expect(parsed.results[3]!.tiles).toEqual({ br: 64, bc: 32 });
+  });
+
   it('names the path of what is wrong', () => {
     const bad = JSON.parse(JSON.stringify(makeResultsFile(context, [sampleRecord()])));
     delete bad.results[0].shape.headDim;

@@ -161,6 +161,13 @@ export interface Tunable<K extends string = string> {
   help: string;
   /** Every value the kernel accepts; the device check may refuse some of them. */
   values: readonly number[];
+  /**
+   * The value that reproduces what ran before this tunable existed, for a tunable added after results
+   * were recorded without it: a stored record that lacks the key is read as having this value (so
+   * baseline matching and the shader view see what ran, not today's default). Only where that
+   * value's shader is the old one, byte for byte.
+   */
+  absent?: number;
 }
 
 /** A storage buffer a kernel allocates beyond the problem's tensors. */

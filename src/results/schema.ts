@@ -175,9 +175,21 @@ export function parseResultsFile(input: string | unknown): ResultsFile {
     throw new Error(`not a valid results file:\n  ${issues.join('\n  ')}`);
   }
   // Version 1 shapes are dense shapes; the family default above already says so.
-  return { ...parsed.data, version: RESULTS_VERSION };
+  return { ...parsed.data, version: RESULTS_VERSION, results: parsed.data.results.map(withAbsentTiles) };
 }
 
 export function makeResultsFile(context: ResultsContext, results: ResultRecord[]): ResultsFile {
   return { format: RESULTS_FORMAT, version: RESULTS_VERSION, context, results };
+}
+
+/**
+ * A record made before one of its kernel's tunables existed lacks that key: it is filled with the
+ * tunable's `absent` value (what ran then), never with today's default. Records of kernels this
+ * build does not know are kept as they are.
+ */
+function withAbsentTiles(record: ResultRecord): ResultRecord {
+  const kernel = FAMILIES.flatMap((f) => f.kernels).find((k) => k.name === record.kernel);
+  const missing = kernel?.tunables.filter((t) => t.absent !== undefined && !(t.key in record.tiles)) ?? [];
+  if (missing.length === 0) return record;
+  return { ...record, tiles: { ...record.tiles, ...Object.fromEntries(missing.map((t) => [t.key, t.absent!])) } };
 }

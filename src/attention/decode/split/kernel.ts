@@ -117,12 +117,15 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
     label: 'Prefetch K',
     help: "1: the next tile's K loads are issued right after this tile's K reaches workgroup memory, so they land while this tile is scored and summed (costs one more tile of K vectors in registers); 2: the next tile's V loads too (one more tile of V); 0: each tile loads its own K and V and waits.",
     values: [0, 1, 2],
+    // Records before it ran prefetch=0's shader, byte for byte.
+    absent: 0,
   },
   {
     key: 'qregs',
     label: 'Query in registers',
     help: "1: each lane's slices of the query rows (rows × d / lanes floats) are held in registers for the whole chunk; 0: read from workgroup memory for every key. Needs lanes large enough for the registers.",
     values: [0, 1],
+    absent: 0,
   },
 ];
 

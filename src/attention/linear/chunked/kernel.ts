@@ -163,12 +163,15 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         label: 'q/w slab (vec4s)',
         help: 'Feature vec4s of q and w the recurrence stages per slab (at most d_k/4): wider slabs take fewer phases, so fewer barriers and global round trips, per chunk, at the cost of workgroup memory (32 at d_k = 128, C = 32: 32 KiB of staging).',
         values: [8, 16, 32],
+        // Records before slab and prefetch existed ran slab=8, prefetch=0's shader, byte for byte.
+        absent: RECUR_SLAB4,
       },
       {
         key: 'prefetch',
         label: 'Prefetch',
         help: "Recurrence staging fills (q/w slabs, P, k runs) loaded into registers ahead of their turn, so their latency overlaps the phases before; 0 loads each fill where it is staged. At most the chunk's fill count (at d_k = 128 and the default chunks, 7 with slabs of 8 vec4s, 3 with 32); costs registers.",
         values: [0, 1, 2, 4, 7],
+        absent: 0,
       },
     ],
     requiredFeatures: f16 ? ['shader-f16'] : [],
