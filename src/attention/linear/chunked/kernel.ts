@@ -191,7 +191,6 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         tiles: [
           { chunk: 16, dvt: 16, wg: 256, prefetch: 1 },
           { chunk: 16, dvt: 16, wg: 256, prefetch: 0 },
-          { chunk: 32, dvt: 4, wg: 128, prefetch: 0 },
           { chunk: 8, dvt: 32, wg: 64, prefetch: 0 },
           { chunk: 32, dvt: 4, wg: 128, prefetch: 2 },
           { chunk: 8, dvt: 32, wg: 64, prefetch: 1 },
@@ -209,7 +208,6 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         fixed: { storage, dk: 104, dv: 24 },
         tiles: [
           { chunk: 16, dvt: 8, wg: 64, prefetch: 4 },
-          { chunk: 32, dvt: 16, wg: 256, prefetch: 1 },
           { chunk: 16, dvt: 8, wg: 128, slab: 16, prefetch: 2 },
           { chunk: 16, dvt: 8, wg: 128, slab: 32, prefetch: 0 },
         ],
