@@ -20,6 +20,7 @@
 // v) and the decay factors, read once per chunk, are loaded a whole chunk ahead. Every chunk runs all
 // NR k runs (empty past T) so that the unrolled fills index `pre` with constants: registers, not
 // local memory. Wider slabs (SL4, the host's `slab`) make fewer fills, so fewer barriers, per chunk.
+// Measured there: 6.2 ms → 3.7 ms with all seven fills ahead; wider slabs were slower.
 // @endif
 
 alias elem = f32;
