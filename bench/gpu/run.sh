@@ -80,6 +80,9 @@ case "${1:-suite}" in
       --tiles "decode-split:rows=1/2/4,chunk=1024/2048/4096,prefetch=0/1" --compare "$out/torch-decode.jsonl" --json "$out/decode-sweep.json" 2>&1 | tail -20
     $bench --kernels decode-split --heads 32 --kv-heads 8 --dim 128 --seq 131072 --kv-type f16 --quiet \
       --tiles "decode-split:lanes=8,wg=256/512,qregs=0/1,chunk=2048/4096" --json "$out/decode-sweep-qregs.json" 2>&1 | tail -10
+    # MLA at 16 heads is far from its roof (5.1 ms at Nk=131072): its tiles, before any rewrite.
+    $bench --kernels mla-split --heads 16 --seq 131072 --kv-type f16 --quiet --no-check \
+      --tiles "mla-split:tile=8/16/32,rows=4/8/16,wg=128/256" --json "$out/mla-sweep.json" 2>&1 | tail -20
     ;;
   window)
     # Sliding window + sinks (f32, f16, subgroup matrices) from N = 16384 to 131072 (the slope), and
