@@ -37,6 +37,30 @@ function values(inputs: HostTensors, s: LinearShape) {
 }
 
 describe('linear reference', () => {
+  it('GVA: value heads sharing a q/k head equal separate heads given copies of it', () => {
+    // batch 2, 6 value heads over 2 q/k heads (groups of 3): value head h of sequence b reads q/k
+    // head ⌊h / 3⌋ of b. Copying each q/k head to its group gives the plain multi-head problem.
+    for (const rule of ['gla', 'delta'] as const) {
+      const gva = shape({ rule, batch: 2, heads: 6, qkHeads: 2, seqK: 7, dk: 4, dv: 3 });
+      const x = values(linearProblem.inputs(gva, 5), gva);
+      const mha = shape({ rule, batch: 2, heads: 6, seqK: 7, dk: 4, dv: 3 });
+      const copy = (src: Float32Array) => {
+        const out = new Float32Array(2 * 6 * 7 * 4);
+        for (let b = 0; b < 2; b++)
+          for (let h = 0; h < 6; h++) out.set(src.subarray((b * 2 + Math.floor(h / 3)) * 28, (b * 2 + Math.floor(h / 3) + 1) * 28), (b * 6 + h) * 28);
+        return out;
+      };
+      const want = referenceLinear(mha, { ...x, q: copy(x.q), k: copy(x.k) });
+      const got = referenceLinear(gva, x);
+      expect(Array.from(got.o)).toEqual(Array.from(want.o));
+      expect(Array.from(got.sT)).toEqual(Array.from(want.sT));
+    }
+  });
+
+  it('refuses q/k heads that do not divide the value heads, naming both', () => {
+    expect(() => shape({ heads: 6, qkHeads: 4 })).toThrow(/qkHeads \(4\) must divide heads \(6\)/);
+  });
+
   it('gla with α = 1 is causal linear attention computed directly', () => {
     const s = shape({ rule: 'gla', seqK: 9, dk: 5, dv: 3, heads: 2 });
     const inputs = linearProblem.inputs(s, 3);

@@ -67,6 +67,8 @@ describe('results file schema', () => {
     expect(parsed.results[0]!.tiles).toEqual({ ...old.tiles, prefetch: 0, qregs: 0 });
     expect(parsed.results[1]!.tiles).toEqual(recent.tiles);
     expect(parsed.results[2]!.tiles).toEqual({ chunk: 32, dvt: 8, wg: 256, slab: 8, prefetch: 0 });
+    // A shape field added later (GVA's qkHeads) is read as its default, here the record's own heads.
+    expect(parsed.results[2]!.shape.qkHeads).toBe(16);
     // A kernel whose tunables have no `absent` keeps its tiles as recorded.
     expect(parsed.results[3]!.tiles).toEqual({ br: 64, bc: 32 });
   });

@@ -32,6 +32,11 @@ interface FieldCommon {
   label: string;
   /** One sentence for --help and the page's tooltip. */
   help: string;
+  /**
+   * 'default': the field was added after results were stored, and a stored record without it is
+   * read with the field's default (what it ran); without this, a record missing the field is invalid.
+   */
+  absent?: 'default';
 }
 
 export interface IntField extends FieldCommon {

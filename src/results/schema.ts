@@ -169,7 +169,7 @@ export function parseResultsFile(input: string | unknown): ResultsFile {
       throw new Error(`not a results file: invalid JSON (${(error as Error).message})`);
     }
   }
-  const parsed = ResultsFileSchema.safeParse(data);
+  const parsed = ResultsFileSchema.safeParse(withAbsentFields(data));
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`not a valid results file:\n  ${issues.join('\n  ')}`);
@@ -180,6 +180,34 @@ export function parseResultsFile(input: string | unknown): ResultsFile {
 
 export function makeResultsFile(context: ResultsContext, results: ResultRecord[]): ResultsFile {
   return { format: RESULTS_FORMAT, version: RESULTS_VERSION, context, results };
+}
+
+/**
+ * A record made before one of its family's shape fields existed (marked `absent: 'default'`) lacks
+ * it: it is filled with the field's default, read from the record's own shape where the default
+ * follows another field (qkHeads = heads). Anything that is not a results file passes unchanged, for
+ * the schema to name.
+ */
+function withAbsentFields(data: unknown): unknown {
+  const results = (data as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results)) return data;
+  return {
+    ...(data as object),
+    results: results.map((record: unknown) => {
+      const r = record as { family?: unknown; shape?: unknown } | null;
+      if (!r || typeof r.shape !== 'object' || r.shape === null) return record;
+      const problem = FAMILIES.find((f) => f.problem.family === (r.family ?? 'dense'))?.problem;
+      const shape = r.shape as Record<string, unknown>;
+      const missing = problem?.fields.filter((f) => f.absent === 'default' && shape[f.key] === undefined) ?? [];
+      if (missing.length === 0) return record;
+      const filled = { ...shape };
+      for (const f of missing) {
+        const d = f.default;
+        filled[f.key] = typeof d === 'object' && d !== null && 'sameAs' in d ? shape[d.sameAs] : d;
+      }
+      return { ...r, shape: filled };
+    }),
+  };
 }
 
 /**

@@ -18,7 +18,30 @@ export const LINEAR_FIELDS: readonly ShapeField[] = [
     max: 4096,
     default: 1,
   },
-  { key: 'heads', flag: 'heads', url: 'h', label: 'Heads', help: 'Heads per sequence, each with a d_k×d_v state.', kind: 'int', min: 1, max: 1024, default: 4 },
+  {
+    key: 'heads',
+    flag: 'heads',
+    url: 'h',
+    label: 'Heads',
+    help: 'Value heads per sequence, each with a d_k×d_v state.',
+    kind: 'int',
+    min: 1,
+    max: 1024,
+    default: 4,
+  },
+  {
+    key: 'qkHeads',
+    flag: 'qk-heads',
+    url: 'hqk',
+    label: 'Query/key heads',
+    help: 'Heads of q and k; must divide Heads. Fewer than Heads is GVA (grouped value attention, as Qwen3-Next): heads / qkHeads value heads, each with its own state and gates, share one q and k.',
+    kind: 'int',
+    min: 1,
+    max: 1024,
+    default: { sameAs: 'heads' },
+    // Results stored before this field existed had one q/k head per value head.
+    absent: 'default',
+  },
   {
     key: 'seqK',
     flag: 'seq',
@@ -99,6 +122,11 @@ export const linearProblem: Problem<LinearShape> = {
   resolve(raw) {
     const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
     const values = checkFields(LINEAR_FIELDS, { ...fieldDefaults(LINEAR_FIELDS, raw), ...given }) as unknown as Omit<LinearShape, 'scale'>;
+    if (values.heads % values.qkHeads !== 0) {
+      throw new AttentionInputError(
+        `qkHeads (${values.qkHeads}) must divide heads (${values.heads}): each query/key head serves a whole group of value heads (GVA)`,
+      );
+    }
     return { ...values, scale: 1 / Math.sqrt(values.dk) };
   },
 
@@ -106,10 +134,10 @@ export const linearProblem: Problem<LinearShape> = {
 
   tensors(s) {
     const t = s.storage;
-    const { batch: B, heads: H, seqK: T, dk, dv } = s;
+    const { batch: B, heads: H, qkHeads: HK, seqK: T, dk, dv } = s;
     const specs: TensorSpec[] = [
-      { name: 'q', role: 'input', type: t, dims: [B, H, T, dk], layout: 'batch·heads·seq·dk' },
-      { name: 'k', role: 'input', type: t, dims: [B, H, T, dk], layout: 'batch·heads·seq·dk' },
+      { name: 'q', role: 'input', type: t, dims: [B, HK, T, dk], layout: 'batch·qkHeads·seq·dk' },
+      { name: 'k', role: 'input', type: t, dims: [B, HK, T, dk], layout: 'batch·qkHeads·seq·dk' },
       { name: 'v', role: 'input', type: t, dims: [B, H, T, dv], layout: 'batch·heads·seq·dv' },
       { name: 'g', role: 'input', type: t, dims: [B, H, T], layout: 'batch·heads·seq (log-decay, ≤ 0)' },
     ];
@@ -125,8 +153,9 @@ export const linearProblem: Problem<LinearShape> = {
   inputs(s, seed) {
     const rng = createRng(seed);
     const n = s.batch * s.heads * s.seqK;
-    const q = fillUniform(new Float32Array(n * s.dk), rng);
-    const k = fillUniform(new Float32Array(n * s.dk), rng);
+    const nqk = s.batch * s.qkHeads * s.seqK;
+    const q = fillUniform(new Float32Array(nqk * s.dk), rng);
+    const k = fillUniform(new Float32Array(nqk * s.dk), rng);
     const v = fillUniform(new Float32Array(n * s.dv), rng);
     // gₜ = −softplus(u)·c as in Mamba2 and gated DeltaNet: strong c = 1 (α ≈ 0.27–0.73), weak c = 1/64.
     const c = s.decay === 'strong' ? 1 : 1 / 64;
@@ -186,8 +215,9 @@ export const linearProblem: Problem<LinearShape> = {
   minimalBytes(s) {
     const e = s.storage === 'f16' ? 2 : 4;
     const n = s.batch * s.heads * s.seqK;
-    const perToken = 2 * s.dk + 2 * s.dv + 1 + (s.rule === 'delta' ? 1 : 0);
-    return n * perToken * e + 2 * s.batch * s.heads * s.dk * s.dv * 4;
+    const perToken = 2 * s.dv + 1 + (s.rule === 'delta' ? 1 : 0);
+    // q and k once per query/key head, however many value heads share them.
+    return (n * perToken + s.batch * s.qkHeads * s.seqK * 2 * s.dk) * e + 2 * s.batch * s.heads * s.dk * s.dv * 4;
   },
 
   conformanceShapes(fixed) {
@@ -198,12 +228,13 @@ export const linearProblem: Problem<LinearShape> = {
     };
     // Length 1 (a decode step), one short of a chunk, a chunk, one past it, and a run of several
     // chunks (257, not 1000: SwiftShader runs these in CI); both
-    // rules and decays; batch 2 and several heads; one d_v that no power-of-two tile divides.
+    // rules and decays; batch 2 and several heads; one d_v that no power-of-two tile divides; GVA
+    // (value heads sharing a q/k head) across a batch of 2, in a group of 3, and of 2.
     const cases: [number, 'strong' | 'weak', number, number, Record<string, number>][] = [
-      [1, 'strong', 2, 2, {}],
-      [63, 'weak', 1, 3, {}],
+      [1, 'strong', 2, 2, { qkHeads: 1 }],
+      [63, 'weak', 1, 3, { qkHeads: 1 }],
       [64, 'strong', 2, 1, {}],
-      [65, 'weak', 1, 2, {}],
+      [65, 'weak', 1, 2, { qkHeads: 1 }],
       [17, 'weak', 1, 1, { dv: 24 }],
       [257, 'strong', 1, 1, {}],
     ];

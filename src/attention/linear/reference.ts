@@ -29,7 +29,8 @@ export interface LinearResult {
  *          S ← αₜ·S;  S ← S + βₜ·k̂ (vₜ − Sᵀk̂)ᵀ          oₜ = Sᵀ q̂
  *
  * i.e. S ← αₜ(I − βₜ k̂k̂ᵀ)S + βₜ k̂vₜᵀ, the transpose of Sₜ = αₜSₜ₋₁(I − βₜkₜkₜᵀ) + βₜvₜkₜᵀ
- * written with S as d_v×d_k. `heads` lists flat (batch·heads + head) indices; absent: all.
+ * written with S as d_v×d_k. `heads` lists flat (batch·heads + head) indices of value heads;
+ * absent: all. Value head h reads q and k of head ⌊h / (heads / qkHeads)⌋ of its sequence (GVA).
  */
 export function referenceLinear(s: LinearShape, x: LinearValues, heads?: readonly number[]): LinearResult {
   const { seqK: T, dk, dv } = s;
@@ -40,13 +41,17 @@ export function referenceLinear(s: LinearShape, x: LinearValues, heads?: readonl
   const q = new Float64Array(dk);
   const k = new Float64Array(dk);
   const u = new Float64Array(dv);
+  const group = s.heads / s.qkHeads;
   list.forEach((bh, n) => {
+    // (b·heads + h) / group = b·qkHeads + ⌊h / group⌋, since heads = qkHeads · group.
+    const qkHead = Math.floor(bh / group);
     for (let e = 0; e < dk * dv; e++) S[e] = x.s0[bh * dk * dv + e]!;
     for (let t = 0; t < T; t++) {
       const row = bh * T + t;
+      const qkRow = qkHead * T + t;
       for (let r = 0; r < dk; r++) {
-        q[r] = x.q[row * dk + r]!;
-        k[r] = x.k[row * dk + r]!;
+        q[r] = x.q[qkRow * dk + r]!;
+        k[r] = x.k[qkRow * dk + r]!;
       }
       let qScale = s.scale;
       let kScale = 1;

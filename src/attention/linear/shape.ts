@@ -1,7 +1,10 @@
 /** A resolved shape of the linear family: every field filled in and checked. */
 export interface LinearShape {
   batch: number;
+  /** Value heads: each has its own state, v, gates, output. */
   heads: number;
+  /** Query/key heads; heads / qkHeads value heads share each (GVA, as Qwen3-Next's gated DeltaNet). */
+  qkHeads: number;
   /** Sequence length T. */
   seqK: number;
   /** Key (and query) features d_k: the state's rows. */
@@ -22,7 +25,8 @@ export interface LinearShape {
 export const L2_EPS = 1e-6;
 
 export function shapeLabel(s: LinearShape): string {
-  return `B${s.batch} H${s.heads} T${s.seqK} dk${s.dk} dv${s.dv} ${s.rule} ${s.decay}${s.storage === 'f16' ? ' f16' : ''}`;
+  const heads = s.qkHeads === s.heads ? `H${s.heads}` : `H${s.heads}/qk${s.qkHeads}`;
+  return `B${s.batch} ${heads} T${s.seqK} dk${s.dk} dv${s.dv} ${s.rule} ${s.decay}${s.storage === 'f16' ? ' f16' : ''}`;
 }
 
 /** Number of (batch, head) pairs: each carries one independent d_k×d_v state. */

@@ -101,6 +101,7 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
     DELTA: delta,
     SCALE: s.scale,
     A_SIZE: geo.aSize,
+    QK_GROUP: s.heads / s.qkHeads,
   });
   const prefetch = tiles.prefetch > 0;
   const pipeline: Record<string, number> = prefetch
@@ -119,6 +120,7 @@ export function chunkedShaders(s: LinearShape, tiles: ChunkedTiles): { prepare: 
     SL4: geo.slab4,
     STAGE4: geo.stage4,
     KJ: geo.kRun,
+    QK_GROUP: s.heads / s.qkHeads,
   });
   // gla's binding 3 is v itself, in the stored element type.
   if (!delta) recur = recur.replace(/^alias uv_elem = f32;$/m, 'alias uv_elem = elem;');
@@ -163,7 +165,8 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
         label: 'q/w slab (vec4s)',
         help: 'Feature vec4s of q and w the recurrence stages per slab (at most d_k/4): wider slabs take fewer phases, so fewer barriers and global round trips, per chunk, at the cost of workgroup memory (32 at d_k = 128, C = 32: 32 KiB of staging).',
         values: [8, 16, 32],
-        // Records before slab and prefetch existed ran slab=8, prefetch=0's shader, byte for byte.
+        // Records before slab and prefetch existed ran slab=8, prefetch=0's shader, byte for byte
+        // once GVA's lines are taken out (test/linear-wgsl.test.ts).
         absent: RECUR_SLAB4,
       },
       {
@@ -328,8 +331,8 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
     bytesMoved(s, tiles) {
       // Pass 1 reads q, k, v, g, β (k up to twice: Gram, then w) and writes P, fac, and for delta
       // w and u in f32. Pass 2, per value tile, reads q, k, P, fac and w (delta) again, and u
-      // (delta) or v (gla) and o once; the state once in and out. L2 may absorb the tile re-reads;
-      // they count, as the worst case.
+      // (delta) or v (gla) and o once; the state once in and out. L2 may absorb the tile re-reads
+      // (and, with GVA, the value heads' re-reads of their shared q and k); they count, as the worst case.
       const e = f16 ? 2 : 4;
       const geo = chunkedGeometry(s, tiles);
       const delta = s.rule === 'delta';

@@ -22,6 +22,8 @@ const L2_EPS: f32 = 1e-6f;
 const LOG2E: f32 = 1.4426950408889634f;
 // C×C for delta, one float for gla (which has no A and no T).
 const A_SIZE: u32 = 4096u;
+// Value heads per query/key head (GVA: each q/k head serves QK_GROUP value heads and their states).
+const QK_GROUP: u32 = 1u;
 
 const DK4: u32 = DK / 4u;
 // 4-token blocks per chunk side.
@@ -64,6 +66,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let seq = params.seq;
   let t0 = ch * C;
   let row0 = bh * seq + t0;
+  // Row 0 of the chunk in q and k, which have a head for every QK_GROUP value heads.
+  let qk0 = (bh / QK_GROUP) * seq + t0;
   // Rows valid in this chunk (the last chunk may be short).
   let valid = min(C, seq - t0);
   // Chunk-padded token index of row 0 in the scratch buffers.
@@ -91,9 +95,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         for (var r4 = 0u; r4 < DK4; r4++) {
           var x: vec4<f32>;
           if (n < C) {
-            x = vec4<f32>(k[(row0 + i) * DK4 + r4]);
+            x = vec4<f32>(k[(qk0 + i) * DK4 + r4]);
           } else {
-            x = vec4<f32>(q[(row0 + i) * DK4 + r4]);
+            x = vec4<f32>(q[(qk0 + i) * DK4 + r4]);
           }
           sum += dot(x, x);
         }
@@ -143,8 +147,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var kx = vec4<f32>(0.0f);
       var qx = vec4<f32>(0.0f);
       if (i < valid && r4 < DK4) {
-        kx = vec4<f32>(k[(row0 + i) * DK4 + r4]);
-        qx = vec4<f32>(q[(row0 + i) * DK4 + r4]);
+        kx = vec4<f32>(k[(qk0 + i) * DK4 + r4]);
+        qx = vec4<f32>(q[(qk0 + i) * DK4 + r4]);
       }
       let at = 4u * (e % SL4) * NB + i / 4u;
       let x = i % 4u;
@@ -230,7 +234,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var acc = vec4<f32>(0.0f);
     for (var j = 0u; j <= min(i, valid - 1u); j++) {
       let s = t_tile[i * C + j] * beta_c[j] * exp2(gcum[j]) * inv_k[j];
-      acc += s * vec4<f32>(k[(row0 + j) * DK4 + r4]);
+      acc += s * vec4<f32>(k[(qk0 + j) * DK4 + r4]);
     }
     w[(tp0 + i) * DK4 + r4] = acc;
   }

@@ -43,6 +43,8 @@ const SL4: u32 = 8u;
 const STAGE4: u32 = 1024u;
 // k rows per staged run in the state update.
 const KJ: u32 = 32u;
+// Value heads per query/key head (GVA): q and k rows come from head bh / QK_GROUP.
+const QK_GROUP: u32 = 1u;
 // @if PREFETCH
 // Fills per chunk: NS slabs of q and w, then P, then NR runs of k.
 const NS: u32 = 4u;
@@ -89,16 +91,18 @@ var<workgroup> fac_tile: array<vec4<f32>, C>;
 var<workgroup> stage: array<vec4<f32>, STAGE4>;
 // @if PREFETCH
 
-// Where a chunk's rows start: its first token row (q, k, v) and chunk-padded row (P, w, u); its tokens.
+// Where a chunk's rows start: its first token row (v, o), its first q and k row, and its
+// chunk-padded row (P, w, u); its tokens.
 struct ChunkAt {
   row0: u32,
+  qk0: u32,
   tp0: u32,
   valid: u32,
 }
 
 fn chunk_at(bh: u32, ch: u32) -> ChunkAt {
   let t0 = ch * C;
-  return ChunkAt(bh * params.seq + t0, (bh * params.chunks + ch) * C, min(C, params.seq - t0));
+  return ChunkAt(bh * params.seq + t0, (bh / QK_GROUP) * params.seq + t0, (bh * params.chunks + ch) * C, min(C, params.seq - t0));
 }
 
 // This invocation's share of fill g of a chunk: the elements fill_store writes, rows past the
@@ -113,7 +117,7 @@ fn fill_load(g: u32, at: ChunkAt, lid: u32) -> array<vec4<f32>, PFN> {
       if (e < C * SL4) {
         let i = min(e / SL4, at.valid - 1u);
         let f4 = min(s4 + e % SL4, DK4 - 1u);
-        x[m] = vec4<f32>(q[(at.row0 + i) * DK4 + f4]);
+        x[m] = vec4<f32>(q[(at.qk0 + i) * DK4 + f4]);
         if (DELTA) {
           x[PFQ + m] = w[(at.tp0 + i) * DK4 + f4];
         }
@@ -134,7 +138,7 @@ fn fill_load(g: u32, at: ChunkAt, lid: u32) -> array<vec4<f32>, PFN> {
       let e = lid + m * WG;
       if (e < KJ * DK4) {
         let j = min(j0 + e / DK4, at.valid - 1u);
-        x[m] = vec4<f32>(k[(at.row0 + j) * DK4 + e % DK4]);
+        x[m] = vec4<f32>(k[(at.qk0 + j) * DK4 + e % DK4]);
       }
     }
   }
@@ -362,6 +366,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var ch = 0u; ch < params.chunks; ch++) {
     let t0 = ch * C;
     let row0 = bh * seq + t0;
+    let qk0 = (bh / QK_GROUP) * seq + t0;
     let valid = min(C, seq - t0);
     let tp0 = (bh * params.chunks + ch) * C;
     let fac0 = params.fac0 / 4u + tp0;
@@ -382,7 +387,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       for (var e = lid; e < C * SL4; e += WG) {
         let i = min(e / SL4, valid - 1u);
         let f4 = min(s4 + e % SL4, DK4 - 1u);
-        stage[e] = vec4<f32>(q[(row0 + i) * DK4 + f4]);
+        stage[e] = vec4<f32>(q[(qk0 + i) * DK4 + f4]);
         if (DELTA) {
           stage[C * SL4 + e] = w[(tp0 + i) * DK4 + f4];
         }
@@ -458,7 +463,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       workgroupBarrier();
       for (var e = lid; e < KJ * DK4; e += WG) {
         let j = min(j0 + e / DK4, valid - 1u);
-        stage[e] = vec4<f32>(k[(row0 + j) * DK4 + e % DK4]);
+        stage[e] = vec4<f32>(k[(qk0 + j) * DK4 + e % DK4]);
       }
       workgroupBarrier();
       let run = min(KJ, valid - j0);

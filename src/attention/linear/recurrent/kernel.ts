@@ -37,6 +37,7 @@ export function recurrentShader(s: LinearShape, tiles: RecurrentTiles): string {
     WG: geo.wg,
     DELTA: s.rule === 'delta',
     SCALE: s.scale,
+    QK_GROUP: s.heads / s.qkHeads,
   });
   return withStorage(unrollLoops(code, { ROWS: geo.rows, SPLIT: tiles.split }), s.storage);
 }
@@ -112,7 +113,8 @@ function makeRecurrent(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Re
 
     bytesMoved(s, tiles) {
       // The state once in and once out; every workgroup of a head reads that head's q and k (L2
-      // serves the repeats only partly, so they count), each v column and o column once.
+      // serves the repeats, and GVA's value heads sharing them, only partly, so they count), each v
+      // column and o column once.
       const e = f16 ? 2 : 4;
       const { colTiles } = recurrentGeometry(s, tiles);
       const bh = s.batch * s.heads;

@@ -21,6 +21,8 @@ const ROWS: u32 = 16u;
 const WG: u32 = 128u;
 const DELTA: bool = true;
 const SCALE: f32 = 0.125f;
+// Value heads per query/key head (GVA): q and k rows come from head bh / QK_GROUP.
+const QK_GROUP: u32 = 1u;
 const L2_EPS: f32 = 1e-6f;
 // Partial sums per invocation: Sᵀq and k·q (both rules), then Sᵀk, ‖k‖², ‖q‖² (delta).
 const NV: u32 = 5u;
@@ -69,6 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   for (var t = 0u; t < seq; t++) {
     let tok = bh * seq + t;
+    let qk_tok = (bh / QK_GROUP) * seq + t;
     var sq = 0.0f;
     var sk = 0.0f;
     var kk = 0.0f;
@@ -80,8 +83,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var kv = 0.0f;
       var qv = 0.0f;
       if (row < DK) {
-        kv = f32(k[tok * DK + row]);
-        qv = f32(q[tok * DK + row]);
+        kv = f32(k[qk_tok * DK + row]);
+        qv = f32(q[qk_tok * DK + row]);
       }
       kr[i] = kv;
       sq += state[i] * qv;

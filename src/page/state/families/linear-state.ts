@@ -38,7 +38,9 @@ export function stateVsCache(config: PageConfig): { model: StateVsCache } | { me
       .filter((t) => names.includes(t.name))
       .reduce((sum, t) => sum + tensorBytes(t), 0);
   const stateBytes = bytesOf(shape, ['sT']);
-  const kvBytesPerToken = bytesOf({ ...shape, seqK: 1 }, ['k', 'v']);
+  // The softmax layer compared has one K and one V head per value head, whatever GVA shares in q/k.
+  const kvShape = { ...shape, qkHeads: shape.heads };
+  const kvBytesPerToken = bytesOf({ ...kvShape, seqK: 1 }, ['k', 'v']);
   const crossover = stateBytes / kvBytesPerToken;
   // Powers of two from LINEAR_MIN_N (or two doublings below the crossover) to LINEAR_MAX_N.
   const start = Math.max(1, Math.min(LINEAR_MIN_N, 2 ** (Math.floor(Math.log2(crossover)) - 2)));
@@ -46,6 +48,6 @@ export function stateVsCache(config: PageConfig): { model: StateVsCache } | { me
   for (let n = start; n <= LINEAR_MAX_N; n *= 2) ns.push(n);
   if (!ns.includes(crossover)) ns.push(crossover);
   ns.sort((a, b) => a - b);
-  const kvBytes = ns.map((n) => (n === crossover ? stateBytes : bytesOf({ ...shape, seqK: n }, ['k', 'v'])));
+  const kvBytes = ns.map((n) => (n === crossover ? stateBytes : bytesOf({ ...kvShape, seqK: n }, ['k', 'v'])));
   return { model: { shape, stateBytes, kvBytesPerToken, crossover, ns, kvBytes } };
 }
