@@ -17,6 +17,22 @@ mkdir -p "$out"
 DAWN=enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia
 bench="node .build/bench.mjs --dawn $DAWN"
 
+# Some machine loans ran the decode kernel 3-4x slow for their whole length while PyTorch and the
+# copy ceiling read normal (README, timing). Fifteen seconds tell such a loan apart before a long run
+# is spent on it: decode f16 at Nk=131072 with the defaults took 0.243 ms on normal loans
+# (bench/results/h200-decode-prefetch-f16.json) and 0.80-0.97 ms on the slow one.
+check_loan() {
+  $bench --kernels decode-split --heads 32 --kv-heads 8 --dim 128 --seq 131072 --kv-type f16 --no-check --samples 5 --rounds 1 --quiet \
+    --json "$out/loan-check.json" > /dev/null 2>&1
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0];
+    const ms = r && r.medianMs;
+    if (!ms) console.log("loan check: no timing (" + (r ? r.status : "no record") + ")");
+    else if (ms > 0.35) console.log("loan check: decode took " + ms.toFixed(3) + " ms (0.243 on a normal loan): THIS LOAN IS SLOW for bandwidth-bound kernels; compare only within it, or ask for another");
+    else console.log("loan check: decode " + ms.toFixed(3) + " ms, normal");
+  ' "$out/loan-check.json"
+}
+
 case "${1:-suite}" in
   suite)
     python3 bench/gpu/torch_sdpa.py --heads 16 --dim 64 --seq 512 1024 2048 4096 8192 16384 --iters 20 > "$out/torch-sdpa.jsonl"
@@ -54,6 +70,7 @@ case "${1:-suite}" in
     ;;
   decode)
     # Decode over a KV cache against PyTorch SDPA in the same command (B=1 and 8, H=32/8, d=128).
+    check_loan
     python3 bench/gpu/torch_decode.py --seq 8192 32768 131072 --batch 1 8 --seq-q 1 16 --backend FLASH_ATTENTION EFFICIENT_ATTENTION CUDNN_ATTENTION > "$out/torch-decode.jsonl"
     grep torch-copy "$out/torch-decode.jsonl"
     $bench --family decode --heads 32 --kv-heads 8 --dim 128 --seq 8192,32768,131072 --seq-q 1,16 --kv-type f16 --layout contiguous,paged --block 16 \
@@ -75,6 +92,7 @@ case "${1:-suite}" in
   decode-sweep)
     # What the next decode changes are measured against: tiles around the defaults at Nk=131072 f16
     # (rows per workgroup, chunk, prefetch, query in registers with workgroups of 512).
+    check_loan
     python3 bench/gpu/torch_decode.py --seq 131072 --batch 1 --seq-q 1 --dtype float16 --backend FLASH_ATTENTION CUDNN_ATTENTION > "$out/torch-decode.jsonl"
     $bench --kernels decode-split --heads 32 --kv-heads 8 --dim 128 --seq 131072 --kv-type f16 --quiet \
       --tiles "decode-split:rows=1/2/4,chunk=1024/2048/4096,prefetch=0/1" --compare "$out/torch-decode.jsonl" --json "$out/decode-sweep.json" 2>&1 | tail -20
@@ -109,6 +127,7 @@ case "${1:-suite}" in
     ;;
   linear)
     # Chunked linear attention against flash-linear-attention (Triton, bf16) and causal dense flash.
+    check_loan
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
     # fla's Triton kernels autotune per length (tens of seconds each); SDPA's causal flash at 131072
     # alone is 13 s of iterations, so the anchor stops at 65536.
@@ -131,10 +150,13 @@ case "${1:-suite}" in
     # The device's ceilings and the dense kernels placed under them (the page's roofline and the README's screenshot).
     $bench --suite gpu --seq 1024,4096,16384 --causal no --json "$out/roofline.json" 2>&1 | tail -30
     ;;
+  loan-check)
+    check_loan
+    ;;
   kvcache)
     # Compaction of a 131072-token cache after evicting half the tokens at random, by window, and by
     # key norm (scored and selected on the GPU).
     $bench --family kvcache --seq 131072 --kv-heads 8 --dim 128 --dtype f16 --block 16 --policy random,window,score --evict 50 --window 4096 --json "$out/kvcache.json" 2>&1 | tail -8
     ;;
-  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | decode | decode-sweep | window | topk | linear | kvcache | roofline" >&2; exit 2 ;;
+  *) echo "usage: bench/gpu/run.sh suite | autotune KERNEL DIM | parity [BEFORE.mjs] | conformance | timing | loan-check | decode | decode-sweep | window | topk | linear | kvcache | roofline" >&2; exit 2 ;;
 esac
