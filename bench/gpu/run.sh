@@ -22,7 +22,7 @@ bench="node .build/bench.mjs --dawn $DAWN"
 # is spent on it: decode f16 at Nk=131072 with the defaults took 0.243 ms on normal loans
 # (bench/results/h200-decode-prefetch-f16.json) and 0.80-0.97 ms on the slow one.
 check_loan() {
-  $bench --kernels decode-split --heads 32 --kv-heads 8 --dim 128 --seq 131072 --kv-type f16 --no-check --samples 5 --rounds 1 --quiet \
+  $bench --kernels decode-split --heads 32 --kv-heads 8 --dim 128 --seq 131072 --kv-type f16 --no-check --samples 5 --quiet \
     --json "$out/loan-check.json" > /dev/null 2>&1
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0];
