@@ -20,7 +20,8 @@ bench="node .build/bench.mjs --dawn $DAWN"
 # Some machine loans ran the decode kernel 3-4x slow for their whole length while PyTorch and the
 # copy ceiling read normal (README, timing). Fifteen seconds tell such a loan apart before a long run
 # is spent on it: decode f16 at Nk=131072 with the defaults took 0.243 ms on normal loans
-# (bench/results/h200-decode-prefetch-f16.json) and 0.80-0.97 ms on the slow one.
+# (bench/results/h200-decode-prefetch-f16.json) and 0.80-0.97 ms on the slow one. Rounds stay on: the
+# first case of a process on a normal loan has read 1.37 ms in its first round.
 check_loan() {
   $bench --kernels decode-split --heads 32 --kv-heads 8 --dim 128 --seq 131072 --kv-type f16 --no-check --samples 5 --quiet \
     --json "$out/loan-check.json" > /dev/null 2>&1
