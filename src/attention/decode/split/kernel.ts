@@ -133,6 +133,10 @@ const TUNABLES: Tunable<keyof SplitTiles>[] = [
 export interface SplitGeometry extends SplitKvGeometry {
   /** 16-byte vectors per K/V row. */
   rowVectors: number;
+  /** 16-byte vectors of a V row that P·V reads (rowVectors, or MLA's latent: the first of each K row). */
+  vVectors: number;
+  /** Keys each invocation takes in P·V per tile (laneVectors when V is as wide as K). */
+  pvKeys: number;
   /** K (and V) vectors each invocation loads per tile; K vectors each lane reads per key. */
   laneVectors: number;
   halves: number;
@@ -144,14 +148,21 @@ export interface SplitGeometry extends SplitKvGeometry {
   kStride: number;
 }
 
-export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
+/**
+ * `vDim`: the width of V, when V is the first vDim elements of each K row (MLA's latent, read from
+ * the one cache bound as both); decode's V is as wide as K.
+ */
+export function splitGeometry(s: DecodeShape, t: SplitTiles, vDim = s.headDim): SplitGeometry {
   const bytes = KV_ELEMENT_BYTES[s.kvType];
   const rowVectors = (s.headDim * bytes) / 16;
+  const vVectors = (vDim * bytes) / 16;
   const laneVectors = rowVectors / t.lanes;
   const halves = s.kvType === 'f16' ? 2 : 1;
   const tile = t.wg / t.lanes;
-  const slices = t.wg / rowVectors;
+  const slices = t.wg / vVectors;
+  const pvKeys = tile / slices;
   const d4 = s.headDim / 4;
+  const vd4 = vDim / 4;
   const kStride = paddedStride(rowVectors, t.lanes);
   const blocks = s.layout === 'paged' ? t.chunk / s.blockSize : t.chunk / 16;
   const pad = (n: number) => Math.ceil(n / 16) * 16;
@@ -159,16 +170,19 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     16 +
     pad(Math.max(1, blocks) * 4) +
     t.rows * d4 * 16 +
-    Math.max(tile * kStride, slices * d4) * 16 +
+    Math.max(tile * kStride, slices * vd4) * 16 +
     pad(t.rows * tile * 4) +
     pad(t.rows * 4) +
     pad(slices * 4) +
     (t.subgroups ? 0 : t.rows * t.wg * 4);
   // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
   // running max, sum, partial score, score, rescale and P·V weight.
-  const registerFloats = (2 + Math.min(t.prefetch, 2)) * laneVectors * 4 + t.rows * halves * 4 + 6 * t.rows + (t.qregs ? laneVectors * halves * t.rows * 4 : 0);
+  const registerFloats =
+    (1 + Math.min(t.prefetch, 1)) * laneVectors * 4 + (1 + (t.prefetch === 2 ? 1 : 0)) * pvKeys * 4 + t.rows * halves * 4 + 6 * t.rows + (t.qregs ? laneVectors * halves * t.rows * 4 : 0);
   return {
     rowVectors,
+    vVectors,
+    pvKeys,
     laneVectors,
     halves,
     tile,
@@ -178,7 +192,7 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles): SplitGeometry {
     splits: Math.ceil(s.seqK / t.chunk),
     workgroupBytes,
     registerFloats,
-    ...mergeLayout(s.headDim),
+    ...mergeLayout(vDim),
   };
 }
 
@@ -281,91 +295,7 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
   },
 
   check(s, t, caps) {
-    const problems: ConfigProblem[] = [];
-    const bytes = KV_ELEMENT_BYTES[s.kvType];
-    const per16 = 16 / bytes;
-    if (s.headDim % per16 !== 0) {
-      return [
-        ruleProblem(
-          `headDim % ${per16}`,
-          s.headDim % per16,
-          0,
-          `decode-split reads ${s.kvType} K/V rows in 16-byte vectors: headDim must be a multiple of ${per16}, got ${s.headDim}`,
-        ),
-      ];
-    }
-    const rowVectors = (s.headDim * bytes) / 16;
-    if (rowVectors % t.lanes !== 0) {
-      problems.push(
-        ruleProblem(
-          'rowVectors % lanes',
-          t.lanes,
-          rowVectors,
-          `Lanes per key (${t.lanes}) must divide the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim}`,
-        ),
-      );
-    }
-    if (t.wg % rowVectors !== 0) {
-      problems.push(
-        ruleProblem(
-          'wg % rowVectors',
-          rowVectors,
-          t.wg,
-          `The workgroup size (${t.wg}) must be a multiple of the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim} (P·V gives each invocation one vector of a row)`,
-        ),
-      );
-    }
-    if (t.wg % t.lanes !== 0) problems.push(ruleProblem('wg % lanes', t.lanes, t.wg, `Lanes per key (${t.lanes}) must divide the workgroup size (${t.wg})`));
-    if (s.layout === 'paged' && t.chunk % s.blockSize !== 0) {
-      problems.push(ruleProblem('chunk % blockSize', t.chunk, s.blockSize, `Keys per split (${t.chunk}) must be whole blocks of ${s.blockSize}`));
-    }
-    if (problems.length > 0) return problems;
-    const geo = splitGeometry(s, t);
-    problems.push(...workgroupSizeProblems(caps, t.wg));
-    problems.push(
-      ...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.mergeThreads, `the merge pass (${geo.mergeSlices} slices × d/4 = ${s.headDim / 4} columns)`),
-    );
-    problems.push(
-      ...overLimit(
-        caps,
-        'maxComputeWorkgroupStorageSize',
-        geo.workgroupBytes,
-        `a tile of ${geo.tile} K rows and ${t.rows} query rows at d = ${s.headDim} (Q, K, P, the slices' sums${s.layout === 'paged' ? ', block ids' : ''}${t.subgroups ? '' : ', lane partials'})`,
-      ),
-    );
-    problems.push(
-      ...registerProblems(
-        geo.registerFloats,
-        `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V${t.prefetch === 2 ? " (and the next tile's)" : ''} vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns${t.qregs ? ` and ${t.rows} rows × ${geo.laneVectors * geo.halves * 4} query features` : ''}`,
-      ),
-    );
-    if (t.subgroups) {
-      if (!caps.features.includes('subgroups'))
-        problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
-      else if (t.lanes > caps.subgroupMinSize) {
-        problems.push(
-          ruleProblem(
-            'subgroupMinSize',
-            t.lanes,
-            caps.subgroupMinSize,
-            `Subgroup reductions need Lanes per key (${t.lanes}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`,
-          ),
-        );
-      }
-    }
-    problems.push(...splitGridProblems(caps, geo.splits, geo.rowTiles));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.kvHeads, `kvHeads = ${s.kvHeads}`));
-    problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
-    problems.push(...mergeGridProblems(caps, s.batch * s.heads * s.seqQ));
-    if (caps.limits.maxStorageBuffersPerShaderStage < 7) {
-      problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 7, 'Q, K, V, lengths, block table and the two partial buffers'));
-    }
-    const kvBytes = kvRows(s) * s.headDim * bytes;
-    problems.push(...bufferProblems(caps, kvBytes, `K (and V), ${s.layout}`));
-    const partialBytes = partialCount(s, t) * s.headDim * 4;
-    problems.push(...bufferProblems(caps, partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·d·4)`));
-    problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.heads * s.seqQ * s.headDim * 4, 'Q (and O)'));
-    return problems;
+    return checkSplit(s, t, caps);
   },
 
   bytesMoved(s, t) {
@@ -467,8 +397,8 @@ export function defaultChunk(s: DecodeShape, t: Omit<SplitTiles, 'chunk'>): numb
   return chunkForWorkgroups(allowed, perSplit, s.seqK, allowed[0] ?? CHUNKS[CHUNKS.length - 1]!);
 }
 
-export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
-  const geo = splitGeometry(s, t);
+export function splitShaderCode(s: DecodeShape, t: SplitTiles, vDim = s.headDim): string {
+  const geo = splitGeometry(s, t, vDim);
   const split = resolveIfBlocks(splitSource, { prefetch: t.prefetch >= 1, prefetch_v: t.prefetch === 2, q_regs: t.qregs === 1 }, 'split.wgsl');
   const source = composeShader([paramsSource, s.kvType === 'f16' ? kvF16 : kvF32, t.subgroups ? reduceSubgroup : reduceWorkgroup, split]);
   const specialized = specialize(source, {
@@ -481,12 +411,13 @@ export function splitShaderCode(s: DecodeShape, t: SplitTiles): string {
     // The contiguous layout stages no block ids: 16 keeps the (unused) array small.
     BLOCK: s.layout === 'paged' ? s.blockSize : 16,
     ROW_VECTORS: geo.rowVectors,
+    V_VECTORS: geo.vVectors,
     K_STRIDE: geo.kStride,
     LANE_STEPS: Math.log2(t.lanes),
     STAGGER: t.stagger === 1,
   });
   if (!t.unroll) return specialized;
-  return unrollLoops(specialized, { ROWS: t.rows, LANE_VECTORS: geo.laneVectors, HALVES: geo.halves, LANE_STEPS: Math.log2(t.lanes) });
+  return unrollLoops(specialized, { ROWS: t.rows, LANE_VECTORS: geo.laneVectors, PV_KEYS: geo.pvKeys, HALVES: geo.halves, LANE_STEPS: Math.log2(t.lanes) });
 }
 
 export function mergeShaderCode(s: DecodeShape, t: SplitTiles): string {
@@ -503,4 +434,107 @@ function encodeParams(s: DecodeShape, geo: SplitGeometry, mergeGridX: number): A
     tableSlots: Math.ceil(s.seqK / s.blockSize),
     mergeGridX,
   });
+}
+
+/**
+ * The device and configuration checks of the split pass, for decode and for MLA read through it
+ * (`vDim`: V as the first vDim elements of each K row; `name` heads the messages).
+ */
+export function checkSplit(s: DecodeShape, t: SplitTiles, caps: DeviceCaps, vDim = s.headDim, name = 'decode-split'): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const bytes = KV_ELEMENT_BYTES[s.kvType];
+  const per16 = 16 / bytes;
+  if (s.headDim % per16 !== 0) {
+    return [
+      ruleProblem(
+        `headDim % ${per16}`,
+        s.headDim % per16,
+        0,
+        `${name} reads ${s.kvType} K/V rows in 16-byte vectors: headDim must be a multiple of ${per16}, got ${s.headDim}`,
+      ),
+    ];
+  }
+  const rowVectors = (s.headDim * bytes) / 16;
+  if (rowVectors % t.lanes !== 0) {
+    problems.push(
+      ruleProblem(
+        'rowVectors % lanes',
+        t.lanes,
+        rowVectors,
+        `Lanes per key (${t.lanes}) must divide the ${rowVectors} 16-byte vectors of a ${s.kvType} row of d = ${s.headDim}`,
+      ),
+    );
+  }
+  const vVectors = (vDim * bytes) / 16;
+  if (t.wg % vVectors !== 0) {
+    problems.push(
+      ruleProblem(
+        'wg % rowVectors',
+        vVectors,
+        t.wg,
+        `The workgroup size (${t.wg}) must be a multiple of the ${vVectors} 16-byte vectors of a ${s.kvType} V row of ${vDim} (P·V gives each invocation one vector of a row)`,
+      ),
+    );
+  } else if ((t.wg / t.lanes) % (t.wg / vVectors) !== 0) {
+    // Only when V is narrower than K: each invocation must take a whole number of the tile's keys.
+    problems.push(
+      ruleProblem(
+        'tile % slices',
+        t.wg / vVectors,
+        t.wg / t.lanes,
+        `A tile of ${t.wg / t.lanes} keys must split evenly over the ${t.wg / vVectors} P·V slices (workgroup ${t.wg} / ${vVectors} V vectors): take fewer lanes per key`,
+      ),
+    );
+  }
+  if (t.wg % t.lanes !== 0) problems.push(ruleProblem('wg % lanes', t.lanes, t.wg, `Lanes per key (${t.lanes}) must divide the workgroup size (${t.wg})`));
+  if (s.layout === 'paged' && t.chunk % s.blockSize !== 0) {
+    problems.push(ruleProblem('chunk % blockSize', t.chunk, s.blockSize, `Keys per split (${t.chunk}) must be whole blocks of ${s.blockSize}`));
+  }
+  if (problems.length > 0) return problems;
+  const geo = splitGeometry(s, t, vDim);
+  problems.push(...workgroupSizeProblems(caps, t.wg));
+  problems.push(
+    ...overLimit(caps, 'maxComputeInvocationsPerWorkgroup', geo.mergeThreads, `the merge pass (${geo.mergeSlices} slices × d/4 = ${vDim / 4} columns)`),
+  );
+  problems.push(
+    ...overLimit(
+      caps,
+      'maxComputeWorkgroupStorageSize',
+      geo.workgroupBytes,
+      `a tile of ${geo.tile} K rows and ${t.rows} query rows at d = ${s.headDim} (Q, K, P, the slices' sums${s.layout === 'paged' ? ', block ids' : ''}${t.subgroups ? '' : ', lane partials'})`,
+    ),
+  );
+  problems.push(
+    ...registerProblems(
+      geo.registerFloats,
+      `${geo.laneVectors} K${t.prefetch ? ` (and ${geo.laneVectors} of the next tile)` : ''} and ${geo.laneVectors} V${t.prefetch === 2 ? " (and the next tile's)" : ''} vectors in flight plus ${t.rows} rows × ${geo.halves * 4} output columns${t.qregs ? ` and ${t.rows} rows × ${geo.laneVectors * geo.halves * 4} query features` : ''}`,
+    ),
+  );
+  if (t.subgroups) {
+    if (!caps.features.includes('subgroups'))
+      problems.push(ruleProblem('feature subgroups', 1, 0, 'Subgroup reductions need the "subgroups" feature, which this device lacks'));
+    else if (t.lanes > caps.subgroupMinSize) {
+      problems.push(
+        ruleProblem(
+          'subgroupMinSize',
+          t.lanes,
+          caps.subgroupMinSize,
+          `Subgroup reductions need Lanes per key (${t.lanes}) ≤ the minimum subgroup size (${caps.subgroupMinSize})`,
+        ),
+      );
+    }
+  }
+  problems.push(...splitGridProblems(caps, geo.splits, geo.rowTiles));
+  problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.kvHeads, `kvHeads = ${s.kvHeads}`));
+  problems.push(...overLimit(caps, 'maxComputeWorkgroupsPerDimension', s.batch, `batch = ${s.batch}`));
+  problems.push(...mergeGridProblems(caps, s.batch * s.heads * s.seqQ));
+  if (caps.limits.maxStorageBuffersPerShaderStage < 7) {
+    problems.push(...overLimit(caps, 'maxStorageBuffersPerShaderStage', 7, 'Q, K, V, lengths, block table and the two partial buffers'));
+  }
+  const kvBytes = kvRows(s) * s.headDim * bytes;
+  problems.push(...bufferProblems(caps, kvBytes, `K (and V), ${s.layout}`));
+  const partialBytes = partialCount(s, t) * vDim * 4;
+  problems.push(...bufferProblems(caps, partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·d·4)`));
+  problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.heads * s.seqQ * s.headDim * 4, 'Q (and O)'));
+  return problems;
 }

@@ -29,6 +29,9 @@ const PAGED: bool = false;
 const BLOCK: u32 = 16u;
 // 16-byte vectors per K/V row.
 const ROW_VECTORS: u32 = 16u;
+// V: 16-byte vectors per V row that P·V reads: ROW_VECTORS for decode; MLA reads V as the first
+// V_VECTORS vectors of each K row (its latent, without the rope part), from the same cache.
+const V_VECTORS: u32 = 16u;
 // log2(LANES): the butterfly steps of a key's sum (reduce_subgroup.wgsl).
 const LANE_STEPS: u32 = 2u;
 // Workgroups start their chunk at different tiles (then wrap around), so that the workgroups
@@ -40,15 +43,17 @@ const STAGGER: bool = true;
 const K_STRIDE: u32 = 20u;
 
 const D4: u32 = HEAD_DIM / 4u;
+const VD4: u32 = V_VECTORS * HALVES;
 const TILE: u32 = WORKGROUP_SIZE / LANES;
 // K vectors one lane reads per key, and vectors of K (and of V) each invocation loads per tile.
 const LANE_VECTORS: u32 = ROW_VECTORS / LANES;
 // P·V: invocations per row (one 16-byte column vector each) and key slices.
-const SLICES: u32 = WORKGROUP_SIZE / ROW_VECTORS;
+const SLICES: u32 = WORKGROUP_SIZE / V_VECTORS;
+const PV_KEYS: u32 = TILE / SLICES;
 // Block-table entries of one chunk (paged): looked up once per block, not per key.
 const CHUNK_BLOCKS: u32 = CHUNK / BLOCK;
 // The K tile's vectors; after the last tile they hold the slices' accumulators.
-const K_TILE_VECTORS: u32 = max(TILE * K_STRIDE, SLICES * D4);
+const K_TILE_VECTORS: u32 = max(TILE * K_STRIDE, SLICES * VD4);
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> context_lens: array<u32>;
@@ -100,10 +105,10 @@ fn load_k(b: u32, kvh: u32, base: u32, start: u32, end: u32, lid: u32) -> array<
 // @endif
 // @if prefetch_v
 // This invocation's V vectors of the tile of keys from base (its own P·V keys and column).
-fn load_v(b: u32, kvh: u32, base: u32, start: u32, end: u32, slice: u32, column: u32) -> array<KvRaw, LANE_VECTORS> {
-  var vs = array<KvRaw, LANE_VECTORS>();
+fn load_v(b: u32, kvh: u32, base: u32, start: u32, end: u32, slice: u32, column: u32) -> array<KvRaw, PV_KEYS> {
+  var vs = array<KvRaw, PV_KEYS>();
   // @unroll
-  for (var t = 0u; t < LANE_VECTORS; t++) {
+  for (var t = 0u; t < PV_KEYS; t++) {
     let j = min(base + slice + t * SLICES, end - 1u);
     vs[t] = v_cache[row_vector(b, kvh, j, start) + column];
   }
@@ -170,8 +175,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // Step 2's key and lane; step 4's column vector and slice.
   let key = lid / LANES;
   let lane = lid % LANES;
-  let column = lid % ROW_VECTORS;
-  let slice = lid / ROW_VECTORS;
+  let column = lid % V_VECTORS;
+  let slice = lid / V_VECTORS;
   // @if q_regs
   // This lane reads the same vectors of every key, so its slices of the query rows are loaded from
   // workgroup memory once, not once per tile: with a GQA group of 4 those reads were most of the
@@ -210,7 +215,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // @if prefetch_v
     let vs = vs_next;
     // @else
-    var vs: array<KvRaw, LANE_VECTORS>;
+    var vs: array<KvRaw, PV_KEYS>;
     // @endif
     // @if !prefetch
     // @unroll
@@ -222,7 +227,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // @endif
     // @if !prefetch_v
     // @unroll
-    for (var t = 0u; t < LANE_VECTORS; t++) {
+    for (var t = 0u; t < PV_KEYS; t++) {
       let j = min(base + slice + t * SLICES, end - 1u);
       vs[t] = v_cache[row_vector(b, kvh, j, start) + column];
     }
@@ -307,7 +312,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     // @unroll
-    for (var t = 0u; t < LANE_VECTORS; t++) {
+    for (var t = 0u; t < PV_KEYS; t++) {
       let jj = slice + t * SLICES;
       var w: array<f32, ROWS>;
       // @unroll
@@ -332,7 +337,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var r = 0u; r < ROWS; r++) {
     // @unroll
     for (var h = 0u; h < HALVES; h++) {
-      wg_k[slice * D4 + column * HALVES + h] = to_raw(acc[r * HALVES + h]);
+      wg_k[slice * VD4 + column * HALVES + h] = to_raw(acc[r * HALVES + h]);
     }
     if (column == 0u) {
       wg_sum[slice] = l[r];
@@ -341,12 +346,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let row = row_tile * ROWS + r;
     if (row < p.rows) {
       let slot = output_row(b, kvh, row) * p.splits + split;
-      for (var c = lid; c < D4; c += WORKGROUP_SIZE) {
+      for (var c = lid; c < VD4; c += WORKGROUP_SIZE) {
         var total = vec4<f32>(0.0);
         for (var g = 0u; g < SLICES; g++) {
-          total += from_raw(wg_k[g * D4 + c]);
+          total += from_raw(wg_k[g * VD4 + c]);
         }
-        part_o[slot * D4 + c] = total;
+        part_o[slot * VD4 + c] = total;
       }
       if (lid == 0u) {
         var total = 0.0;
