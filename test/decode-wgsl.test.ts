@@ -15,15 +15,17 @@ const FIXTURE = new URL('./fixtures/decode-split-wgsl.json', import.meta.url);
 
 /** The shader as it was before the MLA variant's V-side names (each matched exactly). */
 function withoutSplitV(code: string): string {
-  return code
-    .replace(/^\/\/ V: 16-byte vectors[^\n]*\n(\/\/[^\n]*\n)*const V_VECTORS: u32 = \d+u;\n/m, '')
-    .replace(/^const VD4: u32 = V_VECTORS \* HALVES;\n/m, '')
-    .replace(/^const PV_KEYS: u32 = TILE \/ SLICES;\n/m, '')
-    // The unroller asserts each bound it unrolled by; PV_KEYS is a bound of its own now.
-    .replace(/^const_assert PV_KEYS == \d+u;\n/m, '')
-    .replaceAll('V_VECTORS', 'ROW_VECTORS')
-    .replaceAll('VD4', 'D4')
-    .replaceAll('PV_KEYS', 'LANE_VECTORS');
+  return (
+    code
+      .replace(/^\/\/ V: 16-byte vectors[^\n]*\n(\/\/[^\n]*\n)*const V_VECTORS: u32 = \d+u;\n/m, '')
+      .replace(/^const VD4: u32 = V_VECTORS \* HALVES;\n/m, '')
+      .replace(/^const PV_KEYS: u32 = TILE \/ SLICES;\n/m, '')
+      // The unroller asserts each bound it unrolled by; PV_KEYS is a bound of its own now.
+      .replace(/^const_assert PV_KEYS == \d+u;\n/m, '')
+      .replaceAll('V_VECTORS', 'ROW_VECTORS')
+      .replaceAll('VD4', 'D4')
+      .replaceAll('PV_KEYS', 'LANE_VECTORS')
+  );
 }
 
 function cases(): { key: string; code: () => string }[] {
@@ -46,7 +48,10 @@ function cases(): { key: string; code: () => string }[] {
         ] as const) {
           const s = decodeProblem.resolve({ batch: 1, heads: 32, kvHeads: 8, headDim: 128, seqQ, seqK: 4096, kvType, layout, blockSize: 16 } as never);
           const t = { chunk: 1024, wg: 128, lanes, rows, subgroups, unroll, stagger: 1, prefetch, qregs };
-          out.push({ key: `${kvType} ${layout} lanes${lanes} rows${rows} nq${seqQ} u${unroll} s${subgroups} p${prefetch} q${qregs}`, code: () => splitShaderCode(s, t) });
+          out.push({
+            key: `${kvType} ${layout} lanes${lanes} rows${rows} nq${seqQ} u${unroll} s${subgroups} p${prefetch} q${qregs}`,
+            code: () => splitShaderCode(s, t),
+          });
         }
   return out;
 }

@@ -12,6 +12,8 @@ import { GARBAGE, mlaProblem } from '../src/attention/mla/problem.js';
 import { referenceMla } from '../src/attention/mla/reference.js';
 import type { MlaShape } from '../src/attention/mla/shape.js';
 import { type MlaSplitTiles, mlaSplitGeometry, mlaSplitKernel, mlaSplitShaderCode } from '../src/attention/mla/split/kernel.js';
+import { asDecodeShape, mlaRowsKernel } from '../src/attention/mla/rows/kernel.js';
+import { splitShaderCode } from '../src/attention/decode/split/kernel.js';
 import { type CliPlan, planFromArgs } from '../bench/cli.js';
 import { getFamily } from '../src/attention/registry.js';
 import { ConfigError } from '../src/errors.js';
@@ -27,7 +29,7 @@ const shape = (raw: Record<string, unknown>): MlaShape =>
 describe('mla problem', () => {
   it('is a registered family with the split kernel, DeepSeek defaults and the derived scale', () => {
     expect(getFamily('mla')).toBe(mla);
-    expect(mla.kernels.map((k) => k.name)).toEqual(['mla-split']);
+    expect(mla.kernels.map((k) => k.name)).toEqual(['mla-split', 'mla-rows']);
     const s = mlaProblem.resolve({});
     expect(s).toMatchObject({ heads: 16, kvLora: 512, ropeDim: 64, seqQ: 1, kvType: 'f16' });
     expect(s.scale).toBeCloseTo(1 / Math.sqrt(192), 15);
@@ -89,8 +91,9 @@ describe('mla problem', () => {
 
   it("takes its fields as runner flags (bench/gpu/run.sh decode's MLA line), sharing decode's where they mean the same", () => {
     const plan = planFromArgs(['--family', 'mla', '--heads', '16,128', '--seq', '8192,32768,131072', '--kv-type', 'f16']) as CliPlan;
-    expect(plan.cases).toHaveLength(6);
-    expect(plan.cases.every((c) => c.kernel === 'mla-split')).toBe(true);
+    // Both MLA kernels at each of the 6 shapes.
+    expect(plan.cases).toHaveLength(12);
+    expect(new Set(plan.cases.map((c) => c.kernel))).toEqual(new Set(['mla-split', 'mla-rows']));
     expect(plan.cases.map((c) => mlaProblem.resolve(c.shape))).toContainEqual(
       expect.objectContaining({ heads: 128, seqK: 131072, kvType: 'f16', kvLora: 512 }),
     );
@@ -187,5 +190,53 @@ describe('mla-split on the adapter', () => {
   it("refuses a configuration past this adapter's workgroup memory, naming the limit", () => {
     const s = mlaProblem.resolve({ heads: 16, seqK: 64, kvType: 'f32' });
     expect(() => planRun(gpu.caps, mlaSplitKernel, s, { chunk: 64, tile: 32, rows: 16, wg: 128 })).toThrow(/maxComputeWorkgroupStorageSize/);
+  });
+});
+
+describe('mla-rows (MLA on decode-split)', () => {
+  let gpu: AttentionDevice;
+  beforeAll(async () => {
+    gpu = await sharedDevice();
+  });
+
+  it("plans every conformance group on every conformance shape, on H200 limits and on SwiftShader's", () => {
+    for (const caps of [h200, swiftshader]) expectConformancePlans(mlaRowsKernel, caps);
+  });
+
+  it('takes row tiles of 4 at DeepSeek widths on an H200, and reads V as the latent of the same rows', () => {
+    for (const heads of [16, 128]) {
+      const s = mlaProblem.resolve({ heads, seqK: 131072, kvType: 'f16' });
+      const tiles = mlaRowsKernel.defaultTiles(s, h200);
+      expect(tiles).toMatchObject({ rows: 4, lanes: 8, wg: 256, prefetch: 1 });
+      expect(mlaRowsKernel.check(s, tiles, h200)).toEqual([]);
+      const code = splitShaderCode(asDecodeShape(s), tiles, s.kvLora);
+      // K rows of 576 f16 (72 vectors); P·V reads the first 64 vectors (512) of each.
+      expect(code).toMatch(/const ROW_VECTORS: u32 = 72u;/);
+      expect(code).toMatch(/const V_VECTORS: u32 = 64u;/);
+    }
+  });
+
+  it('refuses widths that are not whole vectors and tiles that P·V cannot split, naming them', () => {
+    const odd = mlaProblem.resolve({ heads: 16, seqK: 64, ropeDim: 12 });
+    expect(mlaRowsKernel.check(odd, mlaRowsKernel.defaultTiles(mlaProblem.resolve({ heads: 16, seqK: 64 }), h200), h200)[0]!.message).toMatch(
+      /ropeDim must be a multiple of 8, got 12/,
+    );
+    const s = mlaProblem.resolve({ heads: 16, seqK: 64, kvType: 'f16' });
+    // 72 vectors per K row, 64 per latent: lanes 8 at wg 32 is a tile of 4 keys over 0.5 slices.
+    const problems = mlaRowsKernel.check(s, { chunk: 64, wg: 32, lanes: 8, rows: 4, subgroups: 1, unroll: 1, stagger: 1, prefetch: 0, qregs: 0 }, h200);
+    expect(problems.map((p) => p.message).join('\n')).toMatch(/multiple of the 64 16-byte vectors of a f16 V row of 512/);
+  });
+
+  for (const group of mlaRowsKernel.conformance)
+    for (const tiles of group.tiles)
+      it(`matches the reference on every conformance shape (${JSON.stringify(group.fixed)}, tiles ${JSON.stringify(tiles)})`, async () => {
+        for (const s of mlaProblem.conformanceShapes(group.fixed)) {
+          const result = await expectMatchesReference(gpu, mlaRowsKernel, s, tiles);
+          expect((result.outputs.o as Float32Array).every(Number.isFinite)).toBe(true);
+        }
+      });
+
+  it('matches the reference at the default widths (512 + 64) at a short context, f16', async () => {
+    await expectMatchesReference(gpu, mlaRowsKernel, mlaProblem.resolve({ heads: 16, seqK: 45, kvType: 'f16' }), {});
   });
 });

@@ -102,6 +102,9 @@ case "${1:-suite}" in
     # MLA at 16 heads is far from its roof (5.1 ms at Nk=131072): its tiles, before any rewrite.
     $bench --kernels mla-split --heads 16 --seq 131072 --kv-type f16 --quiet --no-check \
       --tiles "mla-split:tile=8/16/32,rows=4/8/16,wg=128/256" --json "$out/mla-sweep.json" 2>&1 | tail -20
+    # MLA on decode-split (mla-rows, untimed when it was written): its row tiles and workgroups.
+    $bench --kernels mla-rows --heads 16,128 --seq 131072 --kv-type f16 --quiet --no-check \
+      --tiles "mla-rows:rows=2/4/8,wg=256/512,lanes=8,prefetch=0/1" --json "$out/mla-rows-sweep.json" 2>&1 | tail -26
     ;;
   window)
     # Sliding window + sinks (f32, f16, subgroup matrices) from N = 16384 to 131072 (the slope), and

@@ -5,7 +5,7 @@ import { composeShader } from '../../../wgsl/compose.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
-import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
+import type { ConfigProblem, KernelDescriptor, PreparedKernel, TensorBuffers, Tunable } from '../../types.js';
 import { decodeProblem } from '../problem.js';
 import { type DecodeShape, KV_ELEMENT_BYTES, contextLengths, groupRows, kvRows } from '../shape.js';
 import kvF16 from './kv_f16.wgsl?raw';
@@ -178,7 +178,11 @@ export function splitGeometry(s: DecodeShape, t: SplitTiles, vDim = s.headDim): 
   // K and V vectors in flight, each row's accumulators (d / row vectors columns), and per row the
   // running max, sum, partial score, score, rescale and P·V weight.
   const registerFloats =
-    (1 + Math.min(t.prefetch, 1)) * laneVectors * 4 + (1 + (t.prefetch === 2 ? 1 : 0)) * pvKeys * 4 + t.rows * halves * 4 + 6 * t.rows + (t.qregs ? laneVectors * halves * t.rows * 4 : 0);
+    (1 + Math.min(t.prefetch, 1)) * laneVectors * 4 +
+    (1 + (t.prefetch === 2 ? 1 : 0)) * pvKeys * 4 +
+    t.rows * halves * 4 +
+    6 * t.rows +
+    (t.qregs ? laneVectors * halves * t.rows * 4 : 0);
   return {
     rowVectors,
     vVectors,
@@ -321,66 +325,12 @@ export const decodeSplitKernel: KernelDescriptor<DecodeShape, SplitTiles> = {
     return partialScratch(partialCount(s, t), s.headDim);
   },
 
-  async prepare(device, s, t, caps) {
-    const geo = splitGeometry(s, t);
-    const code = splitShaderCode(s, t);
-    const merge = mergeShaderCode(s, t);
-    const [split, merger] = await Promise.all([
-      compilePipeline(device, {
-        label: `decode-split ${tilesLabel(t)} d=${s.headDim} ${s.kvType} ${s.layout}`,
-        code,
-        bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-      }),
-      compilePipeline(device, {
-        label: `decode-split merge d=${s.headDim} chunk=${t.chunk}`,
-        code: merge,
-        bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-      }),
-    ]);
-    const pipelines = [split, merger];
-    const rows = s.batch * s.heads * s.seqQ;
-    const mergeGrid = spreadGrid(rows, caps.limits.maxComputeWorkgroupsPerDimension);
-    return {
-      ...pipelinesReport(pipelines),
-      bind(tensors) {
-        const params = device.createBuffer({ label: 'decode params', size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-        device.queue.writeBuffer(params, 0, encodeParams(s, geo, mergeGrid[0]));
-        const { partO, partMl } = createPartialBuffers(device, 'decode', partialCount(s, t), s.headDim);
-        // The contiguous layout has no block table: the binding takes a placeholder it never reads.
-        const placeholder = tensors.blockTable ? undefined : device.createBuffer({ label: 'no block table', size: 16, usage: GPUBufferUsage.STORAGE });
-        const table = tensors.blockTable ?? placeholder!;
-        const splitGroup = bindBuffers(device, 'decode-split', split.layout, [
-          params,
-          tensors.q!,
-          tensors.k!,
-          tensors.v!,
-          tensors.contextLens!,
-          table,
-          partO,
-          partMl,
-        ]);
-        const mergeGroup = bindBuffers(device, 'decode-split merge', merger.layout, [params, tensors.contextLens!, partO, partMl, tensors.o!]);
-        const splitPass = dispatchPass(split.pipeline, splitGroup, [geo.splits * geo.rowTiles, s.kvHeads, s.batch]);
-        const mergePass = dispatchPass(merger.pipeline, mergeGroup, mergeGrid);
-        return {
-          encode(pass) {
-            splitPass(pass);
-            mergePass(pass);
-          },
-          // What the merge costs on top of streaming the cache: the price of splitting finer.
-          stages: [
-            { name: 'split', encode: splitPass },
-            { name: 'merge', encode: mergePass },
-          ],
-          destroy() {
-            params.destroy();
-            partO.destroy();
-            partMl.destroy();
-            placeholder?.destroy();
-          },
-        };
-      },
-    };
+  prepare(device, s, t, caps) {
+    return prepareSplit(device, s, t, caps, {
+      name: 'decode-split',
+      vDim: s.headDim,
+      buffers: (x) => ({ q: x.q!, k: x.k!, v: x.v!, blockTable: x.blockTable }),
+    });
   },
 };
 
@@ -537,4 +487,78 @@ export function checkSplit(s: DecodeShape, t: SplitTiles, caps: DeviceCaps, vDim
   problems.push(...bufferProblems(caps, partialBytes, `the partial outputs (B·H·Nq·${geo.splits} splits·d·4)`));
   problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', s.batch * s.heads * s.seqQ * s.headDim * 4, 'Q (and O)'));
   return problems;
+}
+
+/** The problem's buffers the split pass reads (K and V may be one buffer: MLA's cache). */
+export interface SplitBuffers {
+  q: GPUBuffer;
+  k: GPUBuffer;
+  v: GPUBuffer;
+  blockTable?: GPUBuffer;
+}
+
+/**
+ * Compiles and binds the split and merge passes for a decode shape, for decode-split and for MLA
+ * read through it (`vDim`: V as the first vDim elements of each K row). The lengths and the output
+ * are the problem's `contextLens` and `o`.
+ */
+export async function prepareSplit(
+  device: GPUDevice,
+  s: DecodeShape,
+  t: SplitTiles,
+  caps: DeviceCaps,
+  opts: { name: string; vDim: number; buffers: (tensors: TensorBuffers) => SplitBuffers },
+): Promise<PreparedKernel> {
+  const { name, vDim } = opts;
+  const geo = splitGeometry(s, t, vDim);
+  const code = splitShaderCode(s, t, vDim);
+  const merge = splitMergeShaderCode(vDim, t.chunk);
+  const [split, merger] = await Promise.all([
+    compilePipeline(device, {
+      label: `${name} ${tilesLabel(t)} d=${s.headDim}${vDim === s.headDim ? '' : `/${vDim}`} ${s.kvType} ${s.layout}`,
+      code,
+      bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+    }),
+    compilePipeline(device, {
+      label: `${name} merge d=${vDim} chunk=${t.chunk}`,
+      code: merge,
+      bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+    }),
+  ]);
+  const pipelines = [split, merger];
+  const rows = s.batch * s.heads * s.seqQ;
+  const mergeGrid = spreadGrid(rows, caps.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    ...pipelinesReport(pipelines),
+    bind(tensors) {
+      const { q, k, v, blockTable } = opts.buffers(tensors);
+      const params = device.createBuffer({ label: `${name} params`, size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(params, 0, encodeParams(s, geo, mergeGrid[0]));
+      const { partO, partMl } = createPartialBuffers(device, name, partialCount(s, t), vDim);
+      // The contiguous layout has no block table: the binding takes a placeholder it never reads.
+      const placeholder = blockTable ? undefined : device.createBuffer({ label: 'no block table', size: 16, usage: GPUBufferUsage.STORAGE });
+      const table = blockTable ?? placeholder!;
+      const splitGroup = bindBuffers(device, name, split.layout, [params, q, k, v, tensors.contextLens!, table, partO, partMl]);
+      const mergeGroup = bindBuffers(device, `${name} merge`, merger.layout, [params, tensors.contextLens!, partO, partMl, tensors.o!]);
+      const splitPass = dispatchPass(split.pipeline, splitGroup, [geo.splits * geo.rowTiles, s.kvHeads, s.batch]);
+      const mergePass = dispatchPass(merger.pipeline, mergeGroup, mergeGrid);
+      return {
+        encode(pass) {
+          splitPass(pass);
+          mergePass(pass);
+        },
+        // What the merge costs on top of streaming the cache: the price of splitting finer.
+        stages: [
+          { name: 'split', encode: splitPass },
+          { name: 'merge', encode: mergePass },
+        ],
+        destroy() {
+          params.destroy();
+          partO.destroy();
+          partMl.destroy();
+          placeholder?.destroy();
+        },
+      };
+    },
+  };
 }
