@@ -1,11 +1,10 @@
 import { F32_TOLERANCE } from '../../../harness/compare.js';
-import { ruleProblem } from '../../common.js';
-import { KV_ELEMENT_BYTES, contextLengths } from '../../decode/context.js';
 import { type SplitTiles, checkSplit, decodeSplitKernel, defaultChunk, prepareSplit, splitGeometry } from '../../decode/split/kernel.js';
 import * as splitKv from '../../decode/split/split-kv.js';
 import type { DecodeShape } from '../../decode/shape.js';
-import type { ConfigProblem, KernelDescriptor } from '../../types.js';
+import type { KernelDescriptor } from '../../types.js';
 import { mlaProblem } from '../problem.js';
+import { splitBytes, widthProblems } from '../split-models.js';
 import { type MlaShape, queryRows, rowWidth } from '../shape.js';
 
 /**
@@ -79,43 +78,15 @@ export const mlaRowsKernel: KernelDescriptor<MlaShape, SplitTiles> = {
   },
 
   check(s, t, caps) {
-    const per16 = 16 / KV_ELEMENT_BYTES[s.kvType];
-    const rules: ConfigProblem[] = [];
-    for (const [key, value] of [
-      ['kvLora', s.kvLora],
-      ['ropeDim', s.ropeDim],
-    ] as const) {
-      if (value % per16 !== 0) {
-        rules.push(
-          ruleProblem(
-            `${key} % ${per16}`,
-            value % per16,
-            0,
-            `mla-rows reads ${s.kvType} cache rows in 16-byte vectors: ${key} must be a multiple of ${per16}, got ${value}`,
-          ),
-        );
-      }
-    }
+    const rules = widthProblems(s, 'mla-rows');
     if (rules.length > 0) return rules;
     return checkSplit(asDecodeShape(s), t, caps, s.kvLora, 'mla-rows');
   },
 
   bytesMoved(s, t) {
-    // Each row tile streams its tokens' whole cache rows for the scores and their latents again for
-    // P·V (the second read mostly from L1/L2, counted); row tiles past the first mostly hit L2 too,
-    // and count. Every workgroup with tokens reads its rows of Q; partials are written and read back
-    // once per such split; O written; the lengths read by both passes.
-    const geo = splitGeometry(asDecodeShape(s), t, s.kvLora);
-    const lens = contextLengths(s);
-    const tokens = lens.reduce((a, b) => a + b, 0);
-    const kv = geo.rowTiles * tokens * (rowWidth(s) + s.kvLora) * KV_ELEMENT_BYTES[s.kvType];
-    const usedSplits = lens.reduce((a, n) => a + Math.ceil(n / t.chunk), 0);
-    const rows = queryRows(s);
-    const q = usedSplits * rows * rowWidth(s) * 4;
-    const partials = 2 * usedSplits * rows * (s.kvLora + 2) * 4;
-    const o = s.batch * rows * s.kvLora * 4;
-    const lengths = 4 * (usedSplits * geo.rowTiles + s.batch * rows);
-    return kv + q + partials + o + lengths;
+    // Each row tile reads its tokens' whole cache rows for the scores and their latents again for
+    // P·V (the second read mostly from L1/L2, counted).
+    return splitBytes(s, t.chunk, splitGeometry(asDecodeShape(s), t, s.kvLora).rowTiles, rowWidth(s) + s.kvLora);
   },
 
   scratch(s, t) {

@@ -3,7 +3,7 @@ import { bindBuffers, compilePipeline } from '../../../gpu/pipelines.js';
 import { composeShader } from '../../../wgsl/compose.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, spreadGrid, tilesLabel } from '../../common.js';
-import { KV_ELEMENT_BYTES, contextLengths } from '../../decode/context.js';
+import { KV_ELEMENT_BYTES } from '../../decode/context.js';
 import kvF16 from '../../decode/split/kv_f16.wgsl?raw';
 import kvF32 from '../../decode/split/kv_f32.wgsl?raw';
 import { PARAMS_BYTES, encodeSplitParams } from '../../decode/split/params.js';
@@ -11,6 +11,7 @@ import paramsSource from '../../decode/split/params.wgsl?raw';
 import * as splitKv from '../../decode/split/split-kv.js';
 import type { ConfigProblem, KernelDescriptor, Tunable } from '../../types.js';
 import { mlaProblem } from '../problem.js';
+import { splitBytes, widthProblems } from '../split-models.js';
 import { type MlaShape, queryRows, rowWidth } from '../shape.js';
 import splitSource from './split.wgsl?raw';
 
@@ -156,23 +157,7 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
 
   check(s, t, caps) {
     const bytes = KV_ELEMENT_BYTES[s.kvType];
-    const per16 = 16 / bytes;
-    const rules: ConfigProblem[] = [];
-    for (const [key, value] of [
-      ['kvLora', s.kvLora],
-      ['ropeDim', s.ropeDim],
-    ] as const) {
-      if (value % per16 !== 0) {
-        rules.push(
-          ruleProblem(
-            `${key} % ${per16}`,
-            value % per16,
-            0,
-            `mla-split reads ${s.kvType} cache rows in 16-byte vectors: ${key} must be a multiple of ${per16}, got ${value}`,
-          ),
-        );
-      }
-    }
+    const rules = widthProblems(s, 'mla-split');
     if (rules.length > 0) return rules;
     const geo = mlaSplitGeometry(s, t);
     const problems: ConfigProblem[] = [];
@@ -220,22 +205,9 @@ export const mlaSplitKernel: KernelDescriptor<MlaShape, MlaSplitTiles> = {
   },
 
   bytesMoved(s, t) {
-    // Each row tile streams its tokens' cache rows once (row tiles of one split run side by side,
-    // so past the first the reads mostly hit L2, but they are counted; a tile's tokens past the
-    // chunk re-read its last token and are not). Every workgroup that holds tokens reads its rows
-    // of Q; partials are written and read back once per such split; O written; the lengths read by
-    // both passes.
-    const geo = mlaSplitGeometry(s, t);
-    const lens = contextLengths(s);
-    const tokens = lens.reduce((a, b) => a + b, 0);
-    const kv = geo.rowTiles * tokens * rowWidth(s) * KV_ELEMENT_BYTES[s.kvType];
-    const usedSplits = lens.reduce((a, n) => a + Math.ceil(n / t.chunk), 0);
-    const rows = queryRows(s);
-    const q = usedSplits * rows * rowWidth(s) * 4;
-    const partials = 2 * usedSplits * rows * (s.kvLora + 2) * 4;
-    const o = s.batch * rows * s.kvLora * 4;
-    const lengths = 4 * (usedSplits * geo.rowTiles + s.batch * rows);
-    return kv + q + partials + o + lengths;
+    // Each row tile streams its tokens' cache rows once, from its staged tile (a tile's tokens past
+    // the chunk re-read its last token and are not counted).
+    return splitBytes(s, t.chunk, mlaSplitGeometry(s, t).rowTiles, rowWidth(s));
   },
 
   scratch(s, t) {
