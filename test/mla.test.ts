@@ -243,6 +243,7 @@ describe('mla-rows (MLA on decode-split)', () => {
   });
 
   it('matches the reference at the default widths (512 + 64: V 64 of K 72 vectors) at a short context, f16', async () => {
-    await expectMatchesReference(gpu, mlaRowsKernel, mlaProblem.resolve({ heads: 4, seqK: 20, kvType: 'f16' }), {});
+    // Plain loops: the written-out shader at 72 vectors a row takes SwiftShader seconds to compile.
+    await expectMatchesReference(gpu, mlaRowsKernel, mlaProblem.resolve({ heads: 4, seqK: 20, kvType: 'f16' }), { unroll: 0 });
   });
 });
