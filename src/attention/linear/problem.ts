@@ -226,6 +226,9 @@ export const linearProblem: Problem<LinearShape> = {
       dv: typeof fixed.dv === 'number' ? fixed.dv : 32,
       storage: typeof fixed.storage === 'string' ? fixed.storage : 'f32',
     };
+    // The odd-width case's d_v: 24 by default (no power-of-two tile divides it); a kernel whose
+    // d_v must be a multiple of its matrix size names its own (48: no tile above 16 divides it).
+    const oddDv = typeof fixed.oddDv === 'number' ? fixed.oddDv : 24;
     // Length 1 (a decode step), one short of a chunk, a chunk, one past it, and a run of several
     // chunks (257, not 1000: SwiftShader runs these in CI); both
     // rules and decays; batch 2 and several heads; one d_v that no power-of-two tile divides; GVA
@@ -235,7 +238,7 @@ export const linearProblem: Problem<LinearShape> = {
       [63, 'weak', 1, 3, { qkHeads: 1 }],
       [64, 'strong', 2, 1, {}],
       [65, 'weak', 1, 2, { qkHeads: 1 }],
-      [17, 'weak', 1, 1, { dv: 24 }],
+      [17, 'weak', 1, 1, { dv: oddDv }],
       [257, 'strong', 1, 1, {}],
     ];
     const shapes: LinearShape[] = [];

@@ -1,0 +1,194 @@
+// Pass 2 of linear-chunked-mma: the state recurrence across chunks and the output, one workgroup
+// per (tile of DVT value columns, batch·head), every product on subgroup matrices. With pass 1's
+// operands (prepare_mma.wgsl: q̃, k̃ and −w carry every per-row factor), a chunk is
+//   vnew = u + (−w)·h                 delta; gla: vnew = v            C×DK · DK×DVT onto u
+//   o    = q̃·h + P·vnew                                              C×DK · DK×DVT, C×C · C×DVT
+//   h    ← carry·h + k̃ᵀ·vnew                                         DK×C · C×DVT
+// and the only sequential work per chunk is these products and four barriers (two for gla):
+//   1. the lanes write the last chunk's o, round h to f16 (the right matrix of the products) and
+//      scale the f32 h by carry;
+//   2. each subgroup multiplies its output tiles' q̃ (and −w) by h, from global memory straight
+//      into matrices, the outputs staying in registers; delta stores vnew;
+//   3. delta: the lanes round vnew to f16;
+//   4. each subgroup adds P·vnew to its outputs and stores them, and updates its tiles of h
+//      (loaded as result matrices, so the f32 state never rounds).
+// The f32 state lives in workgroup memory, not in result matrices, because those are opaque: the
+// lanes could not scale them by carry or round them to f16 for the next products.
+// Like ../chunked/recur.wgsl, the output is computed here rather than in a third pass over stored
+// per-chunk states (fla's layout), which would write and re-read B·H·⌈T/C⌉·DK·DV values.
+
+diagnostic(off, chromium.subgroup_matrix_uniformity);
+diagnostic(off, subgroup_uniformity);
+enable subgroups;
+enable chromium_experimental_subgroup_matrix;
+
+alias elem = f32;
+alias half = f16;
+
+const DK: u32 = 64u;
+const DV: u32 = 64u;
+const DVT: u32 = 32u;
+const C: u32 = 32u;
+const SM: u32 = 16u;
+const SN: u32 = 16u;
+const SK: u32 = 16u;
+const SUBGROUP_SIZE: u32 = 32u;
+const SGS: u32 = 4u;
+const DELTA: bool = true;
+// Output tiles (C/SM row blocks × DVT/SN column blocks) and state tiles (DK/SM × DVT/SN), and how
+// many of each a subgroup takes at most: tile t goes to subgroup t % SGS.
+const OUT_TILES: u32 = 2u;
+const STATE_TILES: u32 = 8u;
+const OT: u32 = 1u;
+const HT: u32 = 2u;
+
+const WG: u32 = SGS * SUBGROUP_SIZE;
+const NBN: u32 = DVT / SN;
+
+struct Params {
+  seq: u32,
+  chunks: u32,
+  ks0: u32,
+  pm0: u32,
+  ws0: u32,
+  vp0: u32,
+  carry0: u32,
+  qk_group: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> sh: array<half>;
+@group(0) @binding(2) var<storage, read> sf: array<f32>;
+@group(0) @binding(3) var<storage, read> s0: array<f32>;
+@group(0) @binding(4) var<storage, read_write> o: array<elem>;
+@group(0) @binding(5) var<storage, read_write> s_out: array<f32>;
+
+// The state slice, row-major DK×DVT: f32, and its f16 rounding for the products.
+var<workgroup> h32: array<f32, DK * DVT>;
+var<workgroup> h16: array<half, DK * DVT>;
+// vnew (delta) until it is rounded, then the chunk's output until the lanes write it.
+var<workgroup> cv32: array<f32, C * DVT>;
+var<workgroup> vn16: array<half, C * DVT>;
+
+// The lanes write chunk ch's output tile from cv32 (rows past T dropped).
+fn write_o(bh: u32, ch: u32, col0: u32, lid: u32) {
+  let t0 = ch * C;
+  let valid = min(C, params.seq - t0);
+  for (var e = lid; e < valid * DVT; e += WG) {
+    o[(bh * params.seq + t0 + e / DVT) * DV + col0 + e % DVT] = elem(cv32[e]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
+  let bh = wid.y;
+  let col0 = wid.x * DVT;
+  let s_base = bh * DK * DV;
+  for (var e = lid; e < DK * DVT; e += WG) {
+    h32[e] = s0[s_base + (e / DVT) * DV + col0 + e % DVT];
+  }
+
+  for (var ch = 0u; ch < params.chunks; ch++) {
+    let tp0 = (bh * params.chunks + ch) * C;
+    let carry = sf[params.carry0 + bh * params.chunks + ch];
+    workgroupBarrier();
+    if (ch > 0u) {
+      write_o(bh, ch - 1u, col0, lid);
+    }
+    for (var e = lid; e < DK * DVT; e += WG) {
+      let x = h32[e];
+      h16[e] = half(x);
+      h32[e] = x * carry;
+    }
+    workgroupBarrier();
+
+    // q̃·h into registers; delta: u + (−w)·h into cv32. Tile t of a subgroup: row block t / NBN,
+    // column block t % NBN.
+    var out: array<subgroup_matrix_result<f32, SN, SM>, OT>;
+    // @unroll
+    for (var i = 0u; i < OT; i++) {
+      let t = sg + i * SGS;
+      let it = t / NBN;
+      let n = t % NBN;
+      let row = tp0 + it * SM;
+      var acc = subgroup_matrix_result<f32, SN, SM>();
+      if (t < OUT_TILES) {
+        var vn = subgroup_matrix_result<f32, SN, SM>();
+        if (DELTA) {
+          vn = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&sf, row * DV + col0 + n * SN, DV);
+        }
+        for (var kk = 0u; kk < DK / SK; kk++) {
+          let hb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&h16, kk * SK * DVT + n * SN, DVT);
+          let qa = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, row * DK + kk * SK, DK);
+          acc = subgroupMatrixMultiplyAccumulate(qa, hb, acc);
+          if (DELTA) {
+            let wa = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.ws0 + row * DK + kk * SK, DK);
+            vn = subgroupMatrixMultiplyAccumulate(wa, hb, vn);
+          }
+        }
+        if (DELTA) {
+          subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, vn, DVT);
+        }
+      }
+      out[i] = acc;
+    }
+    if (DELTA) {
+      workgroupBarrier();
+      for (var e = lid; e < C * DVT; e += WG) {
+        vn16[e] = half(cv32[e]);
+      }
+      workgroupBarrier();
+    }
+
+    // o += P·vnew over the key blocks up to the diagonal (P is causal), then out to cv32.
+    // @unroll
+    for (var i = 0u; i < OT; i++) {
+      let t = sg + i * SGS;
+      let it = t / NBN;
+      let n = t % NBN;
+      if (t < OUT_TILES) {
+        var acc = out[i];
+        for (var jt = 0u; jt <= it; jt++) {
+          let pa = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.pm0 + (tp0 + it * SM) * C + jt * SK, C);
+          var vb: subgroup_matrix_right<half, SN, SK>;
+          if (DELTA) {
+            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&vn16, jt * SK * DVT + n * SN, DVT);
+          } else {
+            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&sh, params.vp0 + (tp0 + jt * SK) * DV + col0 + n * SN, DV);
+          }
+          acc = subgroupMatrixMultiplyAccumulate(pa, vb, acc);
+        }
+        subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, acc, DVT);
+      }
+    }
+
+    // h ← carry·h (scaled in step 1) + k̃ᵀ·vnew: k̃ᵀ's tile (f, j) is k̃[jt·SK + j][mt·SM + f].
+    // @unroll
+    for (var i = 0u; i < HT; i++) {
+      let t = sg + i * SGS;
+      let mt = t / NBN;
+      let n = t % NBN;
+      if (t < STATE_TILES) {
+        var acc = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&h32, mt * SM * DVT + n * SN, DVT);
+        for (var jt = 0u; jt < C / SK; jt++) {
+          let ka = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, col_major>(&sh, params.ks0 + (tp0 + jt * SK) * DK + mt * SM, DK);
+          var vb: subgroup_matrix_right<half, SN, SK>;
+          if (DELTA) {
+            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&vn16, jt * SK * DVT + n * SN, DVT);
+          } else {
+            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&sh, params.vp0 + (tp0 + jt * SK) * DV + col0 + n * SN, DV);
+          }
+          acc = subgroupMatrixMultiplyAccumulate(ka, vb, acc);
+        }
+        subgroupMatrixStore<row_major>(&h32, mt * SM * DVT + n * SN, acc, DVT);
+      }
+    }
+  }
+  workgroupBarrier();
+  if (params.chunks > 0u) {
+    write_o(bh, params.chunks - 1u, col0, lid);
+  }
+  for (var e = lid; e < DK * DVT; e += WG) {
+    s_out[s_base + (e / DVT) * DV + col0 + e % DVT] = h32[e];
+  }
+}
