@@ -1,6 +1,7 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps, SubgroupMatrixConfig } from '../../../gpu/caps.js';
 import { bindBuffers, bindingKinds, compilePipeline } from '../../../gpu/pipelines.js';
+import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import { emulateSubgroupMatrices } from '../../../wgsl/subgroup-matrix-emulation.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
@@ -31,6 +32,8 @@ export interface MatrixUnits {
 
 /** Subgroups of the (parallel) chunk-preparation pass. */
 export const MMA_PREPARE_SGS = 4;
+/** Registers per lane pass 2 may plan for (NVIDIA allows 255; the rest is addressing and loop state). */
+export const MMA_MAX_REGISTERS = 200;
 /** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
 const TARGET_WORKGROUPS = 128;
 
@@ -42,11 +45,23 @@ export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units
   const chunks = Math.ceil(s.seqK / c);
   const bh = s.batch * s.heads;
   const padded = bh * chunks * c;
-  const aSize = delta ? c * c : 1;
+  // A's rows padded to C + 1 floats (prepare_mma.wgsl says why); T in f16.
+  const aSize = delta ? c * (c + 1) : 1;
+  const t16Size = delta ? c * c : 1;
   const rSize = Math.max(delta ? c * s.dk : 1, (delta ? 2 : 1) * MMA_PREPARE_SGS * M * M);
   const colBlocks = dvt / M;
   const outTiles = (c / M) * colBlocks;
   const stateTiles = (s.dk / M) * colBlocks;
+  const ot = Math.ceil(outTiles / sgs);
+  const ht = Math.ceil(stateTiles / sgs);
+  const kSteps = s.dk / M;
+  const jSteps = c / M;
+  // Pass 2's registers per lane: a left matrix holds M·K/2 f16 pairs over the subgroup, a result
+  // M·N floats. Live at once: the chunk's prefetched q̃ and −w matrices and u (delta) across step 1,
+  // or the outputs with the P and k̃ᵀ matrices across delta's barriers; 24 for the rest.
+  const operand = (M * M) / 2 / units.subgroupSize;
+  const result = (M * M) / units.subgroupSize;
+  const recurRegisters = 24 + Math.max(ot * kSteps * (delta ? 2 : 1) * operand + (delta ? ot * result : 0), ot * result + (ot + ht) * jSteps * operand);
   // Offsets in sh (halves) and sf (floats): q̃, k̃, P, −w (delta) or v (gla); u (delta), carry.
   const ks0 = padded * s.dk;
   const pm0 = 2 * padded * s.dk;
@@ -64,8 +79,12 @@ export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units
     outTiles,
     stateTiles,
     /** Output and state tiles per subgroup, at most (tile t goes to subgroup t % sgs). */
-    ot: Math.ceil(outTiles / sgs),
-    ht: Math.ceil(stateTiles / sgs),
+    ot,
+    ht,
+    kSteps,
+    jSteps,
+    recurRegisters,
+    t16Size,
     ks0,
     pm0,
     ws0,
@@ -74,7 +93,7 @@ export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units
     shBytes: shElems * half,
     sfBytes: sfElems * 4,
     /** Pass 1: gates and norms, q/k (later the WY right-hand sides) staged, T in f16, A and R in f32. */
-    prepareBytes: 4 * c * 4 + c * (Math.max(s.dk, s.dv) + s.dk) * half + aSize * half + (aSize + rSize) * 4,
+    prepareBytes: 4 * c * 4 + c * (Math.max(s.dk, s.dv) + s.dk) * half + t16Size * half + (aSize + rSize) * 4,
     /** Pass 2: the state slice in f32 and f16, vnew/output in f32 and vnew in f16. */
     recurBytes: (s.dk * dvt + c * dvt) * (4 + half),
   };
@@ -85,12 +104,13 @@ export function chunkedMmaShaders(s: LinearShape, tiles: ChunkedMmaTiles, units:
   const { M, N, K } = units.config;
   const delta = s.rule === 'delta';
   const common = { DK: s.dk, DV: s.dv, C: tiles.chunk, SM: M, SN: N, SK: K, SUBGROUP_SIZE: units.subgroupSize, DELTA: delta };
-  const prepare = specialize(prepareSource, {
+  const prepare = specialize(resolveIfBlocks(prepareSource, { DELTA: delta }, 'prepare_mma.wgsl'), {
     ...common,
     DMAX: Math.max(s.dk, s.dv),
     SGS: MMA_PREPARE_SGS,
     SCALE: s.scale,
     A_SIZE: geo.aSize,
+    T16_SIZE: geo.t16Size,
     R_SIZE: geo.rSize,
   });
   const recur = specialize(recurSource, {
@@ -102,11 +122,11 @@ export function chunkedMmaShaders(s: LinearShape, tiles: ChunkedMmaTiles, units:
     OT: geo.ot,
     HT: geo.ht,
   });
-  const build = (code: string, bounds: Record<string, number>) => {
-    const unrolled = unrollLoops(code, bounds);
-    return units.emulate ? withStorage(emulateSubgroupMatrices(unrolled), 'f32') : withStorage(unrolled, 'f16');
-  };
-  return { prepare: build(prepare, {}), recur: build(recur, { OT: geo.ot, HT: geo.ht }) };
+  // The emulated twin keeps its loops: they only hold registers on the real one, and unrolled they
+  // more than double SwiftShader's compile time.
+  const build = (code: string, bounds: Record<string, number>) =>
+    units.emulate ? withStorage(emulateSubgroupMatrices(code), 'f32') : withStorage(unrollLoops(code, bounds), 'f16');
+  return { prepare: build(prepare, {}), recur: build(recur, { OT: geo.ot, HT: geo.ht, KSTEPS: geo.kSteps, JSTEPS: geo.jSteps }) };
 }
 
 /** Uniform of both passes: T, chunks per head, where each operand starts in the scratch buffers, and the GVA group. */
@@ -269,6 +289,15 @@ export function makeChunkedMma(emulated?: { config: SubgroupMatrixConfig; subgro
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.colTiles, 'value tiles d_v/dvt'),
         ...overLimit(caps, 'maxComputeWorkgroupsPerDimension', geo.chunks, 'chunks ⌈T/C⌉'),
       );
+      if (geo.recurRegisters > MMA_MAX_REGISTERS)
+        problems.push(
+          ruleProblem(
+            'registers per invocation',
+            geo.recurRegisters,
+            MMA_MAX_REGISTERS,
+            `${name}: chunk ${tiles.chunk}, value tile ${tiles.dvt}, ${tiles.sgs} subgroups at d_k = ${s.dk}: each lane would hold ${geo.ot} output and ${geo.ht} state tiles' prefetched matrices, about ${geo.recurRegisters} registers, over ${MMA_MAX_REGISTERS} (it would spill to memory)`,
+          ),
+        );
       for (const b of kernel.scratch(s, tiles)) {
         problems.push(...overLimit(caps, 'maxStorageBufferBindingSize', b.bytes, `scratch ${b.name}`));
         problems.push(...overLimit(caps, 'maxBufferSize', b.bytes, `scratch ${b.name}`));

@@ -48,7 +48,13 @@ const Q_OFF: u32 = 0u;
 const K_OFF: u32 = C * DMAX;
 // scratch32: A (delta, C×C, and T transposed in its upper triangle; one float for gla) at A_OFF,
 // then R_OFF: the Gram tiles (one or two per subgroup), then −w (C×DK); R_SIZE is the larger.
-const A_SIZE: u32 = C * C;
+// A's rows are C + 1 floats apart: the solve's invocations each walk their own row or column, and a
+// stride of C put all of them on one memory bank (measured on the H200: pass 1 took 4.0 ms at
+// T = 16384, H = 16, d = 128, C = 32, 1.97 ms at C = 16, its time growing as the solve's).
+const A_STRIDE: u32 = C + 1u;
+const A_SIZE: u32 = C * A_STRIDE;
+// T in f16 for the WY products (one element for gla).
+const T16_SIZE: u32 = C * C;
 const A_OFF: u32 = 0u;
 const R_OFF: u32 = A_SIZE;
 const R_SIZE: u32 = C * DK;
@@ -83,7 +89,7 @@ var<workgroup> beta_c: array<f32, C>;
 var<workgroup> inv_k: array<f32, C>;
 var<workgroup> inv_q: array<f32, C>;
 var<workgroup> stage16: array<half, C * (DMAX + DK)>;
-var<workgroup> t16: array<half, A_SIZE>;
+var<workgroup> t16: array<half, T16_SIZE>;
 var<workgroup> scratch32: array<f32, A_SIZE + R_SIZE>;
 
 @compute @workgroup_size(WG)
@@ -125,7 +131,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
   }
   workgroupBarrier();
-  // Inverse norms of k rows (n < C) and q rows (n ≥ C), from the f16 values the products use.
+  // Inverse norms of k rows (n < C) and q rows (n ≥ C), from the f16 values the products use. Each
+  // invocation starts its row at feature i: rows DK apart would all start on one memory bank.
   for (var n = lid; n < 2u * C; n += WG) {
     let i = n % C;
     var inv = 1.0f;
@@ -133,7 +140,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let at = select(Q_OFF, K_OFF, n < C) + i * DK;
       var sum = 0.0f;
       for (var f = 0u; f < DK; f++) {
-        let x = f32(stage16[at + f]);
+        let x = f32(stage16[at + (f + i) % DK]);
         sum += x * x;
       }
       inv = inverseSqrt(sum + L2_EPS);
@@ -220,28 +227,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         }
         sh[params.pm0 + (tp0 + i) * C + j] = half(p);
         if (DELTA) {
-          scratch32[A_OFF + i * C + j] = a;
+          scratch32[A_OFF + i * A_STRIDE + j] = a;
         }
       }
     }
     workgroupBarrier();
   }
-  if (!DELTA) {
-    return;
-  }
-
+  // @if DELTA
   // T = (I + A)⁻¹, one column m per invocation as in ../chunked/prepare.wgsl, written transposed
-  // into A's upper triangle (T[i][m] at A_OFF + m·C + i, i > m; its unit diagonal and zeros above
+  // into A's upper triangle (T[i][m] at A_OFF + m·A_STRIDE + i, i > m; its unit diagonal and zeros above
   // implied): A's strict lower triangle, which the other columns still read, stays intact, and
   // C×C floats are saved (delta at C = 64 fits 48 KiB at d_k ≤ 64). Meanwhile the right-hand sides
   // replace q and k in stage16: β∘v (zero past T) and −β∘2^G∘k̂.
   for (var m = lid; m < C; m += WG) {
     for (var i = m + 1u; i < C; i++) {
-      var acc = -scratch32[A_OFF + i * C + m];
+      var acc = -scratch32[A_OFF + i * A_STRIDE + m];
       for (var j = m + 1u; j < i; j++) {
-        acc -= scratch32[A_OFF + i * C + j] * scratch32[A_OFF + m * C + j];
+        acc -= scratch32[A_OFF + i * A_STRIDE + j] * scratch32[A_OFF + m * A_STRIDE + j];
       }
-      scratch32[A_OFF + m * C + i] = acc;
+      scratch32[A_OFF + m * A_STRIDE + i] = acc;
     }
   }
   for (var e = lid; e < C * DK; e += WG) {
@@ -263,7 +267,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let m = e % C;
     var x = select(0.0f, 1.0f, i == m);
     if (i > m) {
-      x = scratch32[A_OFF + m * C + i];
+      x = scratch32[A_OFF + m * A_STRIDE + i];
     }
     t16[e] = half(x);
   }
@@ -295,4 +299,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var e = lid; e < C * DK; e += WG) {
     sh[params.ws0 + tp0 * DK + e] = half(scratch32[R_OFF + e]);
   }
+  // @endif
 }

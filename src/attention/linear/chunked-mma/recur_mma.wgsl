@@ -42,6 +42,12 @@ const STATE_TILES: u32 = 8u;
 const OT: u32 = 1u;
 const HT: u32 = 2u;
 
+// Matrices along d_k and along the chunk; delta's −w and u matrices (none for gla).
+const KSTEPS: u32 = DK / SK;
+const JSTEPS: u32 = C / SK;
+const W_MATS: u32 = OT * KSTEPS;
+const U_MATS: u32 = OT;
+
 const WG: u32 = SGS * SUBGROUP_SIZE;
 const NBN: u32 = DVT / SN;
 
@@ -79,6 +85,15 @@ fn write_o(bh: u32, ch: u32, col0: u32, lid: u32) {
   }
 }
 
+// vnew's key block jt, value block n, as the right matrix: delta's from workgroup memory, gla's (v
+// itself) from pass 1's chunk-padded copy.
+fn vnew_tile(tp0: u32, jt: u32, n: u32, col0: u32) -> subgroup_matrix_right<half, SN, SK> {
+  if (DELTA) {
+    return subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&vn16, jt * SK * DVT + n * SN, DVT);
+  }
+  return subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&sh, params.vp0 + (tp0 + jt * SK) * DV + col0 + n * SN, DV);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
   let bh = wid.y;
@@ -91,6 +106,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var ch = 0u; ch < params.chunks; ch++) {
     let tp0 = (bh * params.chunks + ch) * C;
     let carry = sf[params.carry0 + bh * params.chunks + ch];
+    // The chunk's q̃ and −w matrices and u, from global memory: none depends on the state, so they
+    // are issued first and arrive during the barrier and step 1.
+    var qa: array<subgroup_matrix_left<half, SK, SM>, OT * KSTEPS>;
+    var wa: array<subgroup_matrix_left<half, SK, SM>, W_MATS>;
+    var ua: array<subgroup_matrix_result<f32, SN, SM>, U_MATS>;
+    // @unroll
+    for (var i = 0u; i < OT; i++) {
+      let t = min(sg + i * SGS, OUT_TILES - 1u);
+      let row = tp0 + (t / NBN) * SM;
+      // @unroll
+      for (var kk = 0u; kk < KSTEPS; kk++) {
+        qa[i * KSTEPS + kk] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, row * DK + kk * SK, DK);
+        if (DELTA) {
+          wa[i * KSTEPS + kk] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.ws0 + row * DK + kk * SK, DK);
+        }
+      }
+      if (DELTA) {
+        ua[i] = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&sf, row * DV + col0 + (t % NBN) * SN, DV);
+      }
+    }
     workgroupBarrier();
     if (ch > 0u) {
       write_o(bh, ch - 1u, col0, lid);
@@ -103,27 +138,25 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     workgroupBarrier();
 
     // q̃·h into registers; delta: u + (−w)·h into cv32. Tile t of a subgroup: row block t / NBN,
-    // column block t % NBN.
+    // column block t % NBN; past OUT_TILES (more subgroups than tiles) a subgroup only idles here.
     var out: array<subgroup_matrix_result<f32, SN, SM>, OT>;
     // @unroll
     for (var i = 0u; i < OT; i++) {
       let t = sg + i * SGS;
       let it = t / NBN;
       let n = t % NBN;
-      let row = tp0 + it * SM;
       var acc = subgroup_matrix_result<f32, SN, SM>();
       if (t < OUT_TILES) {
         var vn = subgroup_matrix_result<f32, SN, SM>();
         if (DELTA) {
-          vn = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&sf, row * DV + col0 + n * SN, DV);
+          vn = ua[i];
         }
-        for (var kk = 0u; kk < DK / SK; kk++) {
+        // @unroll
+        for (var kk = 0u; kk < KSTEPS; kk++) {
           let hb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&h16, kk * SK * DVT + n * SN, DVT);
-          let qa = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, row * DK + kk * SK, DK);
-          acc = subgroupMatrixMultiplyAccumulate(qa, hb, acc);
+          acc = subgroupMatrixMultiplyAccumulate(qa[i * KSTEPS + kk], hb, acc);
           if (DELTA) {
-            let wa = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.ws0 + row * DK + kk * SK, DK);
-            vn = subgroupMatrixMultiplyAccumulate(wa, hb, vn);
+            vn = subgroupMatrixMultiplyAccumulate(wa[i * KSTEPS + kk], hb, vn);
           }
         }
         if (DELTA) {
@@ -131,6 +164,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         }
       }
       out[i] = acc;
+    }
+    // P's matrices for the outputs and k̃ᵀ's for the state, issued before delta's barriers (all of
+    // them, unrolled, so gla waits for one round trip, not one per matrix). P's blocks above the
+    // diagonal are loaded but not used.
+    var pa: array<subgroup_matrix_left<half, SK, SM>, OT * JSTEPS>;
+    var ka: array<subgroup_matrix_left<half, SK, SM>, HT * JSTEPS>;
+    // @unroll
+    for (var i = 0u; i < OT; i++) {
+      let it = min(sg + i * SGS, OUT_TILES - 1u) / NBN;
+      // @unroll
+      for (var jt = 0u; jt < JSTEPS; jt++) {
+        pa[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.pm0 + (tp0 + it * SM) * C + jt * SK, C);
+      }
+    }
+    // @unroll
+    for (var i = 0u; i < HT; i++) {
+      let mt = min(sg + i * SGS, STATE_TILES - 1u) / NBN;
+      // k̃ᵀ's tile (f, j) is k̃[jt·SK + j][mt·SM + f].
+      // @unroll
+      for (var jt = 0u; jt < JSTEPS; jt++) {
+        ka[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, col_major>(&sh, params.ks0 + (tp0 + jt * SK) * DK + mt * SM, DK);
+      }
     }
     if (DELTA) {
       workgroupBarrier();
@@ -148,21 +203,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let n = t % NBN;
       if (t < OUT_TILES) {
         var acc = out[i];
-        for (var jt = 0u; jt <= it; jt++) {
-          let pa = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.pm0 + (tp0 + it * SM) * C + jt * SK, C);
-          var vb: subgroup_matrix_right<half, SN, SK>;
-          if (DELTA) {
-            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&vn16, jt * SK * DVT + n * SN, DVT);
-          } else {
-            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&sh, params.vp0 + (tp0 + jt * SK) * DV + col0 + n * SN, DV);
+        // @unroll
+        for (var jt = 0u; jt < JSTEPS; jt++) {
+          if (jt <= it) {
+            acc = subgroupMatrixMultiplyAccumulate(pa[i * JSTEPS + jt], vnew_tile(tp0, jt, n, col0), acc);
           }
-          acc = subgroupMatrixMultiplyAccumulate(pa, vb, acc);
         }
         subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, acc, DVT);
       }
     }
 
-    // h ← carry·h (scaled in step 1) + k̃ᵀ·vnew: k̃ᵀ's tile (f, j) is k̃[jt·SK + j][mt·SM + f].
+    // h ← carry·h (scaled in step 1) + k̃ᵀ·vnew, the f32 state loaded and stored as result matrices.
     // @unroll
     for (var i = 0u; i < HT; i++) {
       let t = sg + i * SGS;
@@ -170,15 +221,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let n = t % NBN;
       if (t < STATE_TILES) {
         var acc = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&h32, mt * SM * DVT + n * SN, DVT);
-        for (var jt = 0u; jt < C / SK; jt++) {
-          let ka = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, col_major>(&sh, params.ks0 + (tp0 + jt * SK) * DK + mt * SM, DK);
-          var vb: subgroup_matrix_right<half, SN, SK>;
-          if (DELTA) {
-            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&vn16, jt * SK * DVT + n * SN, DVT);
-          } else {
-            vb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&sh, params.vp0 + (tp0 + jt * SK) * DV + col0 + n * SN, DV);
-          }
-          acc = subgroupMatrixMultiplyAccumulate(ka, vb, acc);
+        // @unroll
+        for (var jt = 0u; jt < JSTEPS; jt++) {
+          acc = subgroupMatrixMultiplyAccumulate(ka[i * JSTEPS + jt], vnew_tile(tp0, jt, n, col0), acc);
         }
         subgroupMatrixStore<row_major>(&h32, mt * SM * DVT + n * SN, acc, DVT);
       }
