@@ -32,6 +32,8 @@ export interface MatrixUnits {
 
 /** Subgroups of the (parallel) chunk-preparation pass. */
 export const MMA_PREPARE_SGS = 4;
+/** Smallest scratch buffer: a 32×32 f32 matrix, above any matrix configuration's load. */
+const MIN_SCRATCH_BYTES = 4096;
 /** Registers per lane pass 2 may plan for (NVIDIA allows 255; the rest is addressing and loop state). */
 export const MMA_MAX_REGISTERS = 200;
 /** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
@@ -126,7 +128,8 @@ export function chunkedMmaShaders(s: LinearShape, tiles: ChunkedMmaTiles, units:
   // more than double SwiftShader's compile time.
   const build = (code: string, bounds: Record<string, number>) =>
     units.emulate ? withStorage(emulateSubgroupMatrices(code), 'f32') : withStorage(unrollLoops(code, bounds), 'f16');
-  return { prepare: build(prepare, {}), recur: build(recur, { OT: geo.ot, HT: geo.ht, KSTEPS: geo.kSteps, JSTEPS: geo.jSteps }) };
+  const stageIters = Math.ceil((tiles.chunk * s.dk) / 4 / (MMA_PREPARE_SGS * units.subgroupSize));
+  return { prepare: build(prepare, { STAGE_ITERS: stageIters }), recur: build(recur, { OT: geo.ot, HT: geo.ht, KSTEPS: geo.kSteps, JSTEPS: geo.jSteps }) };
 }
 
 /** Uniform of both passes: T, chunks per head, where each operand starts in the scratch buffers, and the GVA group. */
@@ -354,8 +357,11 @@ export function makeChunkedMma(emulated?: { config: SubgroupMatrixConfig; subgro
         bind(t) {
           const params = createParams(device, s, geo);
           const usage = GPUBufferUsage.STORAGE;
-          const sh = device.createBuffer({ label: `${name} f16 operands`, size: Math.max(16, Math.ceil(geo.shBytes / 16) * 16), usage });
-          const sf = device.createBuffer({ label: `${name} u and decays`, size: Math.max(16, Math.ceil(geo.sfBytes / 16) * 16), usage });
+          // At least a matrix load's extent: Dawn sizes a binding's minimum by the widest matrix the
+          // shader loads from it (gla's sf holds only the decays, and pass 2 still names u there).
+          const size = (bytes: number) => Math.max(MIN_SCRATCH_BYTES, Math.ceil(bytes / 16) * 16);
+          const sh = device.createBuffer({ label: `${name} f16 operands`, size: size(geo.shBytes), usage });
+          const sf = device.createBuffer({ label: `${name} u and decays`, size: size(geo.sfBytes), usage });
           // gla has no β: g stands in (read-only aliasing is allowed).
           const prepGroup = bindBuffers(device, `${name} prepare`, prep.layout, [params, t.q!, t.k!, t.v!, t.g!, t.beta ?? t.g!, sh, sf]);
           const recurGroup = bindBuffers(device, `${name} recur`, recur.layout, [params, sh, sf, t.s0!, t.o!, t.sT!]);

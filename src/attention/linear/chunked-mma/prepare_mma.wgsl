@@ -40,6 +40,9 @@ const LOG2E: f32 = 1.4426950408889634f;
 
 const WG: u32 = SGS * SUBGROUP_SIZE;
 const DK4: u32 = DK / 4u;
+const DV4: u32 = DV / 4u;
+// q and k vec4s each invocation stages.
+const STAGE_ITERS: u32 = (C * DK4 + WG - 1u) / WG;
 // Gram tiles (C/SM)², of which the ones on or below the diagonal are computed, SGS at a time.
 const GRAM_TILES: u32 = (C / SM) * (C / SN);
 const GRAM_ROUNDS: u32 = (GRAM_TILES + SGS - 1u) / SGS;
@@ -76,11 +79,12 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
 @group(0) @binding(2) var<storage, read> k: array<vec4<elem>>;
-@group(0) @binding(3) var<storage, read> v: array<elem>;
+@group(0) @binding(3) var<storage, read> v4: array<vec4<elem>>;
 @group(0) @binding(4) var<storage, read> g: array<elem>;
 @group(0) @binding(5) var<storage, read> beta: array<elem>;
-// q̃, k̃, P, −w, v: the f16 operands of pass 2, chunk-padded.
-@group(0) @binding(6) var<storage, read_write> sh: array<half>;
+// q̃, k̃, P, −w, v: the f16 operands of pass 2, chunk-padded; written four at a time (pass 2 reads
+// the same buffer as array<f16>, for its matrix loads).
+@group(0) @binding(6) var<storage, read_write> sh4: array<vec4<half>>;
 // u, carry.
 @group(0) @binding(7) var<storage, read_write> sf: array<f32>;
 
@@ -91,6 +95,11 @@ var<workgroup> inv_q: array<f32, C>;
 var<workgroup> stage16: array<half, C * (DMAX + DK)>;
 var<workgroup> t16: array<half, T16_SIZE>;
 var<workgroup> scratch32: array<f32, A_SIZE + R_SIZE>;
+
+// Four consecutive staged values (e a multiple of 4).
+fn stage4(e: u32) -> vec4<f32> {
+  return vec4<f32>(f32(stage16[e]), f32(stage16[e + 1u]), f32(stage16[e + 2u]), f32(stage16[e + 3u]));
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
@@ -115,19 +124,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     gcum[lid] = gx;
     beta_c[lid] = bx;
   }
-  for (var e = lid; e < C * DK4; e += WG) {
+  // All of an invocation's q and k loads go out before any is stored (unrolled): one round trip of
+  // global latency, not STAGE_ITERS of them.
+  var qx: array<vec4<elem>, STAGE_ITERS>;
+  var kx: array<vec4<elem>, STAGE_ITERS>;
+  // @unroll
+  for (var n = 0u; n < STAGE_ITERS; n++) {
+    let e = lid + n * WG;
     let i = e / DK4;
-    let f = 4u * (e % DK4);
-    var qx = vec4<f32>(0.0f);
-    var kx = vec4<f32>(0.0f);
-    if (i < valid) {
-      qx = vec4<f32>(q[(qk0 + i) * DK4 + e % DK4]);
-      kx = vec4<f32>(k[(qk0 + i) * DK4 + e % DK4]);
+    if (e < C * DK4 && i < valid) {
+      qx[n] = q[(qk0 + i) * DK4 + e % DK4];
+      kx[n] = k[(qk0 + i) * DK4 + e % DK4];
+    } else {
+      qx[n] = vec4<elem>(0.0);
+      kx[n] = vec4<elem>(0.0);
     }
-    // @unroll
-    for (var x = 0u; x < 4u; x++) {
-      stage16[Q_OFF + i * DK + f + x] = half(qx[x]);
-      stage16[K_OFF + i * DK + f + x] = half(kx[x]);
+  }
+  // @unroll
+  for (var n = 0u; n < STAGE_ITERS; n++) {
+    let e = lid + n * WG;
+    if (e < C * DK4) {
+      let at = (e / DK4) * DK + 4u * (e % DK4);
+      // @unroll
+      for (var x = 0u; x < 4u; x++) {
+        stage16[Q_OFF + at + x] = half(qx[n][x]);
+        stage16[K_OFF + at + x] = half(kx[n][x]);
+      }
     }
   }
   workgroupBarrier();
@@ -165,21 +187,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     sf[params.carry0 + bh * params.chunks + ch] = exp2(g_last);
   }
   // q̃ and k̃ (zero rows past T: their staged rows are zero); gla: v, chunk-padded.
-  for (var e = lid; e < C * DK; e += WG) {
-    let i = e / DK;
+  // Four elements per store (sh4 is sh as vec4s; every offset is a multiple of 4).
+  for (var e4 = lid; e4 < C * DK4; e4 += WG) {
+    let i = e4 / DK4;
+    let e = 4u * e4;
     let qs = exp2(gcum[i]) * SCALE * inv_q[i];
     let ks = exp2(g_last - gcum[i]) * inv_k[i];
-    sh[tp0 * DK + e] = half(f32(stage16[Q_OFF + e]) * qs);
-    sh[params.ks0 + tp0 * DK + e] = half(f32(stage16[K_OFF + e]) * ks);
+    sh4[(tp0 * DK + e) / 4u] = vec4<half>(stage4(Q_OFF + e) * qs);
+    sh4[(params.ks0 + tp0 * DK + e) / 4u] = vec4<half>(stage4(K_OFF + e) * ks);
   }
   if (!DELTA) {
-    for (var e = lid; e < C * DV; e += WG) {
-      let i = e / DV;
-      var x = 0.0f;
-      if (i < valid) {
-        x = f32(v[row0 * DV + e]);
+    for (var e4 = lid; e4 < C * DV4; e4 += WG) {
+      var x = vec4<f32>(0.0f);
+      if (e4 / DV4 < valid) {
+        x = vec4<f32>(v4[row0 * DV4 + e4]);
       }
-      sh[params.vp0 + tp0 * DV + e] = half(x);
+      sh4[(params.vp0 + tp0 * DV) / 4u + e4] = vec4<half>(x);
     }
   }
 
@@ -208,27 +231,33 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
     }
     workgroupBarrier();
-    for (var e = lid; e < SGS * SM * SN; e += WG) {
+    // Four keys j per invocation and step, P stored as vec4s.
+    for (var e4 = lid; e4 < SGS * SM * SN / 4u; e4 += WG) {
+      let e = 4u * e4;
       let s = e / (SM * SN);
       let ts = r * SGS + s;
       let it = ts / (C / SN);
       let jt = ts % (C / SN);
       if (ts < GRAM_TILES && jt <= it) {
         let i = it * SM + (e % (SM * SN)) / SN;
-        let j = jt * SN + e % SN;
-        var p = 0.0f;
-        var a = 0.0f;
-        if (i < valid && j <= i) {
-          let decay = exp2(gcum[i] - gcum[j]);
-          p = scratch32[R_OFF + e] * SCALE * inv_q[i] * inv_k[j] * decay;
-          if (DELTA && j < i) {
-            a = scratch32[R_OFF + SGS * SM * SN + e] * beta_c[i] * inv_k[i] * inv_k[j] * decay;
+        let j0 = jt * SN + e % SN;
+        var p = vec4<f32>(0.0f);
+        // @unroll
+        for (var x = 0u; x < 4u; x++) {
+          let j = j0 + x;
+          var a = 0.0f;
+          if (i < valid && j <= i) {
+            let decay = exp2(gcum[i] - gcum[j]);
+            p[x] = scratch32[R_OFF + e + x] * SCALE * inv_q[i] * inv_k[j] * decay;
+            if (DELTA && j < i) {
+              a = scratch32[R_OFF + SGS * SM * SN + e + x] * beta_c[i] * inv_k[i] * inv_k[j] * decay;
+            }
+          }
+          if (DELTA) {
+            scratch32[A_OFF + i * A_STRIDE + j] = a;
           }
         }
-        sh[params.pm0 + (tp0 + i) * C + j] = half(p);
-        if (DELTA) {
-          scratch32[A_OFF + i * A_STRIDE + j] = a;
-        }
+        sh4[(params.pm0 + (tp0 + i) * C + j0) / 4u] = vec4<half>(p);
       }
     }
     workgroupBarrier();
@@ -253,13 +282,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let f = -beta_c[i] * exp2(gcum[i]) * inv_k[i];
     stage16[K_OFF + e] = half(f32(stage16[K_OFF + e]) * f);
   }
-  for (var e = lid; e < C * DV; e += WG) {
-    let i = e / DV;
-    var x = 0.0f;
+  for (var e4 = lid; e4 < C * DV4; e4 += WG) {
+    let i = e4 / DV4;
+    var x = vec4<f32>(0.0f);
     if (i < valid) {
-      x = beta_c[i] * f32(v[row0 * DV + e]);
+      x = beta_c[i] * vec4<f32>(v4[row0 * DV4 + e4]);
     }
-    stage16[Q_OFF + e] = half(x);
+    // @unroll
+    for (var c = 0u; c < 4u; c++) {
+      stage16[Q_OFF + 4u * e4 + c] = half(x[c]);
+    }
   }
   workgroupBarrier();
   for (var e = lid; e < C * C; e += WG) {
@@ -296,8 +328,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
   }
   workgroupBarrier();
-  for (var e = lid; e < C * DK; e += WG) {
-    sh[params.ws0 + tp0 * DK + e] = half(scratch32[R_OFF + e]);
+  for (var e4 = lid; e4 < C * DK4; e4 += WG) {
+    let e = 4u * e4;
+    let w4 = vec4<f32>(scratch32[R_OFF + e], scratch32[R_OFF + e + 1u], scratch32[R_OFF + e + 2u], scratch32[R_OFF + e + 3u]);
+    sh4[(params.ws0 + tp0 * DK) / 4u + e4] = vec4<half>(w4);
   }
   // @endif
 }

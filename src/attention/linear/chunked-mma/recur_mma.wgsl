@@ -45,6 +45,7 @@ const HT: u32 = 2u;
 // Matrices along d_k and along the chunk; delta's −w and u matrices (none for gla).
 const KSTEPS: u32 = DK / SK;
 const JSTEPS: u32 = C / SK;
+const Q_MATS: u32 = OT * KSTEPS;
 const W_MATS: u32 = OT * KSTEPS;
 const U_MATS: u32 = OT;
 
@@ -99,22 +100,76 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let bh = wid.y;
   let col0 = wid.x * DVT;
   let s_base = bh * DK * DV;
+  let chunk0 = bh * params.chunks;
   for (var e = lid; e < DK * DVT; e += WG) {
     h32[e] = s0[s_base + (e / DVT) * DV + col0 + e % DVT];
   }
 
-  for (var ch = 0u; ch < params.chunks; ch++) {
-    let tp0 = (bh * params.chunks + ch) * C;
-    let carry = sf[params.carry0 + bh * params.chunks + ch];
-    // The chunk's q̃ and −w matrices and u, from global memory: none depends on the state, so they
-    // are issued first and arrive during the barrier and step 1.
-    var qa: array<subgroup_matrix_left<half, SK, SM>, OT * KSTEPS>;
-    var wa: array<subgroup_matrix_left<half, SK, SM>, W_MATS>;
-    var ua: array<subgroup_matrix_result<f32, SN, SM>, U_MATS>;
+  // The loop is latency-bound: its products are small, and a global load takes about a microsecond.
+  // None of the global reads depends on the state, so each set is loaded for the next chunk right
+  // after its last use in this one, and has most of a chunk step to arrive: q̃, −w and u after step 2,
+  // P, k̃ᵀ and the decay after step 4. Step s computes chunk s − 1 and loads chunk s (the last chunk
+  // again at the end, unused), so the loads are written once: step 0 only loads.
+  var qa: array<subgroup_matrix_left<half, SK, SM>, Q_MATS>;
+  var wa: array<subgroup_matrix_left<half, SK, SM>, W_MATS>;
+  var ua: array<subgroup_matrix_result<f32, SN, SM>, U_MATS>;
+  var pa: array<subgroup_matrix_left<half, SK, SM>, OT * JSTEPS>;
+  var ka: array<subgroup_matrix_left<half, SK, SM>, HT * JSTEPS>;
+  var carry = 0.0f;
+  var out: array<subgroup_matrix_result<f32, SN, SM>, OT>;
+
+  for (var step = 0u; step <= params.chunks; step++) {
+    let computing = step > 0u;
+    let ch = step - 1u;
+    let tp0 = (chunk0 + ch) * C;
+    let load_tp0 = (chunk0 + min(step, params.chunks - 1u)) * C;
+    if (computing) {
+      workgroupBarrier();
+      if (ch > 0u) {
+        write_o(bh, ch - 1u, col0, lid);
+      }
+      for (var e = lid; e < DK * DVT; e += WG) {
+        let x = h32[e];
+        h16[e] = half(x);
+        h32[e] = x * carry;
+      }
+      workgroupBarrier();
+
+      // q̃·h into registers; delta: u + (−w)·h into cv32. Tile t of a subgroup: row block t / NBN,
+      // column block t % NBN; past OUT_TILES (more subgroups than tiles) a subgroup only idles here.
+      // @unroll
+      for (var i = 0u; i < OT; i++) {
+        let t = sg + i * SGS;
+        let it = t / NBN;
+        let n = t % NBN;
+        var acc = subgroup_matrix_result<f32, SN, SM>();
+        if (t < OUT_TILES) {
+          var vn = subgroup_matrix_result<f32, SN, SM>();
+          if (DELTA) {
+            vn = ua[i];
+          }
+          // @unroll
+          for (var kk = 0u; kk < KSTEPS; kk++) {
+            let hb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&h16, kk * SK * DVT + n * SN, DVT);
+            acc = subgroupMatrixMultiplyAccumulate(qa[i * KSTEPS + kk], hb, acc);
+            if (DELTA) {
+              vn = subgroupMatrixMultiplyAccumulate(wa[i * KSTEPS + kk], hb, vn);
+            }
+          }
+          if (DELTA) {
+            subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, vn, DVT);
+          }
+        }
+        out[i] = acc;
+      }
+    }
+
+    // The next chunk's q̃ and −w matrices and u for this subgroup's output tiles (the last tile's
+    // where it has fewer; unused).
     // @unroll
     for (var i = 0u; i < OT; i++) {
       let t = min(sg + i * SGS, OUT_TILES - 1u);
-      let row = tp0 + (t / NBN) * SM;
+      let row = load_tp0 + (t / NBN) * SM;
       // @unroll
       for (var kk = 0u; kk < KSTEPS; kk++) {
         qa[i * KSTEPS + kk] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, row * DK + kk * SK, DK);
@@ -126,108 +181,70 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         ua[i] = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&sf, row * DV + col0 + (t % NBN) * SN, DV);
       }
     }
-    workgroupBarrier();
-    if (ch > 0u) {
-      write_o(bh, ch - 1u, col0, lid);
-    }
-    for (var e = lid; e < DK * DVT; e += WG) {
-      let x = h32[e];
-      h16[e] = half(x);
-      h32[e] = x * carry;
-    }
-    workgroupBarrier();
 
-    // q̃·h into registers; delta: u + (−w)·h into cv32. Tile t of a subgroup: row block t / NBN,
-    // column block t % NBN; past OUT_TILES (more subgroups than tiles) a subgroup only idles here.
-    var out: array<subgroup_matrix_result<f32, SN, SM>, OT>;
-    // @unroll
-    for (var i = 0u; i < OT; i++) {
-      let t = sg + i * SGS;
-      let it = t / NBN;
-      let n = t % NBN;
-      var acc = subgroup_matrix_result<f32, SN, SM>();
-      if (t < OUT_TILES) {
-        var vn = subgroup_matrix_result<f32, SN, SM>();
-        if (DELTA) {
-          vn = ua[i];
+    if (computing) {
+      if (DELTA) {
+        workgroupBarrier();
+        for (var e = lid; e < C * DVT; e += WG) {
+          vn16[e] = half(cv32[e]);
         }
-        // @unroll
-        for (var kk = 0u; kk < KSTEPS; kk++) {
-          let hb = subgroupMatrixLoad<subgroup_matrix_right<half, SN, SK>, row_major>(&h16, kk * SK * DVT + n * SN, DVT);
-          acc = subgroupMatrixMultiplyAccumulate(qa[i * KSTEPS + kk], hb, acc);
-          if (DELTA) {
-            vn = subgroupMatrixMultiplyAccumulate(wa[i * KSTEPS + kk], hb, vn);
+        workgroupBarrier();
+      }
+
+      // o += P·vnew over the key blocks up to the diagonal (P is causal), then out to cv32.
+      // @unroll
+      for (var i = 0u; i < OT; i++) {
+        let t = sg + i * SGS;
+        let it = t / NBN;
+        let n = t % NBN;
+        if (t < OUT_TILES) {
+          var acc = out[i];
+          // @unroll
+          for (var jt = 0u; jt < JSTEPS; jt++) {
+            if (jt <= it) {
+              acc = subgroupMatrixMultiplyAccumulate(pa[i * JSTEPS + jt], vnew_tile(tp0, jt, n, col0), acc);
+            }
           }
-        }
-        if (DELTA) {
-          subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, vn, DVT);
+          subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, acc, DVT);
         }
       }
-      out[i] = acc;
+
+      // h ← carry·h (scaled in step 1) + k̃ᵀ·vnew, the f32 state loaded and stored as result matrices.
+      // @unroll
+      for (var i = 0u; i < HT; i++) {
+        let t = sg + i * SGS;
+        let mt = t / NBN;
+        let n = t % NBN;
+        if (t < STATE_TILES) {
+          var acc = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&h32, mt * SM * DVT + n * SN, DVT);
+          // @unroll
+          for (var jt = 0u; jt < JSTEPS; jt++) {
+            acc = subgroupMatrixMultiplyAccumulate(ka[i * JSTEPS + jt], vnew_tile(tp0, jt, n, col0), acc);
+          }
+          subgroupMatrixStore<row_major>(&h32, mt * SM * DVT + n * SN, acc, DVT);
+        }
+      }
     }
-    // P's matrices for the outputs and k̃ᵀ's for the state, issued before delta's barriers (all of
-    // them, unrolled, so gla waits for one round trip, not one per matrix). P's blocks above the
-    // diagonal are loaded but not used.
-    var pa: array<subgroup_matrix_left<half, SK, SM>, OT * JSTEPS>;
-    var ka: array<subgroup_matrix_left<half, SK, SM>, HT * JSTEPS>;
+
+    // The next chunk's P matrices for this subgroup's output tiles (blocks above the diagonal too,
+    // unused), k̃ᵀ's for its state tiles (k̃ᵀ's tile (f, j) is k̃[jt·SK + j][mt·SM + f]), and its decay.
     // @unroll
     for (var i = 0u; i < OT; i++) {
       let it = min(sg + i * SGS, OUT_TILES - 1u) / NBN;
       // @unroll
       for (var jt = 0u; jt < JSTEPS; jt++) {
-        pa[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.pm0 + (tp0 + it * SM) * C + jt * SK, C);
+        pa[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.pm0 + (load_tp0 + it * SM) * C + jt * SK, C);
       }
     }
     // @unroll
     for (var i = 0u; i < HT; i++) {
       let mt = min(sg + i * SGS, STATE_TILES - 1u) / NBN;
-      // k̃ᵀ's tile (f, j) is k̃[jt·SK + j][mt·SM + f].
       // @unroll
       for (var jt = 0u; jt < JSTEPS; jt++) {
-        ka[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, col_major>(&sh, params.ks0 + (tp0 + jt * SK) * DK + mt * SM, DK);
+        ka[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, col_major>(&sh, params.ks0 + (load_tp0 + jt * SK) * DK + mt * SM, DK);
       }
     }
-    if (DELTA) {
-      workgroupBarrier();
-      for (var e = lid; e < C * DVT; e += WG) {
-        vn16[e] = half(cv32[e]);
-      }
-      workgroupBarrier();
-    }
-
-    // o += P·vnew over the key blocks up to the diagonal (P is causal), then out to cv32.
-    // @unroll
-    for (var i = 0u; i < OT; i++) {
-      let t = sg + i * SGS;
-      let it = t / NBN;
-      let n = t % NBN;
-      if (t < OUT_TILES) {
-        var acc = out[i];
-        // @unroll
-        for (var jt = 0u; jt < JSTEPS; jt++) {
-          if (jt <= it) {
-            acc = subgroupMatrixMultiplyAccumulate(pa[i * JSTEPS + jt], vnew_tile(tp0, jt, n, col0), acc);
-          }
-        }
-        subgroupMatrixStore<row_major>(&cv32, it * SM * DVT + n * SN, acc, DVT);
-      }
-    }
-
-    // h ← carry·h (scaled in step 1) + k̃ᵀ·vnew, the f32 state loaded and stored as result matrices.
-    // @unroll
-    for (var i = 0u; i < HT; i++) {
-      let t = sg + i * SGS;
-      let mt = t / NBN;
-      let n = t % NBN;
-      if (t < STATE_TILES) {
-        var acc = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&h32, mt * SM * DVT + n * SN, DVT);
-        // @unroll
-        for (var jt = 0u; jt < JSTEPS; jt++) {
-          acc = subgroupMatrixMultiplyAccumulate(ka[i * JSTEPS + jt], vnew_tile(tp0, jt, n, col0), acc);
-        }
-        subgroupMatrixStore<row_major>(&h32, mt * SM * DVT + n * SN, acc, DVT);
-      }
-    }
+    carry = sf[params.carry0 + load_tp0 / C];
   }
   workgroupBarrier();
   if (params.chunks > 0u) {
