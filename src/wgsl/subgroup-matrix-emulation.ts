@@ -20,6 +20,11 @@
  * point's `@builtin(subgroup_id) <name>: u32` becomes `lid / SUBGROUP_SIZE`: the emulated subgroups
  * are consecutive runs of the workgroup's invocations, no subgroup feature needed.
  *
+ * Matrices must start and step (offset and stride) on 16-byte boundaries, as the real ones are
+ * laid out (an f32 result stored one float past a boundary came out wrong on the H200): in f16
+ * operand elements a multiple of 8, in f32 result elements of 4. A misaligned one reads and writes
+ * NaN here, so the tests catch it.
+ *
  * The shader must declare the consts SM, SN, SK and SUBGROUP_SIZE, `alias half = f16;`, and name its
  * local_invocation_index `lid`.
  */
@@ -37,7 +42,12 @@ const SUBGROUP_ID = /,\s*@builtin\(subgroup_id\) (\w+): u32\)\s*\{/;
 const PRELUDE = `
 // Emulated subgroup matrices (src/wgsl/subgroup-matrix-emulation.ts).
 const EMU_ACC: u32 = (SM * SN + SUBGROUP_SIZE - 1u) / SUBGROUP_SIZE;
+// A misaligned matrix (see emulateSubgroupMatrices) reads and writes NaN.
+const EMU_MISALIGNED: u32 = 0xffffffffu;
+const EMU_NAN: u32 = 0x7fc00000u;
 var<private> emu_lane: u32;
+// Runtime, not a const: a const-expression may not produce NaN.
+var<private> emu_nan_bits: u32 = EMU_NAN;
 // A left (M×K) or right (K×N) matrix: where its tile lies (source buffer, offset, stride, major).
 struct EmuLeft { src: u32, off: u32, stride: u32, col_major: bool }
 struct EmuRight { src: u32, off: u32, stride: u32, col_major: bool }
@@ -72,12 +82,13 @@ function at(major: string): string {
 function accLoad(major: string, buf: string): string {
   return `fn emu_load_acc_${major}_${buf}(off: u32, stride: u32) -> EmuAcc {
   var m = EmuAcc();
+  let misaligned = off % 4u != 0u || stride % 4u != 0u;
   for (var i = 0u; i < EMU_ACC; i++) {
     let e = emu_lane + i * SUBGROUP_SIZE;
     if (e < SM * SN) {
       let r = e / SN;
       let c = e % SN;
-      m.x[i] = f32(${buf}[${at(major)}]);
+      m.x[i] = select(f32(${buf}[${at(major)}]), bitcast<f32>(emu_nan_bits), misaligned);
     }
   }
   return m;
@@ -87,18 +98,19 @@ function accLoad(major: string, buf: string): string {
 function operandLoad(kind: string, major: string, buf: string, id: number): string {
   const type = kind === 'left' ? 'EmuLeft' : 'EmuRight';
   return `fn emu_load_${kind}_${major}_${buf}(off: u32, stride: u32) -> ${type} {
-  return ${type}(${id}u, off, stride, ${major === 'col_major'});
+  return ${type}(select(${id}u, EMU_MISALIGNED, off % 8u != 0u || stride % 8u != 0u), off, stride, ${major === 'col_major'});
 }`;
 }
 
 function storeFunction(major: string, buf: string): string {
   return `fn emu_store_${major}_${buf}(off: u32, m: EmuAcc, stride: u32) {
+  let misaligned = off % 4u != 0u || stride % 4u != 0u;
   for (var i = 0u; i < EMU_ACC; i++) {
     let e = emu_lane + i * SUBGROUP_SIZE;
     if (e < SM * SN) {
       let r = e / SN;
       let c = e % SN;
-      ${buf}[${at(major)}] = m.x[i];
+      ${buf}[${at(major)}] = select(m.x[i], bitcast<f32>(emu_nan_bits), misaligned);
     }
   }
 }`;
@@ -107,7 +119,7 @@ function storeFunction(major: string, buf: string): string {
 /** One element of any buffer a left or right matrix was loaded from, by its number. */
 function readFunction(sources: string[]): string {
   const cases = sources.map((buf, id) => `    case ${id}u: {\n      return f32(${buf}[i]);\n    }`).join('\n');
-  return `fn emu_read(src: u32, i: u32) -> f32 {\n  switch src {\n${cases}\n    default: {\n      return 0.0f;\n    }\n  }\n}`;
+  return `fn emu_read(src: u32, i: u32) -> f32 {\n  switch src {\n${cases}\n    default: {\n      return bitcast<f32>(emu_nan_bits);\n    }\n  }\n}`;
 }
 
 export function emulateSubgroupMatrices(code: string): string {

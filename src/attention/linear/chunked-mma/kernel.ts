@@ -48,7 +48,9 @@ export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units
   const bh = s.batch * s.heads;
   const padded = bh * chunks * c;
   // A's rows padded to C + 1 floats (prepare_mma.wgsl says why); T in f16.
-  const aSize = delta ? c * (c + 1) : 1;
+  // gla has no A: 16 floats keep R (a matrix store's target) 64-byte aligned, as the matrix units need
+  // (at one float, gla's Gram tiles came out wrong on the H200); C·(C + 1) is a multiple of 16.
+  const aSize = delta ? c * (c + 1) : 16;
   const t16Size = delta ? c * c : 1;
   const rSize = Math.max(delta ? c * s.dk : 1, (delta ? 2 : 1) * MMA_PREPARE_SGS * M * M);
   const colBlocks = dvt / M;

@@ -49,7 +49,7 @@ const GRAM_ROUNDS: u32 = (GRAM_TILES + SGS - 1u) / SGS;
 // stage16: q rows (later β∘v) at Q_OFF, k rows (later −β∘2^G∘k̂) at K_OFF.
 const Q_OFF: u32 = 0u;
 const K_OFF: u32 = C * DMAX;
-// scratch32: A (delta, C×C, and T transposed in its upper triangle; one float for gla) at A_OFF,
+// scratch32: A (delta, C×C, and T transposed in its upper triangle; 16 floats for gla) at A_OFF,
 // then R_OFF: the Gram tiles (one or two per subgroup), then −w (C×DK); R_SIZE is the larger.
 // A's rows are C + 1 floats apart: the solve's invocations each walk their own row or column, and a
 // stride of C put all of them on one memory bank (measured on the H200: pass 1 took 4.0 ms at
@@ -192,9 +192,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let i = e4 / DK4;
     let e = 4u * e4;
     let qs = exp2(gcum[i]) * SCALE * inv_q[i];
-    let ks = exp2(g_last - gcum[i]) * inv_k[i];
     sh4[(tp0 * DK + e) / 4u] = vec4<half>(stage4(Q_OFF + e) * qs);
-    sh4[(params.ks0 + tp0 * DK + e) / 4u] = vec4<half>(stage4(K_OFF + e) * ks);
+  }
+  // k̃ transposed (d_k rows of the chunk's C keys), so that pass 2 loads k̃ᵀ row-major: column-major
+  // loads from global memory cost it about as much as the whole chunk step's products.
+  for (var e4 = lid; e4 < DK * C / 4u; e4 += WG) {
+    let f = e4 / (C / 4u);
+    let j = 4u * (e4 % (C / 4u));
+    var x = vec4<f32>(0.0f);
+    // @unroll
+    for (var y = 0u; y < 4u; y++) {
+      x[y] = f32(stage16[K_OFF + (j + y) * DK + f]) * exp2(g_last - gcum[j + y]) * inv_k[j + y];
+    }
+    sh4[(params.ks0 + tp0 * DK) / 4u + e4] = vec4<half>(x);
   }
   if (!DELTA) {
     for (var e4 = lid; e4 < C * DV4; e4 += WG) {

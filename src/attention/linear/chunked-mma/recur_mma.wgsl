@@ -67,7 +67,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> sh: array<half>;
 @group(0) @binding(2) var<storage, read> sf: array<f32>;
 @group(0) @binding(3) var<storage, read> s0: array<f32>;
-@group(0) @binding(4) var<storage, read_write> o: array<elem>;
+@group(0) @binding(4) var<storage, read_write> o4: array<vec4<elem>>;
 @group(0) @binding(5) var<storage, read_write> s_out: array<f32>;
 
 // The state slice, row-major DK×DVT: f32, and its f16 rounding for the products.
@@ -81,8 +81,9 @@ var<workgroup> vn16: array<half, C * DVT>;
 fn write_o(bh: u32, ch: u32, col0: u32, lid: u32) {
   let t0 = ch * C;
   let valid = min(C, params.seq - t0);
-  for (var e = lid; e < valid * DVT; e += WG) {
-    o[(bh * params.seq + t0 + e / DVT) * DV + col0 + e % DVT] = elem(cv32[e]);
+  for (var e4 = lid; e4 < valid * DVT / 4u; e4 += WG) {
+    let e = 4u * e4;
+    o4[((bh * params.seq + t0 + e / DVT) * DV + col0 + e % DVT) / 4u] = vec4<elem>(vec4<f32>(cv32[e], cv32[e + 1u], cv32[e + 2u], cv32[e + 3u]));
   }
 }
 
@@ -107,8 +108,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   // The loop is latency-bound: its products are small, and a global load takes about a microsecond.
   // None of the global reads depends on the state, so each set is loaded for the next chunk right
-  // after its last use in this one, and has most of a chunk step to arrive: q̃, −w and u after step 2,
-  // P, k̃ᵀ and the decay after step 4. Step s computes chunk s − 1 and loads chunk s (the last chunk
+  // after its last use in this one, and has most of a chunk step to arrive: q̃, −w, u and the decay
+  // after step 2, P and k̃ᵀ after step 4. Step s computes chunk s − 1 and loads chunk s (the last chunk
   // again at the end, unused), so the loads are written once: step 0 only loads.
   var qa: array<subgroup_matrix_left<half, SK, SM>, Q_MATS>;
   var wa: array<subgroup_matrix_left<half, SK, SM>, W_MATS>;
@@ -181,6 +182,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         ua[i] = subgroupMatrixLoad<subgroup_matrix_result<f32, SN, SM>, row_major>(&sf, row * DV + col0 + (t % NBN) * SN, DV);
       }
     }
+    // And its decay, first needed after the next step's first barrier.
+    carry = sf[params.carry0 + load_tp0 / C];
 
     if (computing) {
       if (DELTA) {
@@ -227,7 +230,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
 
     // The next chunk's P matrices for this subgroup's output tiles (blocks above the diagonal too,
-    // unused), k̃ᵀ's for its state tiles (k̃ᵀ's tile (f, j) is k̃[jt·SK + j][mt·SM + f]), and its decay.
+    // unused) and k̃ᵀ's for its state tiles (pass 1 stores k̃ transposed: d_k rows of C).
     // @unroll
     for (var i = 0u; i < OT; i++) {
       let it = min(sg + i * SGS, OUT_TILES - 1u) / NBN;
@@ -241,10 +244,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let mt = min(sg + i * SGS, STATE_TILES - 1u) / NBN;
       // @unroll
       for (var jt = 0u; jt < JSTEPS; jt++) {
-        ka[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, col_major>(&sh, params.ks0 + (load_tp0 + jt * SK) * DK + mt * SM, DK);
+        ka[i * JSTEPS + jt] = subgroupMatrixLoad<subgroup_matrix_left<half, SK, SM>, row_major>(&sh, params.ks0 + load_tp0 * DK + mt * SM * C + jt * SK, C);
       }
     }
-    carry = sf[params.carry0 + load_tp0 / C];
   }
   workgroupBarrier();
   if (params.chunks > 0u) {
