@@ -5,23 +5,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors.js';
 import { planRun } from '../src/harness/plan.js';
 import { runKernel } from '../src/harness/run.js';
-import { compareExpected, mergeComparisons, tensorValues } from '../src/harness/compare.js';
 import { linear } from '../src/attention/linear/index.js';
 import { inputValues, linearProblem } from '../src/attention/linear/problem.js';
 import { referenceHeads, referenceLinear, relativeRms } from '../src/attention/linear/reference.js';
-import { type LinearShape, shapeLabel } from '../src/attention/linear/shape.js';
+import type { LinearShape } from '../src/attention/linear/shape.js';
 import { chunkedF16Kernel, chunkedKernel, chunkedShaders } from '../src/attention/linear/chunked/kernel.js';
 import { recurrentF16Kernel, recurrentKernel, recurrentShader } from '../src/attention/linear/recurrent/kernel.js';
 import type { AttentionDevice } from '../src/gpu/device.js';
 import type { HostTensors, KernelDescriptor, Tiles } from '../src/attention/types.js';
 import { sharedDevice } from './helpers/gpu.js';
-
-/**
- * Relative RMS bound, RMS(ref − out)/RMS(ref), as flash-linear-attention's tests measure: f32
- * kernels reorder sums of at most T·d_k products of O(1) values, ~1e-7 per operation, so 1e-5
- * leaves a wide margin while catching any wrong decay or mask (errors of 1e-2 and more).
- */
-const F32_RMS_BOUND = 1e-5;
+import { F32_RMS_BOUND, expectLinearMatches } from './helpers/linear.js';
 
 const shape = (raw: Record<string, unknown>) => linearProblem.resolve(raw as never);
 
@@ -155,19 +148,8 @@ beforeAll(async () => {
   gpu = await sharedDevice();
 });
 
-async function expectMatches(kernel: KernelDescriptor, s: LinearShape, tiles: Partial<Tiles>, inputs?: HostTensors) {
-  const run = await runKernel(gpu, { kernel, shape: s, tiles, inputs, seed: 11 });
-  const expected = linearProblem.reference(s, run.inputs, 1e9);
-  const byTensor = compareExpected(expected, run.outputs, kernel.tolerance);
-  const merged = mergeComparisons(Object.values(byTensor));
-  const what = `${kernel.name} ${shapeLabel(s)} tiles ${JSON.stringify(run.tiles)}`;
-  expect(merged.ok, `${what}: ${merged.mismatches} mismatches, max abs error ${merged.maxAbsError}`).toBe(true);
-  for (const name of ['o', 'sT']) {
-    const rms = relativeRms(expected[name]!.values, tensorValues(run.outputs[name]!));
-    expect(rms, `${what}: relative RMS of ${name}`).toBeLessThan(F32_RMS_BOUND);
-  }
-  return run;
-}
+const expectMatches = (kernel: KernelDescriptor, s: LinearShape, tiles: Partial<Tiles>, inputs?: HostTensors) =>
+  expectLinearMatches(gpu, kernel, s, tiles, inputs);
 
 describe.each([recurrentKernel, chunkedKernel].map((k) => [k.name, k] as const))('%s on the adapter', (_name, kernel) => {
   // The first configuration runs every conformance shape (the chunked kernel's first of each

@@ -74,7 +74,7 @@ describe('the first minutes on a software adapter', () => {
   });
 
   it('the elapsed time ticks every second during a long stage, and Stop says "Stopping…" until the job has stopped', async () => {
-    const { context, page, errors } = await open(1400, 1000, '?k=naive&b=1&h=4&kvh=4&d=32&n=1024,2048&samples=20');
+    const { context, page, errors } = await open(1400, 1000, '?k=naive&b=1&h=4&kvh=4&d=32&n=1024,2048&samples=10');
     try {
       const jobs = await completedJobs(page);
       await button(page, 'Run').click();

@@ -1,7 +1,7 @@
-import { bindingKinds } from '../../gpu/pipelines.js';
+import { type BindingKind, type CompiledPipeline, bindingKinds, compilePipeline } from '../../gpu/pipelines.js';
 import type { DeviceCaps } from '../../gpu/caps.js';
 import { overLimit, ruleProblem } from '../common.js';
-import type { ConfigProblem, TensorBuffers } from '../types.js';
+import type { BoundKernel, ConfigProblem, TensorBuffers } from '../types.js';
 import type { LinearShape } from './shape.js';
 
 /** Storage buffers every linear kernel binds: q, k, v, g, β, s0, o, sT. */
@@ -54,3 +54,62 @@ export function linearBindings(params: GPUBuffer, t: TensorBuffers): GPUBuffer[]
 
 /** params, then q, k, v, g, β (or g again) and s0 read, o and sT written. */
 export const LINEAR_BINDING_KINDS = bindingKinds(6, 2);
+
+/** One dispatch of a chunked kernel: its pipeline, bind group and grid width (the grid's height is batch·heads). */
+export interface ChunkedPass {
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  workgroupsX: number;
+}
+
+/**
+ * A chunked kernel's two dispatches, pass 1 over the chunks and the recurrence over the value tiles,
+ * as one kernel and as the two stages the runner times alone (which of them the chunk size should
+ * favour); `owned` are the buffers the binding made, destroyed with it.
+ */
+export function chunkedPasses(s: LinearShape, chunks: ChunkedPass, recurrence: ChunkedPass, owned: readonly GPUBuffer[]): BoundKernel {
+  const dispatch = (p: ChunkedPass) => (pass: GPUComputePassEncoder) => {
+    pass.setPipeline(p.pipeline);
+    pass.setBindGroup(0, p.group);
+    pass.dispatchWorkgroups(p.workgroupsX, s.batch * s.heads);
+  };
+  const first = dispatch(chunks);
+  const second = dispatch(recurrence);
+  return {
+    encode(pass) {
+      first(pass);
+      second(pass);
+    },
+    stages: [
+      { name: 'chunks', encode: first },
+      { name: 'recurrence', encode: second },
+    ],
+    destroy() {
+      for (const b of owned) b.destroy();
+    },
+  };
+}
+
+/**
+ * Compiles a chunked kernel's two shaders at once; with them, what its prepared kernel reports: the
+ * longer compile (zero where cached) and both shaders for the page's shader view.
+ */
+export async function compileChunkedPasses(
+  device: GPUDevice,
+  label: string,
+  code: { prepare: string; recur: string },
+  bindings: { prepare: readonly BindingKind[]; recur: readonly BindingKind[] },
+): Promise<{ prep: CompiledPipeline; recur: CompiledPipeline; compileMs: number; cached: boolean; shaders: { label: string; code: string }[] }> {
+  const [prep, recur] = await Promise.all([
+    compilePipeline(device, { label: `${label} prepare`, code: code.prepare, bindings: bindings.prepare }),
+    compilePipeline(device, { label: `${label} recur`, code: code.recur, bindings: bindings.recur }),
+  ]);
+  const pipelines = [prep, recur];
+  return {
+    prep,
+    recur,
+    compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
+    cached: pipelines.every((p) => p.cached),
+    shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+  };
+}

@@ -1,13 +1,13 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps, SubgroupMatrixConfig } from '../../../gpu/caps.js';
-import { bindBuffers, bindingKinds, compilePipeline } from '../../../gpu/pipelines.js';
+import { bindBuffers, bindingKinds } from '../../../gpu/pipelines.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import { emulateSubgroupMatrices } from '../../../wgsl/subgroup-matrix-emulation.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
 import { mmaConfig } from '../../dense/flash-mma/kernel.js';
 import type { ConfigProblem, KernelDescriptor, ScratchBuffer } from '../../types.js';
-import { linearProblems, withStorage } from '../common.js';
+import { chunkedPasses, compileChunkedPasses, linearProblems, withStorage } from '../common.js';
 import { linearProblem } from '../problem.js';
 import type { LinearShape } from '../shape.js';
 import prepareSource from './prepare_mma.wgsl?raw';
@@ -347,15 +347,11 @@ export function makeChunkedMma(emulated?: { config: SubgroupMatrixConfig; subgro
       const geo = chunkedMmaGeometry(s, tiles, units);
       const code = chunkedMmaShaders(s, tiles, units);
       const label = `${name} ${tilesLabel(tiles)} dk=${s.dk} dv=${s.dv} ${s.rule}`;
-      const [prep, recur] = await Promise.all([
-        compilePipeline(device, { label: `${label} prepare`, code: code.prepare, bindings: PREPARE_BINDINGS }),
-        compilePipeline(device, { label: `${label} recur`, code: code.recur, bindings: RECUR_BINDINGS }),
-      ]);
-      const pipelines = [prep, recur];
+      const { prep, recur, compileMs, cached, shaders } = await compileChunkedPasses(device, label, code, { prepare: PREPARE_BINDINGS, recur: RECUR_BINDINGS });
       return {
-        compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
-        cached: pipelines.every((p) => p.cached),
-        shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+        compileMs,
+        cached,
+        shaders,
         bind(t) {
           const params = createParams(device, s, geo);
           const usage = GPUBufferUsage.STORAGE;
@@ -367,31 +363,12 @@ export function makeChunkedMma(emulated?: { config: SubgroupMatrixConfig; subgro
           // gla has no β: g stands in (read-only aliasing is allowed).
           const prepGroup = bindBuffers(device, `${name} prepare`, prep.layout, [params, t.q!, t.k!, t.v!, t.g!, t.beta ?? t.g!, sh, sf]);
           const recurGroup = bindBuffers(device, `${name} recur`, recur.layout, [params, sh, sf, t.s0!, t.o!, t.sT!]);
-          const prepare = (pass: GPUComputePassEncoder) => {
-            pass.setPipeline(prep.pipeline);
-            pass.setBindGroup(0, prepGroup);
-            pass.dispatchWorkgroups(geo.chunks, s.batch * s.heads);
-          };
-          const recurrence = (pass: GPUComputePassEncoder) => {
-            pass.setPipeline(recur.pipeline);
-            pass.setBindGroup(0, recurGroup);
-            pass.dispatchWorkgroups(geo.colTiles, s.batch * s.heads);
-          };
-          return {
-            encode(pass) {
-              prepare(pass);
-              recurrence(pass);
-            },
-            stages: [
-              { name: 'chunks', encode: prepare },
-              { name: 'recurrence', encode: recurrence },
-            ],
-            destroy() {
-              params.destroy();
-              sh.destroy();
-              sf.destroy();
-            },
-          };
+          return chunkedPasses(
+            s,
+            { pipeline: prep.pipeline, group: prepGroup, workgroupsX: geo.chunks },
+            { pipeline: recur.pipeline, group: recurGroup, workgroupsX: geo.colTiles },
+            [params, sh, sf],
+          );
         },
       };
     },

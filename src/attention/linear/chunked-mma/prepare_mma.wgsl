@@ -52,8 +52,9 @@ const K_OFF: u32 = C * DMAX;
 // scratch32: A (delta, C×C, and T transposed in its upper triangle; 16 floats for gla) at A_OFF,
 // then R_OFF: the Gram tiles (one or two per subgroup), then −w (C×DK); R_SIZE is the larger.
 // A's rows are C + 1 floats apart: the solve's invocations each walk their own row or column, and a
-// stride of C put all of them on one memory bank (measured on the H200: pass 1 took 4.0 ms at
-// T = 16384, H = 16, d = 128, C = 32, 1.97 ms at C = 16, its time growing as the solve's).
+// stride of C put all of them on one memory bank (on the H200 at T = 16384, H = 16, d = 128, C = 32
+// pass 1 went from 4.04 to 3.82 ms with this, on two loans; unrolling its loads and storing vec4s
+// then took it to 2.74 ms).
 const A_STRIDE: u32 = C + 1u;
 const A_SIZE: u32 = C * A_STRIDE;
 // T in f16 for the WY products (one element for gla).

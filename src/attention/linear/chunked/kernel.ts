@@ -1,11 +1,11 @@
 import { F16_TOLERANCE, F32_TOLERANCE } from '../../../harness/compare.js';
 import type { DeviceCaps } from '../../../gpu/caps.js';
-import { bindBuffers, compilePipeline, bindingKinds } from '../../../gpu/pipelines.js';
+import { bindBuffers, bindingKinds } from '../../../gpu/pipelines.js';
 import { resolveIfBlocks } from '../../../wgsl/conditional.js';
 import { specialize, unrollLoops } from '../../../wgsl/specialize.js';
 import { overLimit, ruleProblem, tilesLabel } from '../../common.js';
 import type { ConfigProblem, KernelDescriptor, ScratchBuffer } from '../../types.js';
-import { linearProblems, withStorage } from '../common.js';
+import { chunkedPasses, compileChunkedPasses, linearProblems, withStorage } from '../common.js';
 import { linearProblem } from '../problem.js';
 import type { LinearShape } from '../shape.js';
 import prepareSource from './prepare.wgsl?raw';
@@ -357,15 +357,11 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
       const geo = chunkedGeometry(s, tiles);
       const code = chunkedShaders(s, tiles);
       const label = `${name} ${tilesLabel(tiles)} dk=${s.dk} dv=${s.dv} ${s.rule}`;
-      const [prep, recur] = await Promise.all([
-        compilePipeline(device, { label: `${label} prepare`, code: code.prepare, bindings: PREPARE_BINDINGS }),
-        compilePipeline(device, { label: `${label} recur`, code: code.recur, bindings: RECUR_BINDINGS }),
-      ]);
-      const pipelines = [prep, recur];
+      const { prep, recur, compileMs, cached, shaders } = await compileChunkedPasses(device, label, code, { prepare: PREPARE_BINDINGS, recur: RECUR_BINDINGS });
       return {
-        compileMs: Math.max(...pipelines.map((p) => (p.cached ? 0 : p.compileMs))),
-        cached: pipelines.every((p) => p.cached),
-        shaders: pipelines.map((p) => ({ label: p.label, code: p.code })),
+        compileMs,
+        cached,
+        shaders,
         bind(t) {
           const params = createParams(device, s, geo);
           const usage = GPUBufferUsage.STORAGE;
@@ -376,33 +372,12 @@ function makeChunked(storage: 'f32' | 'f16'): KernelDescriptor<LinearShape, Chun
           const prepGroup = bindBuffers(device, `${name} prepare`, prep.layout, [params, t.q!, t.k!, t.v!, t.g!, t.beta ?? t.g!, pf, w, u]);
           const delta = s.rule === 'delta';
           const recurGroup = bindBuffers(device, `${name} recur`, recur.layout, [params, t.q!, t.k!, delta ? u : t.v!, t.s0!, pf, w, t.o!, t.sT!]);
-          const prepare = (pass: GPUComputePassEncoder) => {
-            pass.setPipeline(prep.pipeline);
-            pass.setBindGroup(0, prepGroup);
-            pass.dispatchWorkgroups(geo.chunks, s.batch * s.heads);
-          };
-          const recurrence = (pass: GPUComputePassEncoder) => {
-            pass.setPipeline(recur.pipeline);
-            pass.setBindGroup(0, recurGroup);
-            pass.dispatchWorkgroups(geo.colTiles, s.batch * s.heads);
-          };
-          return {
-            encode(pass) {
-              prepare(pass);
-              recurrence(pass);
-            },
-            // The parallel half against the sequential one: which of them the chunk size should favour.
-            stages: [
-              { name: 'chunks', encode: prepare },
-              { name: 'recurrence', encode: recurrence },
-            ],
-            destroy() {
-              params.destroy();
-              pf.destroy();
-              w.destroy();
-              u.destroy();
-            },
-          };
+          return chunkedPasses(
+            s,
+            { pipeline: prep.pipeline, group: prepGroup, workgroupsX: geo.chunks },
+            { pipeline: recur.pipeline, group: recurGroup, workgroupsX: geo.colTiles },
+            [params, pf, w, u],
+          );
         },
       };
     },
