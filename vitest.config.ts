@@ -1,4 +1,31 @@
+import { basename } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The slowest test files on SwiftShader, longest first (a clean run here: linear 136 s, gpu-kernels
+ * 90, mla 68, linear-mma 51, cli 36, window, topk and decode about 24, gpu-autotune 19, gpu-errors
+ * 13, kvcache 9). vitest orders files by the durations it cached on an earlier run; a clean clone
+ * (CI) has none and falls back to file size, which started gpu-kernels last and left one worker
+ * idle for half a minute at the end (vitest 352 s where the cached order took 329).
+ */
+const LONGEST_FIRST = ['linear', 'gpu-kernels', 'mla', 'linear-mma', 'cli', 'window', 'topk', 'decode', 'gpu-autotune', 'gpu-errors', 'kvcache'];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const base = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const at = LONGEST_FIRST.indexOf(basename(f.moduleId, '.test.ts'));
+      return at < 0 ? LONGEST_FIRST.length : at;
+    };
+    // Within a project (the page's run after the harness's), the listed files first; the rest keep
+    // vitest's order (the sort is stable).
+    return [...base].sort((a, b) => {
+      const group = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder;
+      return group !== 0 ? group : rank(a) - rank(b);
+    });
+  }
+}
 
 export default defineConfig({
   test: {
@@ -9,6 +36,7 @@ export default defineConfig({
     // SwiftShader already uses every core; two files at a time keeps the machine responsive.
     maxWorkers: 2,
     reporters: ['default'],
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,

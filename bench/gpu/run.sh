@@ -142,8 +142,9 @@ case "${1:-suite}" in
       --compare "$out/fla.jsonl" --json "$out/linear.json" 2>&1 | tail -8
     $bench --kernels linear-chunked --heads 16 --dim-k 128 --dim-v 128 --seq 65536,131072 --rule delta,gla --no-check \
       --compare "$out/fla.jsonl" --json "$out/linear-long.json" 2>&1 | tail -8
-    $bench --kernels linear-chunked-f16 --storage f16 --heads 16 --dim-k 128 --dim-v 128 --seq 16384,65536 --rule delta,gla --no-check \
-      --compare "$out/fla.jsonl" --json "$out/linear-f16.json" 2>&1 | tail -8
+    # f16 storage, on FMAs and on subgroup matrices (each pass timed alone too).
+    $bench --kernels linear-chunked-f16,linear-chunked-mma --storage f16 --heads 16 --dim-k 128 --dim-v 128 --seq 16384,65536 --rule delta,gla --no-check \
+      --compare "$out/fla.jsonl" --json "$out/linear-f16.json" 2>&1 | tail -12
     # The readable definition, one token at a time, at one length.
     $bench --kernels linear-recurrent --heads 16 --dim-k 128 --dim-v 128 --seq 4096 --rule delta --json "$out/linear-recurrent.json" 2>&1 | tail -3
     $bench --kernels flash,flash-mma --heads 16 --dim 128 --seq 4096,16384,65536 --causal yes --samples 5 --compare "$out/fla.jsonl" --json "$out/linear-dense.json" 2>&1 | tail -8
