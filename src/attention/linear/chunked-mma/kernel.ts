@@ -39,14 +39,38 @@ export const MMA_MAX_REGISTERS = 200;
 /** Recurrence workgroups the default value tile aims for: about one per SM of a 132-SM GPU. */
 const TARGET_WORKGROUPS = 128;
 
+/**
+ * Where pass 1's outputs lie in the two scratch buffers, chunk-padded: in sh (f16 operands, `half`
+ * bytes each: 4 in the emulated twin) q̃, k̃, P, then −w (delta) or v (gla); in sf (f32) u (delta),
+ * then the chunk decays. Independent of the matrix shape.
+ */
+export function chunkedMmaScratch(s: LinearShape, chunk: number, half: number) {
+  const delta = s.rule === 'delta';
+  const chunks = Math.ceil(s.seqK / chunk);
+  const padded = s.batch * s.heads * chunks * chunk;
+  const ks0 = padded * s.dk;
+  const pm0 = 2 * padded * s.dk;
+  const ws0 = pm0 + padded * chunk;
+  const vp0 = ws0 + (delta ? padded * s.dk : 0);
+  const carry0 = delta ? padded * s.dv : 0;
+  return {
+    chunks,
+    padded,
+    ks0,
+    pm0,
+    ws0,
+    vp0,
+    carry0,
+    shBytes: (vp0 + (delta ? 0 : padded * s.dv)) * half,
+    sfBytes: (carry0 + s.batch * s.heads * chunks) * 4,
+  };
+}
+
 export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units: MatrixUnits) {
   const { chunk: c, dvt, sgs } = tiles;
   const { M } = units.config;
   const delta = s.rule === 'delta';
   const half = units.emulate ? 4 : 2;
-  const chunks = Math.ceil(s.seqK / c);
-  const bh = s.batch * s.heads;
-  const padded = bh * chunks * c;
   // A's rows padded to C + 1 floats (prepare_mma.wgsl says why); T in f16.
   // gla has no A: 16 floats keep R (a matrix store's target) 64-byte aligned, as the matrix units need
   // (at one float, gla's Gram tiles came out wrong on the H200); C·(C + 1) is a multiple of 16.
@@ -66,17 +90,8 @@ export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units
   const operand = (M * M) / 2 / units.subgroupSize;
   const result = (M * M) / units.subgroupSize;
   const recurRegisters = 24 + Math.max(ot * kSteps * (delta ? 2 : 1) * operand + (delta ? ot * result : 0), ot * result + (ot + ht) * jSteps * operand);
-  // Offsets in sh (halves) and sf (floats): q̃, k̃, P, −w (delta) or v (gla); u (delta), carry.
-  const ks0 = padded * s.dk;
-  const pm0 = 2 * padded * s.dk;
-  const ws0 = pm0 + padded * c;
-  const vp0 = ws0 + (delta ? padded * s.dk : 0);
-  const shElems = vp0 + (delta ? 0 : padded * s.dv);
-  const carry0 = delta ? padded * s.dv : 0;
-  const sfElems = carry0 + bh * chunks;
   return {
-    chunks,
-    padded,
+    ...chunkedMmaScratch(s, c, half),
     aSize,
     rSize,
     colTiles: s.dv / dvt,
@@ -89,13 +104,6 @@ export function chunkedMmaGeometry(s: LinearShape, tiles: ChunkedMmaTiles, units
     jSteps,
     recurRegisters,
     t16Size,
-    ks0,
-    pm0,
-    ws0,
-    vp0,
-    carry0,
-    shBytes: shElems * half,
-    sfBytes: sfElems * 4,
     /** Pass 1: gates and norms, q/k (later the WY right-hand sides) staged, T in f16, A and R in f32. */
     prepareBytes: 4 * c * 4 + c * (Math.max(s.dk, s.dv) + s.dk) * half + t16Size * half + (aSize + rSize) * 4,
     /** Pass 2: the state slice in f32 and f16, vnew/output in f32 and vnew in f16. */
@@ -315,27 +323,17 @@ export function makeChunkedMma(emulated?: { config: SubgroupMatrixConfig; subgro
       // P and −w (delta) or the padded v (gla) whole, and u (delta) for its columns; it writes o and
       // reads and writes the state once. L2 may absorb the tiles' re-reads; they count.
       const e = emulated ? 4 : 2;
-      const units: MatrixUnits = {
-        config: emulated?.config ?? { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
-        subgroupSize: 32,
-        emulate: !!emulated,
-      };
-      const geo = chunkedMmaGeometry(s, tiles, units);
+      const geo = chunkedMmaScratch(s, tiles.chunk, e);
       const delta = s.rule === 'delta';
       const tokens = s.batch * s.heads * s.seqK;
       const pass1 = tokens * (2 * s.dk + s.dv + 1 + (delta ? 1 : 0)) * e + geo.shBytes + geo.sfBytes;
       const perTile = geo.padded * ((delta ? 3 : 2) * s.dk + tiles.chunk + (delta ? 0 : s.dv)) * e;
-      const pass2 = geo.colTiles * perTile + (delta ? geo.padded * s.dv * 4 : 0) + tokens * s.dv * e + 2 * s.batch * s.heads * s.dk * s.dv * 4;
+      const pass2 = (s.dv / tiles.dvt) * perTile + (delta ? geo.padded * s.dv * 4 : 0) + tokens * s.dv * e + 2 * s.batch * s.heads * s.dk * s.dv * 4;
       return pass1 + pass2;
     },
 
     scratch(s, tiles) {
-      const units: MatrixUnits = {
-        config: emulated?.config ?? { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
-        subgroupSize: 32,
-        emulate: !!emulated,
-      };
-      const geo = chunkedMmaGeometry(s, tiles, units);
+      const geo = chunkedMmaScratch(s, tiles.chunk, emulated ? 4 : 2);
       return [
         { name: `f16 operands (q̃, k̃, P, ${s.rule === 'delta' ? '−w' : 'v'})`, bytes: geo.shBytes },
         { name: s.rule === 'delta' ? 'u and chunk decays' : 'chunk decays', bytes: geo.sfBytes },
